@@ -1,0 +1,58 @@
+/**
+ * The loop's notion of time. Production code uses {@linkcode systemClock}; tests inject a
+ * virtual clock so that control behaviour is tested without real waiting or fake timers.
+ * @module
+ */
+
+/** A source of time and a way to wait for it. */
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+  /** Resolves after `ms` milliseconds, or early (without error) when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** The wall clock, with `setTimeout` for sleeping. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted || ms <= 0) return resolve();
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      }
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  },
+};
+
+/**
+ * A clock that only moves when told to. `sleep` advances time instantly, which lets a test run
+ * thousands of ticks in milliseconds.
+ *
+ * @example
+ * ```ts
+ * const clock = new VirtualClock(0);
+ * await clock.sleep(1000);
+ * clock.now(); // 1000
+ * ```
+ */
+export class VirtualClock implements Clock {
+  #now: number;
+  constructor(start = 0) {
+    this.#now = start;
+  }
+  now(): number {
+    return this.#now;
+  }
+  advance(ms: number): void {
+    this.#now += Math.max(0, ms);
+  }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (!signal?.aborted) this.advance(ms);
+    return Promise.resolve();
+  }
+}

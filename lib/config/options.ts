@@ -1,0 +1,328 @@
+/**
+ * The one table of options. Flags, environment names, YAML keys, types, defaults and help text
+ * all come from here; the parser, `--help` and the README's option list are derived from it.
+ *
+ * Naming rule (applied in {@linkcode envName} and {@linkcode yamlKey}): the flag `--max-running`
+ * reads `RELAY_MAX_RUNNING` from the environment and `max_running` from a YAML file. Mesos options
+ * are named `mesos-*`, so they read `RELAY_MESOS_*`, as in the original Relay.Mesos.
+ * @module
+ */
+
+/** How an option's text is turned into a value. */
+export type OptionType =
+  | "number"
+  | "integer"
+  | "boolean"
+  | "string"
+  | "enum"
+  | "list"
+  | "signal";
+
+/** One row of the table. */
+export interface OptionSpec {
+  /** Long flag without dashes, kebab-case. */
+  readonly name: string;
+  readonly type: OptionType;
+  /** Default value; `undefined` means "not set". */
+  readonly default: number | boolean | string | readonly string[] | undefined;
+  /** Placeholder shown in help, e.g. `SECONDS`. */
+  readonly arg?: string;
+  /** Allowed values, for `enum`. */
+  readonly choices?: readonly string[];
+  /** Smallest allowed value, for `number` and `integer`. */
+  readonly min?: number;
+  /** True when the minimum itself is not allowed (value must be greater). */
+  readonly minExclusive?: boolean;
+  /** Help group. */
+  readonly group: "Signals" | "Tasks" | "Control" | "Run" | "Output";
+  readonly help: string;
+}
+
+/** Every option Relay.Mesos understands, in help order. */
+export const OPTIONS = [
+  // Signals
+  {
+    name: "metric",
+    type: "signal",
+    default: undefined,
+    arg: "SPEC",
+    group: "Signals",
+    help: "The measured signal to steer (number, cmd:, file:, http(s)://, sine:, square:, " +
+      "schedule:, tasks:, module:). Required.",
+  },
+  {
+    name: "target",
+    type: "signal",
+    default: undefined,
+    arg: "SPEC",
+    group: "Signals",
+    help: "The value the metric should track, same forms as --metric. Required.",
+  },
+  {
+    name: "signal-timeout",
+    type: "number",
+    default: 5,
+    min: 0,
+    minExclusive: true,
+    arg: "SECONDS",
+    group: "Signals",
+    help: "Time allowed for one read of a signal; a slower read is a missing sample.",
+  },
+  {
+    name: "max-missing",
+    type: "integer",
+    default: 0,
+    min: 0,
+    arg: "N",
+    group: "Signals",
+    help: "Stop with exit code 3 after N consecutive missing samples (0 = never).",
+  },
+  // Tasks
+  {
+    name: "warmer",
+    type: "string",
+    default: undefined,
+    arg: "COMMAND",
+    group: "Tasks",
+    help: "Shell command of a task that raises the metric.",
+  },
+  {
+    name: "cooler",
+    type: "string",
+    default: undefined,
+    arg: "COMMAND",
+    group: "Tasks",
+    help: "Shell command of a task that lowers the metric.",
+  },
+  {
+    name: "cooler-mode",
+    type: "enum",
+    choices: ["launch", "kill"],
+    default: "launch",
+    group: "Tasks",
+    help: "launch: cool by running the cooler command; kill: cool by stopping running warmers, " +
+      "newest first.",
+  },
+  {
+    name: "env",
+    type: "list",
+    default: [],
+    arg: "KEY=VALUE",
+    group: "Tasks",
+    help: "Environment for tasks (repeatable; KEY alone passes Relay's own value). Tasks get " +
+      "PATH, RELAY_TASK_ID, RELAY_TASK_KIND and these, nothing else.",
+  },
+  {
+    name: "env-file",
+    type: "string",
+    default: undefined,
+    arg: "PATH",
+    group: "Tasks",
+    help: "File of KEY=VALUE lines (# comments) added to the tasks' environment.",
+  },
+  {
+    name: "task-timeout",
+    type: "number",
+    default: 0,
+    min: 0,
+    arg: "SECONDS",
+    group: "Tasks",
+    help: "Kill a task that runs longer than this and count it failed (0 = no limit).",
+  },
+  // Control
+  {
+    name: "law",
+    type: "enum",
+    choices: ["adaptive", "classic"],
+    default: "adaptive",
+    group: "Control",
+    help: "adaptive: learns the per-task effect and counts tasks in flight; classic: the 2015 " +
+      "Relay law, for comparison.",
+  },
+  {
+    name: "response",
+    type: "enum",
+    choices: ["auto", "level", "rate"],
+    default: "auto",
+    group: "Control",
+    help: "How a task moves the metric: level (while it runs, e.g. a consumer count), rate " +
+      "(the metric's slope, e.g. a queue), or auto (learned).",
+  },
+  {
+    name: "initial-effect",
+    type: "number",
+    default: 1,
+    min: 0,
+    minExclusive: true,
+    arg: "UNITS",
+    group: "Control",
+    help: "First guess of how much one task moves the metric; learned and replaced online.",
+  },
+  {
+    name: "deadband",
+    type: "number",
+    default: 0,
+    min: 0,
+    arg: "UNITS",
+    group: "Control",
+    help: "Take no action while |target - metric| is within this band.",
+  },
+  {
+    name: "max-tasks-per-tick",
+    type: "integer",
+    default: 0,
+    min: 0,
+    arg: "N",
+    group: "Control",
+    help: "Start at most N tasks per tick (0 = no limit).",
+  },
+  {
+    name: "max-running",
+    type: "integer",
+    default: 0,
+    min: 0,
+    arg: "N",
+    group: "Control",
+    help: "At most N of this Relay's tasks pending or running at once (0 = no limit).",
+  },
+  {
+    name: "cooldown-up",
+    type: "number",
+    default: 0,
+    min: 0,
+    arg: "SECONDS",
+    group: "Control",
+    help: "After starting warmers, wait this long before starting more warmers.",
+  },
+  {
+    name: "cooldown-down",
+    type: "number",
+    default: 0,
+    min: 0,
+    arg: "SECONDS",
+    group: "Control",
+    help: "After cooling (coolers or kills), wait this long before cooling again.",
+  },
+  {
+    name: "lookback",
+    type: "integer",
+    default: 1000,
+    min: 1,
+    arg: "N",
+    group: "Control",
+    help: "Error history length of the classic law.",
+  },
+  // Run
+  {
+    name: "delay",
+    type: "number",
+    default: 1,
+    min: 0,
+    minExclusive: true,
+    arg: "SECONDS",
+    group: "Run",
+    help: "Time between ticks.",
+  },
+  {
+    name: "duration",
+    type: "number",
+    default: 0,
+    min: 0,
+    arg: "SECONDS",
+    group: "Run",
+    help: "Stop cleanly (exit 0) after this long (0 = run until stopped).",
+  },
+  {
+    name: "max-ticks",
+    type: "integer",
+    default: 0,
+    min: 0,
+    arg: "N",
+    group: "Run",
+    help: "Stop cleanly (exit 0) after N ticks (0 = no limit).",
+  },
+  {
+    name: "dry-run",
+    type: "boolean",
+    default: false,
+    group: "Run",
+    help: "Decide and log, launch nothing.",
+  },
+  {
+    name: "on-exit",
+    type: "enum",
+    choices: ["wait", "kill", "leave"],
+    default: "wait",
+    group: "Run",
+    help: "On SIGINT/SIGTERM or the end of the run: wait for tasks (up to --grace, then kill), " +
+      "kill them, or leave them running.",
+  },
+  {
+    name: "grace",
+    type: "number",
+    default: 30,
+    min: 0,
+    arg: "SECONDS",
+    group: "Run",
+    help: "How long --on-exit wait waits before killing.",
+  },
+  {
+    name: "config",
+    type: "string",
+    default: undefined,
+    arg: "PATH",
+    group: "Run",
+    help: "YAML file of options (keys like max_running). Precedence: flag > env > file > default.",
+  },
+  // Output
+  {
+    name: "log-format",
+    type: "enum",
+    choices: ["text", "json"],
+    default: "text",
+    group: "Output",
+    help: "text: one readable line per event; json: one JSON object per line.",
+  },
+  {
+    name: "log-level",
+    type: "enum",
+    choices: ["debug", "info", "warn", "error"],
+    default: "info",
+    group: "Output",
+    help: "Least severe level written.",
+  },
+] as const satisfies readonly OptionSpec[];
+
+/** Names of all options in the table. */
+export type OptionName = (typeof OPTIONS)[number]["name"];
+
+/** `max-running` → `RELAY_MAX_RUNNING`. */
+export function envName(name: string): string {
+  return "RELAY_" + name.toUpperCase().replaceAll("-", "_");
+}
+
+/** `max-running` → `max_running`. */
+export function yamlKey(name: string): string {
+  return name.replaceAll("-", "_");
+}
+
+/** `max-running` → `maxRunning`. */
+export function configKey(name: string): string {
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+type CamelCase<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<CamelCase<T>>}`
+  : S;
+
+type ValueOf<O extends OptionSpec> = O extends { type: "enum"; choices: readonly (infer C)[] } ? C
+  : O["type"] extends "number" | "integer" ? number
+  : O["type"] extends "boolean" ? boolean
+  : O["type"] extends "list" ? string[]
+  : string;
+
+/** The typed, validated result of parsing: one field per option, camelCase. */
+export type Config = {
+  -readonly [O in (typeof OPTIONS)[number] as CamelCase<O["name"]>]: O["default"] extends undefined
+    ? ValueOf<O> | undefined
+    : ValueOf<O>;
+};

@@ -1,0 +1,284 @@
+/**
+ * Turns command-line flags, `RELAY_*` environment variables and an optional YAML file into one
+ * typed {@linkcode Config}, or one {@linkcode ConfigError} naming the culprit. Pure apart from the
+ * injected `readTextFile`, so every bad-input case is tested directly.
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { parse as parseYaml } from "yaml";
+import { parseSignalSpec } from "../signals/spec.ts";
+import {
+  type Config,
+  configKey,
+  envName,
+  OPTIONS,
+  type OptionSpec,
+  yamlKey,
+} from "./options.ts";
+
+/** Bad input. The message is one line and starts with the option, variable or key at fault. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** What the command line asked for. */
+export type ParseResult =
+  | { readonly kind: "run"; readonly config: Config }
+  | { readonly kind: "help" }
+  | { readonly kind: "version" };
+
+/** Inputs of {@linkcode parseConfig}. */
+export interface ParseInput {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Reads the `--config` file; errors are reported against the option. */
+  readonly readTextFile: (path: string) => string;
+}
+
+type Raw = string | boolean | string[] | number | readonly string[];
+
+const TRUE = new Set(["true", "1", "yes"]);
+const FALSE = new Set(["false", "0", "no"]);
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * Parses options with precedence flag > environment > config file > default.
+ *
+ * @example
+ * ```ts
+ * const r = parseConfig({
+ *   argv: ["--metric", "cmd:wc -l < queue", "--target", "0", "--cooler", "./consume.sh"],
+ *   env: { RELAY_DELAY: "2" },
+ *   readTextFile: (p) => Deno.readTextFileSync(p),
+ * });
+ * if (r.kind === "run") r.config.delay; // 2
+ * ```
+ */
+export function parseConfig(input: ParseInput): ParseResult {
+  const flags = parseFlags(input.argv);
+  if (flags.help === true) return { kind: "help" };
+  if (flags.version === true) return { kind: "version" };
+
+  const configPath = (flags.config as string | undefined) ?? input.env[envName("config")];
+  const file = configPath === undefined ? {} : readYaml(configPath, input.readTextFile);
+
+  const values: Record<string, unknown> = {};
+  for (const opt of OPTIONS as readonly OptionSpec[]) {
+    let value: unknown = opt.default;
+    if (opt.name in flags) {
+      value = coerce(opt, flags[opt.name], `--${opt.name}`);
+    } else if (input.env[envName(opt.name)] !== undefined) {
+      value = coerce(opt, input.env[envName(opt.name)]!, envName(opt.name));
+    } else if (yamlKey(opt.name) in file) {
+      value = coerce(opt, file[yamlKey(opt.name)], `${configPath}: ${yamlKey(opt.name)}`);
+    }
+    values[configKey(opt.name)] = Array.isArray(value) ? [...value] : value;
+  }
+  const config = values as Config;
+  checkTogether(config);
+  return { kind: "run", config };
+}
+
+function parseFlags(argv: readonly string[]): Record<string, Raw> {
+  const options: Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }> =
+    {
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean" },
+    };
+  for (const opt of OPTIONS as readonly OptionSpec[]) {
+    options[opt.name] = opt.type === "boolean"
+      ? { type: "boolean" }
+      : { type: "string", multiple: opt.type === "list" };
+  }
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options,
+      strict: true,
+      allowPositionals: true,
+    });
+    if (positionals.length > 0) {
+      throw new ConfigError(
+        `unexpected argument "${positionals[0]}" (options start with --; see --help)`,
+      );
+    }
+    return values as Record<string, Raw>;
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(describeArgsError(err, argv));
+  }
+}
+
+function describeArgsError(err: unknown, argv: readonly string[]): string {
+  const code = (err as { code?: string }).code;
+  const message = err instanceof Error ? err.message : String(err);
+  const flag = message.match(/'(-[^' ]*)/)?.[1] ?? "";
+  switch (code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `${flag}: unknown option (see --help)`;
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      if (/does not take an argument/.test(message)) {
+        return `${flag.split("=")[0]}: takes no value (it is a switch; use ` +
+          `${envName(flag.replace(/^-+/, "").split("=")[0])}=false to turn it off)`;
+      }
+      return `${flag}: missing value`;
+    default:
+      return `${argv.join(" ").slice(0, 60)}: ${message.split("\n")[0]}`;
+  }
+}
+
+function readYaml(path: string, readTextFile: (p: string) => string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readTextFile(path);
+  } catch (err) {
+    const why = err instanceof Deno.errors.NotFound
+      ? "file not found"
+      : (err instanceof Error ? err.message : String(err));
+    throw new ConfigError(`--config ${path}: cannot read: ${why}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    const first = (err instanceof Error ? err.message : String(err)).split("\n")[0];
+    throw new ConfigError(`--config ${path}: not valid YAML: ${first}`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== "object" || Array.isArray(doc)) {
+    throw new ConfigError(`--config ${path}: expected a mapping of option keys to values`);
+  }
+  const known = new Set((OPTIONS as readonly OptionSpec[]).map((o) => yamlKey(o.name)));
+  known.delete("config");
+  for (const key of Object.keys(doc)) {
+    if (!known.has(key)) {
+      const hint = closest(key, [...known]);
+      throw new ConfigError(
+        `${path}: unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ""}`,
+      );
+    }
+  }
+  return doc as Record<string, unknown>;
+}
+
+/** Converts one raw value (flag text, env text, or YAML value) to the option's type. */
+function coerce(opt: OptionSpec, raw: unknown, where: string): unknown {
+  const shown = typeof raw === "string" ? `"${raw}"` : JSON.stringify(raw);
+  switch (opt.type) {
+    case "boolean": {
+      if (typeof raw === "boolean") return raw;
+      const text = String(raw).trim().toLowerCase();
+      if (TRUE.has(text)) return true;
+      if (FALSE.has(text)) return false;
+      throw new ConfigError(`${where}: expected true/false/1/0/yes/no, got ${shown}`);
+    }
+    case "number":
+    case "integer": {
+      const text = typeof raw === "number" ? String(raw) : typeof raw === "string" ? raw.trim() : "";
+      const n = NUMBER.test(text) ? Number(text) : NaN;
+      if (!Number.isFinite(n)) throw new ConfigError(`${where}: expected a number, got ${shown}`);
+      if (opt.type === "integer" && !Number.isInteger(n)) {
+        throw new ConfigError(`${where}: expected a whole number, got ${shown}`);
+      }
+      if (opt.min !== undefined && (opt.minExclusive ? n <= opt.min : n < opt.min)) {
+        throw new ConfigError(
+          `${where}: must be ${opt.minExclusive ? ">" : ">="} ${opt.min}, got ${shown}`,
+        );
+      }
+      return n;
+    }
+    case "enum": {
+      const text = String(raw).trim();
+      if (typeof raw !== "string" || !opt.choices!.includes(text)) {
+        throw new ConfigError(`${where}: expected one of ${opt.choices!.join("|")}, got ${shown}`);
+      }
+      return text;
+    }
+    case "list": {
+      if (Array.isArray(raw)) {
+        return raw.map((item) => {
+          if (typeof item !== "string" && typeof item !== "number") {
+            throw new ConfigError(`${where}: expected a list of strings, got ${shown}`);
+          }
+          return String(item);
+        });
+      }
+      if (typeof raw === "string") return raw.split(",").map((s) => s.trim()).filter(Boolean);
+      if (raw !== null && typeof raw === "object") {
+        // YAML mapping form: { KEY: value }.
+        return Object.entries(raw).map(([k, v]) => `${k}=${v ?? ""}`);
+      }
+      throw new ConfigError(`${where}: expected a list, got ${shown}`);
+    }
+    case "signal": {
+      const text = typeof raw === "number" ? String(raw) : raw;
+      if (typeof text !== "string" || text.trim() === "") {
+        throw new ConfigError(`${where}: expected a signal spec, got ${shown}`);
+      }
+      try {
+        parseSignalSpec(text.trim());
+      } catch (err) {
+        throw new ConfigError(`${where}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      return text.trim();
+    }
+    case "string": {
+      if (typeof raw !== "string" && typeof raw !== "number") {
+        throw new ConfigError(`${where}: expected text, got ${shown}`);
+      }
+      const text = String(raw);
+      if (text.trim() === "") throw new ConfigError(`${where}: must not be empty`);
+      return text;
+    }
+  }
+}
+
+/** Rules that involve more than one option. */
+function checkTogether(c: Config): void {
+  if (c.metric === undefined) {
+    throw new ConfigError(`--metric: required (${envName("metric")}, or metric: in --config)`);
+  }
+  if (c.target === undefined) {
+    throw new ConfigError(`--target: required (${envName("target")}, or target: in --config)`);
+  }
+  if (c.warmer === undefined && c.cooler === undefined) {
+    throw new ConfigError("--warmer/--cooler: give at least one task command");
+  }
+  if (c.coolerMode === "kill" && c.warmer === undefined) {
+    throw new ConfigError("--cooler-mode: kill stops running warmers, so it needs --warmer");
+  }
+  if (c.coolerMode === "kill" && c.cooler !== undefined) {
+    throw new ConfigError("--cooler: not used with --cooler-mode kill (coolers are kills)");
+  }
+  for (const entry of c.env) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*(=|$)/.test(entry)) {
+      throw new ConfigError(`--env: expected KEY=VALUE or KEY, got "${entry}"`);
+    }
+  }
+}
+
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length];
+}

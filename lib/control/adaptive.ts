@@ -1,0 +1,273 @@
+/**
+ * Relay.Mesos's default control law. Each tick it asks: given what the tasks already started
+ * (running or still in flight) will do, how many more are needed to bring the metric to the
+ * target? The per-task effect comes from {@linkcode ResponseLearner}; there is no integrator, so
+ * nothing winds up while tasks cannot start, and demand never piles up across ticks.
+ *
+ * - level response: need = error − effect still to come from tasks in flight or just started;
+ * - rate response: pick the number of tasks whose combined slope, with the outside drift, closes
+ *   the error over a horizon of one task lifetime (or a few dead times when lifetimes are unknown).
+ *
+ * While a gain is not yet known, starts are capped to double what already runs (slow start).
+ * A warmer observed to lower the metric (or a cooler to raise it) is reported once and that kind
+ * is no longer started.
+ * @module
+ */
+
+import type { TaskKind } from "../executor/types.ts";
+import { type Estimate, ResponseLearner } from "./learner.ts";
+import type { ControlLaw, Decision, KindFacts, Limits, Observation } from "./types.ts";
+import { noAction } from "./types.ts";
+
+/** Settings of {@linkcode AdaptiveLaw}. */
+export interface AdaptiveOptions {
+  /** First guess of one task's effect, in metric units. */
+  readonly initialEffect: number;
+  /** Response shape: learned (`auto`) or fixed. */
+  readonly response: "auto" | "level" | "rate";
+}
+
+/**
+ * The default law.
+ *
+ * @example
+ * ```ts
+ * const law = new AdaptiveLaw(limits, { initialEffect: 1, response: "auto" });
+ * const d = law.decide({ t: 0, target: 10, metric: 4, tasks: emptyFacts() });
+ * d.warmers; // 1 (slow start: the effect of a warmer is not known yet)
+ * ```
+ */
+export class AdaptiveLaw implements ControlLaw {
+  readonly name = "adaptive";
+  readonly #limits: Limits;
+  readonly #learner: ResponseLearner;
+  readonly #warnings: string[] = [];
+  readonly #wrongSign = new Set<TaskKind>();
+  readonly #warned = new Set<TaskKind>();
+  #lastUp = -Infinity;
+  #lastDown = -Infinity;
+  #lastT?: number;
+  #dt = 1;
+  /** Recent request-to-running delays (s); kept when the executor's window has none. */
+  #startDelays: number[] = [0];
+
+  constructor(limits: Limits, options: AdaptiveOptions) {
+    this.#limits = limits;
+    this.#learner = new ResponseLearner({ prior: options.initialEffect, mode: options.response });
+  }
+
+  /** The learner's current belief (for logs, the UI and tests). */
+  estimate(): Estimate {
+    return this.#learner.estimate();
+  }
+
+  takeWarnings(): string[] {
+    return this.#warnings.splice(0);
+  }
+
+  decide(obs: Observation): Decision {
+    const { warmer, cooler } = obs.tasks;
+    if (this.#lastT !== undefined && obs.t > this.#lastT) {
+      this.#dt = 0.8 * this.#dt + 0.2 * (obs.t - this.#lastT);
+    }
+    this.#lastT = obs.t;
+    const delays = [...warmer.startDelays, ...cooler.startDelays];
+    if (delays.length > 0) this.#startDelays = delays;
+    this.#learner.observe(obs.t, obs.metric, warmer.running, cooler.running);
+    const est = this.#learner.estimate();
+    this.#checkSigns(est);
+
+    const error = obs.target - obs.metric;
+    // Trust a learned gain only when it is known and points the right way; else the first guess.
+    const gw = est.confidentWarmer && est.gainWarmer > 0 ? est.gainWarmer : est.priorWarmer;
+    const gc = est.confidentCooler && est.gainCooler < 0 ? est.gainCooler : est.priorCooler;
+    const detail: Record<string, number | string | boolean> = {
+      error: round(error),
+      model: est.model,
+      lag: est.lag,
+      gainWarmer: round(est.gainWarmer),
+      gainCooler: round(est.gainCooler),
+      noise: round(est.noise),
+    };
+    // With no deadband, being on target is no reason to stop: a queue at zero still needs the
+    // consumers that keep it there, and tasks in flight may already be too many.
+    if (this.#limits.deadband > 0 && Math.abs(error) <= this.#limits.deadband) {
+      return noAction(`within deadband ±${this.#limits.deadband}`, detail);
+    }
+
+    // `need` is in the model's units: metric units (level) or metric units per second (rate).
+    let need: number;
+    if (est.model === "level") {
+      const ago = this.#learner.countsAgo(est.lag) ?? { warmers: 0, coolers: 0 };
+      const comingW = warmer.inflight + warmer.running - ago.warmers - this.#ending(warmer);
+      const comingC = cooler.inflight + cooler.running - ago.coolers - this.#ending(cooler);
+      const coming = gw * comingW + gc * comingC;
+      need = error - coming;
+      detail.coming = round(coming);
+    } else {
+      const delay = this.#deadTime(est);
+      const life = fixedLifetime(
+        [...warmer.lifetimes, ...cooler.lifetimes],
+        [...warmer.runningAges, ...cooler.runningAges],
+      );
+      const horizon = life !== undefined
+        ? Math.max(life, 2 * delay, 2 * this.#dt)
+        : Math.max(4 * delay, 10 * this.#dt);
+      const nw = warmer.running + warmer.inflight - this.#ending(warmer);
+      const nc = cooler.running + cooler.inflight - this.#ending(cooler);
+      const slope = est.drift + gw * nw + gc * nc;
+      need = error / horizon - slope;
+      detail.horizon = round(horizon);
+      detail.drift = round(est.drift);
+      detail.slope = round(slope);
+    }
+    detail.need = round(need);
+
+    // A metric within two noise deviations of the target is not evidence of a need to act.
+    const noiseBand = est.model === "level" ? Math.SQRT2 * est.noise : 0;
+    const withinNoise = Math.abs(error) < noiseBand;
+    detail.noiseBand = round(noiseBand);
+    if (need > 0) {
+      if (!this.#limits.hasWarmer) return noAction("too cold, but no warmer", detail);
+      if (this.#wrongSign.has("warmer")) return noAction("too cold; warmers lower it", detail);
+      if (error <= 0 && !est.confidentWarmer) {
+        return noAction("on target; warmer effect not known well enough to act ahead", detail);
+      }
+      if (withinNoise) return noAction("too cold, within noise", detail);
+      if (obs.t - this.#lastUp < this.#limits.cooldownUp) return noAction("cooldown-up", detail);
+      const n = this.#cap(roundTasks(need / gw), warmer, est.confidentWarmer, obs, detail, {
+        doubtful: est.gainWarmer < 0,
+      });
+      if (n > 0) this.#lastUp = obs.t;
+      return this.#result({ warmers: n, coolers: 0, kills: 0 }, "too cold", detail);
+    }
+    if (need < 0) {
+      if (withinNoise) return noAction("too warm, within noise", detail);
+      if (obs.t - this.#lastDown < this.#limits.cooldownDown) {
+        return noAction("cooldown-down", detail);
+      }
+      if (this.#limits.coolerMode === "kill") {
+        const killable = warmer.running + warmer.inflight;
+        const n = Math.min(roundTasks(-need / gw), killable);
+        if (n > 0) this.#lastDown = obs.t;
+        return this.#result({ warmers: 0, coolers: 0, kills: n }, "too warm", detail);
+      }
+      if (!this.#limits.hasCooler) return noAction("too warm, but no cooler", detail);
+      if (error >= 0 && !est.confidentCooler) {
+        return noAction("on target; cooler effect not known well enough to act ahead", detail);
+      }
+      if (this.#wrongSign.has("cooler")) return noAction("too warm; coolers raise it", detail);
+      const n = this.#cap(roundTasks(need / gc), cooler, est.confidentCooler, obs, detail, {
+        doubtful: est.gainCooler > 0,
+      });
+      if (n > 0) this.#lastDown = obs.t;
+      return this.#result({ warmers: 0, coolers: n, kills: 0 }, "too warm", detail);
+    }
+    return noAction("on target", detail);
+  }
+
+  #result(
+    counts: { warmers: number; coolers: number; kills: number },
+    why: string,
+    detail: Record<string, number | string | boolean>,
+  ): Decision {
+    const total = counts.warmers + counts.coolers + counts.kills;
+    const reason = total === 0
+      ? `${why}, enough tasks already coming`
+      : `${why}, ${detail.model} model`;
+    return { ...counts, reason, detail };
+  }
+
+  /** Applies slow start, the per-tick limit and the concurrency limit. */
+  #cap(
+    wanted: number,
+    facts: KindFacts,
+    confident: boolean,
+    obs: Observation,
+    detail: Record<string, number | string | boolean>,
+    { doubtful }: { doubtful: boolean },
+  ): number {
+    let n = wanted;
+    if (doubtful) {
+      // The tasks seem to push the wrong way: probe with one at a time until the learner knows.
+      detail.probe = true;
+      n = facts.inflight === 0 ? Math.min(n, 1) : 0;
+    } else if (!confident) {
+      const slowStart = Math.max(1, 2 * facts.running) - facts.inflight;
+      if (slowStart < n) detail.slowStart = true;
+      n = Math.min(n, Math.max(0, slowStart));
+    }
+    if (this.#limits.maxPerTick > 0) n = Math.min(n, this.#limits.maxPerTick);
+    if (this.#limits.maxRunning > 0) {
+      const { warmer, cooler } = obs.tasks;
+      const busy = warmer.running + warmer.inflight + cooler.running + cooler.inflight;
+      if (busy + n > this.#limits.maxRunning) detail.atMaxRunning = true;
+      n = Math.min(n, Math.max(0, this.#limits.maxRunning - busy));
+    }
+    return n;
+  }
+
+  /** Running tasks of fixed-length life that will end before a replacement could take effect. */
+  #ending(facts: KindFacts): number {
+    const life = fixedLifetime(facts.lifetimes, facts.runningAges);
+    if (life === undefined) return 0;
+    const delay = this.#deadTime(this.#learner.estimate());
+    return facts.runningAges.filter((age) => age + delay + this.#dt / 2 >= life).length;
+  }
+
+  /** Seconds from asking for a task to seeing its effect. */
+  #deadTime(est: Estimate): number {
+    return median(this.#startDelays) + est.lag * this.#dt;
+  }
+
+  #checkSigns(est: Estimate): void {
+    this.#wrongSign.clear();
+    const check = (kind: TaskKind, wrong: boolean, gain: number) => {
+      if (!wrong) return;
+      this.#wrongSign.add(kind);
+      if (this.#warned.has(kind)) return;
+      this.#warned.add(kind);
+      this.#warnings.push(
+        `${kind} tasks ${kind === "warmer" ? "LOWER" : "RAISE"} the metric (learned effect ` +
+          `${round(gain)} per task): are --warmer and --cooler swapped? No ${kind}s are ` +
+          `started while this holds.`,
+      );
+    };
+    check("warmer", est.wrongSignWarmer, est.gainWarmer);
+    check("cooler", est.wrongSignCooler, est.gainCooler);
+  }
+
+}
+
+/** Rounds a fractional task count: half a task or less is no task. */
+function roundTasks(x: number): number {
+  return Math.max(0, Math.ceil(x - 0.5 - 1e-9));
+}
+
+/**
+ * The typical lifetime when tasks live about equally long (at least five seen, spread within a
+ * quarter of the median, and no running task already well past it); undefined otherwise.
+ */
+export function fixedLifetime(
+  lifetimes: readonly number[],
+  runningAges: readonly number[] = [],
+): number | undefined {
+  if (lifetimes.length < 5) return undefined;
+  const sorted = [...lifetimes].sort((a, b) => a - b);
+  const lo = sorted[Math.floor(sorted.length * 0.1)];
+  const hi = sorted[Math.ceil(sorted.length * 0.9) - 1];
+  const mid = sorted[Math.floor(sorted.length / 2)];
+  if (hi - lo > 0.25 * mid) return undefined;
+  if (runningAges.some((age) => age > 1.25 * hi + 1)) return undefined;
+  return mid;
+}
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

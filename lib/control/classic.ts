@@ -1,0 +1,93 @@
+/**
+ * The 2015 Relay control law, kept for comparison (`--law classic`) and as the benchmark
+ * baseline. From its published description: e = target − metric; keep the last `lookback`
+ * errors; MV = round(e − w·mean(errors)), where w weighs the error history's spectrum by the
+ * phase of each frequency bin (w = 1 when the history has no variation). MV > 0 starts MV
+ * warmers, MV < 0 starts |MV| coolers. No limits of its own beyond the shared ones.
+ * @module
+ */
+
+import type { ControlLaw, Decision, Limits, Observation } from "./types.ts";
+import { noAction } from "./types.ts";
+
+/**
+ * The classic law.
+ *
+ * @example
+ * ```ts
+ * const law = new ClassicLaw(limits, 1000);
+ * law.decide({ t: 0, target: 5, metric: 0, tasks: emptyFacts() }).warmers; // 5
+ * ```
+ */
+export class ClassicLaw implements ControlLaw {
+  readonly name = "classic";
+  readonly #errors: number[] = [];
+  readonly #lookback: number;
+  readonly #limits: Limits;
+
+  constructor(limits: Limits, lookback: number) {
+    this.#limits = limits;
+    this.#lookback = lookback;
+  }
+
+  decide(obs: Observation): Decision {
+    const error = obs.target - obs.metric;
+    this.#errors.push(error);
+    if (this.#errors.length > this.#lookback) this.#errors.shift();
+    const mean = this.#errors.reduce((a, b) => a + b, 0) / this.#errors.length;
+    const w = spectralWeight(this.#errors);
+    const mv = Math.round(error - w * mean);
+    const detail = { error, mean, weight: Math.round(w * 1000) / 1000, mv };
+    if (Math.abs(error) <= this.#limits.deadband || mv === 0) return noAction("MV 0", detail);
+    let n = Math.abs(mv);
+    if (this.#limits.maxPerTick > 0) n = Math.min(n, this.#limits.maxPerTick);
+    if (this.#limits.maxRunning > 0) {
+      const { warmer, cooler } = obs.tasks;
+      const busy = warmer.running + warmer.inflight + cooler.running + cooler.inflight;
+      n = Math.min(n, Math.max(0, this.#limits.maxRunning - busy));
+    }
+    if (mv > 0) {
+      return this.#limits.hasWarmer
+        ? { warmers: n, coolers: 0, kills: 0, reason: `MV ${mv}`, detail }
+        : noAction("too cold, but no warmer", detail);
+    }
+    if (this.#limits.coolerMode === "kill") {
+      const killable = obs.tasks.warmer.running + obs.tasks.warmer.inflight;
+      return { warmers: 0, coolers: 0, kills: Math.min(n, killable), reason: `MV ${mv}`, detail };
+    }
+    return this.#limits.hasCooler
+      ? { warmers: 0, coolers: n, kills: 0, reason: `MV ${mv}`, detail }
+      : noAction("too warm, but no cooler", detail);
+  }
+}
+
+/**
+ * The classic law's weight: over DFT bins 1..N/2−1 of the error history, the amplitude-weighted
+ * sine of each bin's phase divided by the amplitude-weighted |sine|; 1 when there is no variation.
+ */
+export function spectralWeight(errors: readonly number[]): number {
+  const n = errors.length;
+  let num = 0;
+  let den = 0;
+  for (let k = 1; k < Math.floor(n / 2); k++) {
+    let re = 0;
+    let im = 0;
+    const step = (-2 * Math.PI * k) / n;
+    // Rotate a unit phasor instead of calling cos/sin per term.
+    const cs = Math.cos(step);
+    const sn = Math.sin(step);
+    let c = 1;
+    let s = 0;
+    for (let j = 0; j < n; j++) {
+      re += errors[j] * c;
+      im += errors[j] * s;
+      [c, s] = [c * cs - s * sn, c * sn + s * cs];
+    }
+    const amplitude = Math.hypot(re, im);
+    if (amplitude < 1e-12) continue;
+    const sine = im / amplitude; // sin(phase)
+    num += amplitude * sine;
+    den += amplitude * Math.abs(sine);
+  }
+  return den < 1e-12 ? 1 : num / den;
+}

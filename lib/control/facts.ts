@@ -1,0 +1,75 @@
+/**
+ * Summarises the executor's task list into the per-kind facts a control law needs. Pure: the
+ * caller passes the time.
+ * @module
+ */
+
+import type { TaskKind, TaskView } from "../executor/types.ts";
+import type { KindFacts, TaskFacts } from "./types.ts";
+
+/**
+ * Builds {@linkcode TaskFacts} from task views at time `nowMs`.
+ *
+ * @example
+ * ```ts
+ * const facts = summarizeTasks(executor.tasks(), Date.now());
+ * facts.cooler.running; // number of running coolers
+ * ```
+ */
+export function summarizeTasks(tasks: readonly TaskView[], nowMs: number): TaskFacts {
+  return { warmer: summarizeKind(tasks, "warmer", nowMs), cooler: summarizeKind(tasks, "cooler", nowMs) };
+}
+
+function summarizeKind(tasks: readonly TaskView[], kind: TaskKind, nowMs: number): KindFacts {
+  let inflight = 0;
+  let recentFailures = 0;
+  const runningAges: number[] = [];
+  const startDelays: number[] = [];
+  const lifetimes: number[] = [];
+  for (const task of tasks) {
+    if (task.kind !== kind) continue;
+    if (task.startedAt !== undefined) startDelays.push((task.startedAt - task.requestedAt) / 1000);
+    switch (task.state) {
+      case "pending":
+      case "starting":
+        inflight++;
+        break;
+      case "running":
+        runningAges.push((nowMs - (task.startedAt ?? nowMs)) / 1000);
+        break;
+      case "finished":
+        if (task.startedAt !== undefined && task.endedAt !== undefined) {
+          lifetimes.push((task.endedAt - task.startedAt) / 1000);
+        }
+        break;
+      case "failed":
+      case "lost":
+        recentFailures++;
+        break;
+      case "killed":
+        break;
+    }
+  }
+  runningAges.sort((a, b) => a - b);
+  return {
+    inflight,
+    running: runningAges.length,
+    runningAges,
+    startDelays,
+    lifetimes,
+    recentFailures,
+  };
+}
+
+/** Facts with no tasks at all. */
+export function emptyFacts(): TaskFacts {
+  const none: KindFacts = {
+    inflight: 0,
+    running: 0,
+    runningAges: [],
+    startDelays: [],
+    lifetimes: [],
+    recentFailures: 0,
+  };
+  return { warmer: none, cooler: none };
+}

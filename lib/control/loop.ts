@@ -1,0 +1,216 @@
+/**
+ * The control loop: every tick it reads the target and the metric, asks the law for a decision,
+ * hands it to the executor, and reports everything on the event bus. It owns the clock (injected,
+ * so tests run in virtual time) and the stopping rules (duration, tick count, missing samples,
+ * an abort signal from SIGINT/SIGTERM).
+ * @module
+ */
+
+import type { Clock } from "../clock.ts";
+import type { EventBus, StopReason } from "../events.ts";
+import type { Executor, TaskView } from "../executor/types.ts";
+import { readWithTimeout } from "../signals/sources.ts";
+import type { Signal } from "../signals/types.ts";
+import { summarizeTasks } from "./facts.ts";
+import type { ControlLaw, Decision } from "./types.ts";
+
+/** Settings of {@linkcode runLoop}. Times in milliseconds. */
+export interface LoopSettings {
+  readonly delayMs: number;
+  /** 0 = no limit. */
+  readonly durationMs: number;
+  /** 0 = no limit. */
+  readonly maxTicks: number;
+  /** Consecutive missing samples that end the run (0 = never). */
+  readonly maxMissing: number;
+  readonly signalTimeoutMs: number;
+  readonly dryRun: boolean;
+}
+
+/** The parts a loop drives. */
+export interface LoopParts {
+  readonly clock: Clock;
+  readonly metric: Signal;
+  readonly target: Signal;
+  readonly executor: Executor;
+  readonly law: ControlLaw;
+  readonly bus: EventBus;
+}
+
+/** How a run ended. */
+export interface LoopResult {
+  readonly reason: StopReason;
+  readonly ticks: number;
+  /** 0 for a clean end; 3 when too many samples were missing in a row. */
+  readonly exitCode: number;
+}
+
+/** Exit code for `--max-missing` exceeded. */
+export const EXIT_MISSING = 3;
+
+/**
+ * Runs ticks until a stopping rule fires or `stop` aborts. Never throws for bad samples or
+ * failed tasks: those are reported as events and the loop goes on.
+ *
+ * @example
+ * ```ts
+ * const ac = new AbortController();
+ * Deno.addSignalListener("SIGINT", () => ac.abort());
+ * const result = await runLoop(parts, settings, ac.signal);
+ * ```
+ */
+export async function runLoop(
+  parts: LoopParts,
+  settings: LoopSettings,
+  stop: AbortSignal,
+): Promise<LoopResult> {
+  const { clock, bus, executor, law } = parts;
+  const started = clock.now();
+  bus.emit({ type: "start", at: started, executor: executor.name, law: law.name, dryRun: settings.dryRun });
+  let ticks = 0;
+  let missing = 0;
+  let result: LoopResult | undefined;
+
+  while (!result) {
+    if (stop.aborted) {
+      result = { reason: "signal", ticks, exitCode: 0 };
+      break;
+    }
+    const tickStart = clock.now();
+    const tasks = executor.tasks();
+    const counts = countStates(tasks);
+    const ctx = { now: tickStart, tasks: counts };
+    const [target, metric] = await Promise.all([
+      read(parts.target, ctx, settings.signalTimeoutMs, stop),
+      read(parts.metric, ctx, settings.signalTimeoutMs, stop),
+    ]);
+    ticks++;
+    if (stop.aborted) {
+      result = { reason: "signal", ticks, exitCode: 0 };
+      break;
+    }
+    const failed = ("error" in target ? ["target", target.error] : undefined) ??
+      ("error" in metric ? ["metric", metric.error] : undefined);
+    if (failed) {
+      missing++;
+      bus.emit({
+        type: "missing",
+        at: clock.now(),
+        tick: ticks,
+        signal: failed[0] as "metric" | "target",
+        reason: failed[1],
+        consecutive: missing,
+      });
+      if (settings.maxMissing > 0 && missing >= settings.maxMissing) {
+        bus.emit({
+          type: "warning",
+          at: clock.now(),
+          message: `${missing} missing samples in a row (--max-missing ${settings.maxMissing}): stopping`,
+        });
+        result = { reason: "max-missing", ticks, exitCode: EXIT_MISSING };
+        break;
+      }
+    } else {
+      missing = 0;
+      const decision = law.decide({
+        t: tickStart / 1000,
+        target: (target as { value: number }).value,
+        metric: (metric as { value: number }).value,
+        tasks: summarizeTasks(tasks, tickStart),
+      });
+      for (const message of law.takeWarnings?.() ?? []) {
+        bus.emit({ type: "warning", at: clock.now(), message });
+      }
+      const { launched, killed } = settings.dryRun
+        ? { launched: [], killed: [] }
+        : apply(decision, executor, tasks, bus, clock);
+      const after = countStates(executor.tasks());
+      bus.emit({
+        type: "tick",
+        at: clock.now(),
+        tick: ticks,
+        target: (target as { value: number }).value,
+        metric: (metric as { value: number }).value,
+        decision,
+        launched,
+        killed,
+        running: after.running,
+        pending: after.pending,
+        dryRun: settings.dryRun,
+      });
+    }
+    if (settings.maxTicks > 0 && ticks >= settings.maxTicks) {
+      result = { reason: "max-ticks", ticks, exitCode: 0 };
+      break;
+    }
+    const nextAt = started + ticks * settings.delayMs;
+    if (settings.durationMs > 0 && nextAt - started >= settings.durationMs) {
+      await clock.sleep(started + settings.durationMs - clock.now(), stop);
+      result = { reason: stop.aborted ? "signal" : "duration", ticks, exitCode: 0 };
+      break;
+    }
+    // Fixed-rate ticks; after an overrun, tick at once rather than trying to catch up.
+    await clock.sleep(Math.max(0, nextAt - clock.now()), stop);
+  }
+  bus.emit({ type: "stop", at: clock.now(), ...result });
+  return result;
+}
+
+async function read(
+  signal: Signal,
+  ctx: { now: number; tasks: { running: number; pending: number } },
+  timeoutMs: number,
+  stop: AbortSignal,
+): Promise<{ value: number } | { error: string }> {
+  try {
+    return { value: await readWithTimeout(signal, ctx, timeoutMs, stop) };
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+function countStates(tasks: readonly TaskView[]): { running: number; pending: number } {
+  let running = 0;
+  let pending = 0;
+  for (const t of tasks) {
+    if (t.state === "running") running++;
+    else if (t.state === "pending" || t.state === "starting") pending++;
+  }
+  return { running, pending };
+}
+
+/** Carries out a decision; executor errors become warnings, never crashes. */
+function apply(
+  decision: Decision,
+  executor: Executor,
+  tasks: readonly TaskView[],
+  bus: EventBus,
+  clock: Clock,
+): { launched: string[]; killed: string[] } {
+  const launched: string[] = [];
+  const killed: string[] = [];
+  try {
+    if (decision.warmers > 0) launched.push(...executor.launch("warmer", decision.warmers));
+    if (decision.coolers > 0) launched.push(...executor.launch("cooler", decision.coolers));
+    if (decision.kills > 0) {
+      // Newest first: pending warmers go before running ones, young before old.
+      const victims = tasks
+        .filter((t) =>
+          t.kind === "warmer" &&
+          (t.state === "pending" || t.state === "starting" || t.state === "running")
+        )
+        .sort((a, b) => b.requestedAt - a.requestedAt)
+        .slice(0, decision.kills)
+        .map((t) => t.id);
+      executor.kill(victims);
+      killed.push(...victims);
+    }
+  } catch (err) {
+    bus.emit({
+      type: "warning",
+      at: clock.now(),
+      message: `executor refused the decision: ${(err as Error).message}`,
+    });
+  }
+  return { launched, killed };
+}

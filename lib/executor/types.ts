@@ -1,0 +1,76 @@
+/**
+ * The contract between the control loop and whatever runs tasks (local processes or Mesos).
+ * The loop only sees these facts, so the control law cannot tell which executor it drives.
+ * @module
+ */
+
+/** Warmers raise the metric, coolers lower it. */
+export type TaskKind = "warmer" | "cooler";
+
+/**
+ * Where a task is in its life. `pending` means requested but not yet started (waiting for a
+ * slot, a process spawn, or a Mesos offer); `starting` means handed to the runtime but not yet
+ * confirmed running. The last four states are terminal.
+ */
+export type TaskState =
+  | "pending"
+  | "starting"
+  | "running"
+  | "finished"
+  | "failed"
+  | "killed"
+  | "lost";
+
+/** States after which a task never changes again. */
+export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set([
+  "finished",
+  "failed",
+  "killed",
+  "lost",
+]);
+
+/** What the executor knows about one task. Times are epoch milliseconds from the loop's clock. */
+export interface TaskView {
+  readonly id: string;
+  readonly kind: TaskKind;
+  readonly state: TaskState;
+  /** When the loop asked for the task. */
+  readonly requestedAt: number;
+  /** When the task was first seen running, if it was. */
+  readonly startedAt?: number;
+  /** When the task reached a terminal state, if it did. */
+  readonly endedAt?: number;
+  /** Why it ended, for failed/killed/lost tasks (exit code, signal, timeout, spawn error). */
+  readonly reason?: string;
+}
+
+/** A change of one task's state, as delivered to listeners. */
+export interface TaskEvent {
+  readonly task: TaskView;
+  readonly previous?: TaskState;
+}
+
+/** How to treat running tasks when Relay exits. */
+export type ExitMode = "wait" | "kill" | "leave";
+
+/** Runs warmer and cooler tasks and reports their states. */
+export interface Executor {
+  /** Short name for logs and the UI: `local` or `mesos`. */
+  readonly name: string;
+  /**
+   * Requests `count` new tasks of `kind`. Returns their ids at once; the tasks start
+   * asynchronously and report their progress through {@linkcode Executor.onTaskEvent}.
+   */
+  launch(kind: TaskKind, count: number): string[];
+  /** Stops the given tasks (pending ones are cancelled, running ones are killed). */
+  kill(ids: readonly string[]): void;
+  /** Every non-terminal task, plus terminal tasks that ended within the retention window. */
+  tasks(): TaskView[];
+  /** Subscribes to task state changes; returns an unsubscribe function. */
+  onTaskEvent(listener: (event: TaskEvent) => void): () => void;
+  /**
+   * Stops launching and deals with running tasks per `mode`: `wait` waits up to `graceMs` for
+   * them to end and then kills the rest, `kill` kills them now, `leave` leaves them running.
+   */
+  shutdown(mode: ExitMode, graceMs: number): Promise<void>;
+}

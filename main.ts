@@ -1,0 +1,145 @@
+/**
+ * relay.mesos: the command-line entry point. Parses options, builds the signals, the executor and
+ * the control law, runs the loop, and handles SIGINT/SIGTERM. All logic lives in `lib/`; this file
+ * only wires the parts together and talks to the process (arguments, environment, exit code).
+ * @module
+ */
+
+import { systemClock } from "./lib/clock.ts";
+import { helpText, VERSION } from "./lib/config/help.ts";
+import type { Config } from "./lib/config/options.ts";
+import { ConfigError, parseConfig } from "./lib/config/parse.ts";
+import { buildTaskEnv } from "./lib/config/task_env.ts";
+import { AdaptiveLaw } from "./lib/control/adaptive.ts";
+import { ClassicLaw } from "./lib/control/classic.ts";
+import { runLoop } from "./lib/control/loop.ts";
+import type { ControlLaw, Limits } from "./lib/control/types.ts";
+import { EventBus } from "./lib/events.ts";
+import { LocalExecutor } from "./lib/executor/local.ts";
+import { createLogger } from "./lib/log.ts";
+import { createSignal } from "./lib/signals/sources.ts";
+import type { Signal } from "./lib/signals/types.ts";
+
+/** Exit code for bad input: nothing was started. */
+export const EXIT_USAGE = 2;
+
+/** Where the program writes; replaceable so that the demo and tests can capture lines. */
+export interface Io {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+const stdio: Io = {
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+};
+
+/**
+ * Runs relay.mesos with `argv` and returns the exit code. Stops cleanly when `stop` aborts
+ * (the CLI wires SIGINT and SIGTERM to it).
+ *
+ * @example
+ * ```ts
+ * const code = await main(["--metric", "5", "--target", "0", "--cooler", "true", "--max-ticks", "3"]);
+ * ```
+ */
+export async function main(
+  argv: readonly string[],
+  stop: AbortSignal = new AbortController().signal,
+  io: Io = stdio,
+  env: Readonly<Record<string, string | undefined>> = Deno.env.toObject(),
+): Promise<number> {
+  let config: Config;
+  let metric: Signal;
+  let target: Signal;
+  let taskEnv: Record<string, string>;
+  try {
+    const parsed = parseConfig({ argv, env, readTextFile: (p) => Deno.readTextFileSync(p) });
+    if (parsed.kind === "help") {
+      io.out(helpText());
+      return 0;
+    }
+    if (parsed.kind === "version") {
+      io.out(`relay.mesos ${VERSION}`);
+      return 0;
+    }
+    config = parsed.config;
+    taskEnv = buildTaskEnv(config.env, config.envFile, env, (p) => Deno.readTextFileSync(p));
+    metric = createSignalOrFail("metric", config.metric!);
+    target = createSignalOrFail("target", config.target!);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(`relay.mesos: ${err.message}`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+
+  const logger = createLogger(config.logFormat, config.logLevel, io.out);
+  const bus = new EventBus();
+  bus.on(logger.event);
+  const executor = new LocalExecutor({
+    warmer: config.warmer,
+    cooler: config.cooler,
+    env: taskEnv,
+    taskTimeoutMs: config.taskTimeout * 1000,
+    clock: systemClock,
+    log: logger.log,
+  });
+  executor.onTaskEvent((e) => bus.emit({ type: "task", at: systemClock.now(), ...e }));
+  const law = makeLaw(config);
+
+  const result = await runLoop(
+    { clock: systemClock, metric, target, executor, law, bus },
+    {
+      delayMs: config.delay * 1000,
+      durationMs: config.duration * 1000,
+      maxTicks: config.maxTicks,
+      maxMissing: config.maxMissing,
+      signalTimeoutMs: config.signalTimeout * 1000,
+      dryRun: config.dryRun,
+    },
+    stop,
+  );
+  await Promise.all([metric.close?.(), target.close?.()]);
+  const running = executor.tasks().filter((t) => t.state === "running").length;
+  if (running > 0 && config.onExit !== "leave") {
+    logger.log("info", `on exit: ${config.onExit} (${running} tasks running)`);
+  }
+  await executor.shutdown(config.onExit, config.grace * 1000);
+  return result.exitCode;
+}
+
+function createSignalOrFail(option: "metric" | "target", spec: string): Signal {
+  try {
+    return createSignal(spec);
+  } catch (err) {
+    throw new ConfigError(`--${option}: ${(err as Error).message}`);
+  }
+}
+
+/** Builds the control law the options ask for. */
+export function makeLaw(config: Config): ControlLaw {
+  const limits: Limits = {
+    maxPerTick: config.maxTasksPerTick,
+    maxRunning: config.maxRunning,
+    cooldownUp: config.cooldownUp,
+    cooldownDown: config.cooldownDown,
+    deadband: config.deadband,
+    coolerMode: config.coolerMode,
+    hasWarmer: config.warmer !== undefined,
+    hasCooler: config.cooler !== undefined,
+  };
+  return config.law === "classic"
+    ? new ClassicLaw(limits, config.lookback)
+    : new AdaptiveLaw(limits, { initialEffect: config.initialEffect, response: config.response });
+}
+
+if (import.meta.main) {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  const code = await main(Deno.args, controller.signal);
+  Deno.exit(code);
+}

@@ -1,0 +1,167 @@
+import assert from "node:assert/strict";
+import { helpText } from "../lib/config/help.ts";
+import { envName, OPTIONS, yamlKey } from "../lib/config/options.ts";
+import { ConfigError, parseConfig, type ParseInput } from "../lib/config/parse.ts";
+import { buildTaskEnv } from "../lib/config/task_env.ts";
+
+const BASE = ["--metric", "5", "--target", "0", "--cooler", "echo hi"];
+
+function parse(argv: string[], env: Record<string, string> = {}, files: Record<string, string> = {}) {
+  const input: ParseInput = {
+    argv,
+    env,
+    readTextFile: (p) => {
+      if (!(p in files)) throw new Deno.errors.NotFound(p);
+      return files[p];
+    },
+  };
+  const r = parseConfig(input);
+  if (r.kind !== "run") throw new Error(`expected run, got ${r.kind}`);
+  return r.config;
+}
+
+function rejects(argv: string[], pattern: RegExp, env: Record<string, string> = {}, files = {}) {
+  assert.throws(() => parse(argv, env, files), (err: unknown) => {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err}`);
+    assert.match(err.message, pattern);
+    assert.ok(!err.message.includes("\n"), "error is one line");
+    return true;
+  });
+}
+
+Deno.test("defaults come from the option table", () => {
+  const c = parse(BASE);
+  assert.equal(c.delay, 1);
+  assert.equal(c.signalTimeout, 5);
+  assert.equal(c.maxMissing, 0);
+  assert.equal(c.coolerMode, "launch");
+  assert.equal(c.onExit, "wait");
+  assert.equal(c.dryRun, false);
+  assert.deepEqual(c.env, []);
+  assert.equal(c.law, "adaptive");
+});
+
+Deno.test("precedence is flag over env over file over default", () => {
+  const files = { "r.yaml": "delay: 3\nmax_running: 7\ncooldown_up: 4\n" };
+  const env = { RELAY_DELAY: "2", RELAY_MAX_RUNNING: "6", RELAY_CONFIG: "r.yaml" };
+  const c = parse([...BASE, "--delay", "0.5"], env, files);
+  assert.equal(c.delay, 0.5); // flag
+  assert.equal(c.maxRunning, 6); // env
+  assert.equal(c.cooldownUp, 4); // file
+  assert.equal(c.cooldownDown, 0); // default
+});
+
+Deno.test("every option has a RELAY_ env name and a snake_case YAML key", () => {
+  for (const opt of OPTIONS) {
+    assert.match(envName(opt.name), /^RELAY_[A-Z0-9_]+$/);
+    assert.match(yamlKey(opt.name), /^[a-z0-9_]+$/);
+  }
+  assert.equal(envName("delay"), "RELAY_DELAY");
+  assert.equal(envName("mesos-master"), "RELAY_MESOS_MASTER");
+});
+
+Deno.test("help lists every option with its env name and default", () => {
+  const text = helpText();
+  for (const opt of OPTIONS) {
+    assert.ok(text.includes(`--${opt.name}`), opt.name);
+    assert.ok(text.includes(envName(opt.name)), envName(opt.name));
+  }
+  assert.match(text, /--delay SECONDS[\s\S]*default 1\]/);
+});
+
+Deno.test("-h and --version are recognised", () => {
+  assert.equal(parseConfig({ argv: ["-h"], env: {}, readTextFile: () => "" }).kind, "help");
+  assert.equal(parseConfig({ argv: ["--version"], env: {}, readTextFile: () => "" }).kind, "version");
+});
+
+Deno.test("booleans accept true/false/1/0/yes/no only", () => {
+  for (const [text, value] of [["true", true], ["1", true], ["yes", true], ["false", false], ["0", false], ["no", false], ["FALSE", false]] as const) {
+    assert.equal(parse(BASE, { RELAY_DRY_RUN: text }).dryRun, value, text);
+  }
+  assert.equal(parse([...BASE, "--dry-run"]).dryRun, true);
+  rejects(BASE, /^RELAY_DRY_RUN: expected true\/false\/1\/0\/yes\/no, got "maybe"$/, {
+    RELAY_DRY_RUN: "maybe",
+  });
+  rejects(BASE, /dry_run: expected true\/false/, { RELAY_CONFIG: "c.yaml" }, {
+    "c.yaml": "dry_run: sometimes",
+  });
+  assert.equal(parse(BASE, { RELAY_CONFIG: "c.yaml" }, { "c.yaml": "dry_run: false" }).dryRun, false);
+});
+
+Deno.test("bad input names the option, env variable or key", () => {
+  rejects([...BASE, "--nope"], /^--nope: unknown option/);
+  rejects([...BASE, "--delay", "abc"], /^--delay: expected a number, got "abc"$/);
+  rejects([...BASE, "--delay", "0"], /^--delay: must be > 0, got "0"$/);
+  rejects([...BASE, "--delay", "-1"], /^--delay: must be > 0/);
+  rejects([...BASE, "--delay"], /^--delay: missing value/);
+  rejects([...BASE, "--max-running", "2.5"], /^--max-running: expected a whole number/);
+  rejects([...BASE, "--max-ticks", "1e400"], /^--max-ticks: expected a number/);
+  rejects([...BASE, "--cooler-mode", "drop"], /^--cooler-mode: expected one of launch\|kill, got "drop"$/);
+  rejects([...BASE, "--dry-run=false"], /^--dry-run: takes no value/);
+  rejects([...BASE, "stray"], /unexpected argument "stray"/);
+  rejects(BASE, /^RELAY_SIGNAL_TIMEOUT: expected a number/, { RELAY_SIGNAL_TIMEOUT: "5s" });
+  rejects([...BASE, "--env", "1BAD=x"], /^--env: expected KEY=VALUE/);
+});
+
+Deno.test("bad signal specs are refused before anything starts", () => {
+  rejects(["--metric", "bogus:1", "--target", "0", "--cooler", "x"], /^--metric: /);
+  rejects(["--metric", "1", "--target", "sine:min=0", "--cooler", "x"], /^--target: /);
+  rejects(["--metric", "1", "--target", "", "--cooler", "x"], /^--target: expected a signal spec/);
+});
+
+Deno.test("required options and combinations are checked", () => {
+  rejects(["--target", "0", "--cooler", "x"], /^--metric: required/);
+  rejects(["--metric", "0", "--cooler", "x"], /^--target: required/);
+  rejects(["--metric", "0", "--target", "0"], /^--warmer\/--cooler: give at least one/);
+  rejects(["--metric", "0", "--target", "0", "--cooler", "x", "--cooler-mode", "kill"], /^--cooler-mode: kill stops running warmers, so it needs --warmer/);
+});
+
+Deno.test("config file problems name the file and key", () => {
+  rejects([...BASE, "--config", "missing.yaml"], /^--config missing.yaml: cannot read: file not found$/);
+  rejects([...BASE, "--config", "bad.yaml"], /^--config bad.yaml: not valid YAML/, {}, {
+    "bad.yaml": "delay: [1,\n",
+  });
+  rejects([...BASE, "--config", "list.yaml"], /expected a mapping/, {}, { "list.yaml": "- 1\n- 2\n" });
+  rejects([...BASE, "--config", "k.yaml"], /^k.yaml: unknown key "dealy" \(did you mean "delay"\?\)$/, {}, {
+    "k.yaml": "dealy: 2\n",
+  });
+  rejects([...BASE, "--config", "t.yaml"], /^t.yaml: delay: expected a number/, {}, {
+    "t.yaml": "delay: soon\n",
+  });
+});
+
+Deno.test("a YAML file can hold the whole configuration", () => {
+  const yaml = [
+    "metric: cmd:echo 3",
+    "target: 0",
+    "cooler: ./consume.sh",
+    "delay: 2.5",
+    "env:",
+    "  - A=1",
+    "  - B=2",
+    "cooler_mode: launch",
+  ].join("\n");
+  const c = parse(["--config", "all.yaml"], {}, { "all.yaml": yaml });
+  assert.equal(c.metric, "cmd:echo 3");
+  assert.equal(c.target, "0");
+  assert.equal(c.delay, 2.5);
+  assert.deepEqual(c.env, ["A=1", "B=2"]);
+  const mapped = parse(["--config", "m.yaml"], {}, {
+    "m.yaml": "metric: 1\ntarget: 0\nwarmer: w\nenv:\n  A: 1\n",
+  });
+  assert.deepEqual(mapped.env, ["A=1"]);
+});
+
+Deno.test("--env is repeatable and RELAY_ENV is a comma list", () => {
+  assert.deepEqual(parse([...BASE, "--env", "A=1", "--env", "B=x y"]).env, ["A=1", "B=x y"]);
+  assert.deepEqual(parse(BASE, { RELAY_ENV: "A=1,B=2" }).env, ["A=1", "B=2"]);
+});
+
+Deno.test("task environment is PATH plus what was asked for", () => {
+  const parent = { PATH: "/bin", HOME: "/root", SECRET: "s" };
+  const file = "# comment\nexport FROM_FILE=1\nQUOTED=\"a b\"\nA=file\n";
+  const env = buildTaskEnv(["A=flag", "HOME"], "e.env", parent, () => file);
+  assert.deepEqual(env, { PATH: "/bin", FROM_FILE: "1", QUOTED: "a b", A: "flag", HOME: "/root" });
+  assert.throws(() => buildTaskEnv([], "e.env", parent, () => "not a pair"), /--env-file e.env:1: expected KEY=VALUE/);
+  assert.throws(() => buildTaskEnv([], "x.env", parent, () => { throw new Error("nope"); }), /--env-file x.env: cannot read/);
+});

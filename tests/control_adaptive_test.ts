@@ -1,0 +1,227 @@
+import assert from "node:assert/strict";
+import { AdaptiveLaw, fixedLifetime } from "../lib/control/adaptive.ts";
+import { ClassicLaw } from "../lib/control/classic.ts";
+import { emptyFacts } from "../lib/control/facts.ts";
+import type { ControlLaw, Limits } from "../lib/control/types.ts";
+import {
+  cpuPlant,
+  levelPlant,
+  queuePlant,
+  seededRandom,
+  SimTasks,
+  type TaskModel,
+} from "../scripts/sim/plants.ts";
+import { simulate } from "../scripts/sim/simulate.ts";
+
+const WARM: Limits = {
+  maxPerTick: 0,
+  maxRunning: 0,
+  cooldownUp: 0,
+  cooldownDown: 0,
+  deadband: 0,
+  coolerMode: "kill",
+  hasWarmer: true,
+  hasCooler: false,
+};
+const COOL: Limits = { ...WARM, coolerMode: "launch", hasWarmer: false, hasCooler: true };
+
+function adaptive(limits: Limits, initialEffect = 1): AdaptiveLaw {
+  return new AdaptiveLaw(limits, { initialEffect, response: "auto" });
+}
+
+function tasks(model: TaskModel, seed = 7): SimTasks {
+  return new SimTasks(model, seededRandom(seed));
+}
+
+function meanAbsError(series: { target: number; metric: number }[], from: number): number {
+  const tail = series.slice(from);
+  return tail.reduce((a, p) => a + Math.abs(p.target - p.metric), 0) / tail.length;
+}
+
+Deno.test("step response: a consumer count reaches its target and stays", () => {
+  const law = adaptive(WARM);
+  const score = simulate({
+    law,
+    plant: levelPlant(1),
+    tasks: tasks({ startDelay: 2, life: Infinity }),
+    target: (t) => (t < 100 ? 20 : 8),
+    duration: 200,
+  });
+  assert.equal(score.series[90].metric, 20);
+  assert.equal(score.series[199].metric, 8);
+  assert.ok(score.maxOvershoot <= 1, `overshoot ${score.maxOvershoot}`);
+  // Twenty warmers up, twelve kills down, in a handful of decisions.
+  assert.ok(score.tasksStarted <= 22, `started ${score.tasksStarted}`);
+  assert.ok(score.actions <= 15, `actions ${score.actions}`);
+});
+
+Deno.test("dead time: tasks in flight are counted, so a slow start does not cause repeat launches", () => {
+  const model: TaskModel = { startDelay: 15, life: Infinity };
+  const ours = simulate({
+    law: adaptive(WARM),
+    plant: levelPlant(1),
+    tasks: tasks(model),
+    target: () => 10,
+    duration: 150,
+  });
+  const classic = simulate({
+    law: new ClassicLaw(WARM, 1000),
+    plant: levelPlant(1),
+    tasks: tasks(model),
+    target: () => 10,
+    duration: 150,
+  });
+  assert.equal(ours.series.at(-1)!.metric, 10);
+  assert.ok(ours.tasksStarted <= 11, `ours started ${ours.tasksStarted}`);
+  assert.ok(classic.tasksStarted > 3 * ours.tasksStarted, `classic ${classic.tasksStarted}`);
+  assert.ok(ours.maxOvershoot <= 1, `overshoot ${ours.maxOvershoot}`);
+});
+
+Deno.test("learns the per-task effect when it is ten times or a tenth of the first guess", () => {
+  for (const effect of [10, 0.1]) {
+    const law = adaptive(WARM);
+    const score = simulate({
+      law,
+      plant: levelPlant(effect),
+      tasks: tasks({ startDelay: 1, life: Infinity }),
+      target: (t) => (t < 60 ? 20 * effect : 5 * effect),
+      duration: 120,
+    });
+    const est = law.estimate();
+    assert.equal(est.model, "level");
+    assert.ok(Math.abs(est.gainWarmer / effect - 1) < 0.2, `gain ${est.gainWarmer} vs ${effect}`);
+    assert.ok(
+      Math.abs(score.series.at(-1)!.metric - 5 * effect) <= effect + 1e-9,
+      `end ${score.series.at(-1)!.metric}`,
+    );
+  }
+});
+
+Deno.test("a queue is recognised as a rate response and drained with few consumers", () => {
+  const law = adaptive(COOL);
+  const score = simulate({
+    law,
+    plant: queuePlant((t) => (t < 150 ? 2 : 6), 5, 200),
+    tasks: tasks({ startDelay: 3, life: 10 }),
+    target: () => 0,
+    duration: 300,
+  });
+  assert.equal(law.estimate().model, "rate");
+  assert.ok(meanAbsError(score.series, 200) < 8, `mean |e| ${meanAbsError(score.series, 200)}`);
+  const classic = simulate({
+    law: new ClassicLaw(COOL, 1000),
+    plant: queuePlant((t) => (t < 150 ? 2 : 6), 5, 200),
+    tasks: tasks({ startDelay: 3, life: 10 }),
+    target: () => 0,
+    duration: 300,
+  });
+  assert.ok(
+    score.taskSeconds * 4 <= classic.taskSeconds,
+    `task-seconds ours ${score.taskSeconds} classic ${classic.taskSeconds}`,
+  );
+});
+
+Deno.test("starvation: no demand piles up while tasks cannot start", () => {
+  const law = adaptive(WARM);
+  const sim = tasks({ startDelay: 1, life: Infinity, starved: [[20, 120]] });
+  const score = simulate({
+    law,
+    plant: levelPlant(1),
+    tasks: sim,
+    target: (t) => (t < 10 ? 0 : 10),
+    duration: 200,
+  });
+  // Requested during the starved window: never more than what the error called for.
+  const requested = score.series
+    .filter((p) => p.t >= 10 && p.t < 120)
+    .reduce((a, p) => a + (p.decision?.warmers ?? 0), 0);
+  assert.ok(requested <= 10, `requested ${requested} while starved`);
+  const after = score.series.filter((p) => p.t >= 120);
+  const peak = Math.max(...after.map((p) => p.metric));
+  assert.ok(peak <= 11, `peak after recovery ${peak} (step 10, overshoot < 10%)`);
+  assert.equal(after.at(-1)!.metric, 10);
+});
+
+Deno.test("noisy metric: holds near target without chattering", () => {
+  const law = adaptive(COOL);
+  const random = seededRandom(3);
+  const score = simulate({
+    law,
+    plant: cpuPlant(() => 20, 2, 1, random),
+    tasks: tasks({ startDelay: 2, life: Infinity }),
+    target: () => 0,
+    duration: 300,
+  });
+  assert.ok(meanAbsError(score.series, 150) < 2.5, `mean |e| ${meanAbsError(score.series, 150)}`);
+  // Ten coolers are needed; noise must not make it start many more.
+  assert.ok(score.tasksStarted <= 14, `started ${score.tasksStarted}`);
+});
+
+Deno.test("a warmer that lowers the metric is reported once and no longer started", () => {
+  const law = adaptive(WARM);
+  const warnings: { t: number; message: string }[] = [];
+  const sim = tasks({ startDelay: 1, life: Infinity });
+  const score = simulate({
+    law: wrapWarnings(law, warnings),
+    plant: levelPlant(-1, 50),
+    tasks: sim,
+    target: () => 60,
+    duration: 120,
+  });
+  assert.equal(warnings.length, 1, warnings.map((w) => w.message).join("\n"));
+  assert.match(warnings[0].message, /warmer tasks LOWER the metric/);
+  const after = score.series.filter((p) => p.t >= warnings[0].t);
+  assert.equal(after.reduce((a, p) => a + (p.decision?.warmers ?? 0), 0), 0);
+  assert.ok(warnings[0].t <= 15, `warned at t=${warnings[0].t}`);
+  assert.ok(sim.started <= 12, `started ${sim.started} warmers that make it worse`);
+});
+
+Deno.test("limits: per-tick, concurrency and cooldown are honoured", () => {
+  const limits: Limits = { ...WARM, maxPerTick: 2, maxRunning: 5, cooldownUp: 3 };
+  const score = simulate({
+    law: adaptive(limits),
+    plant: levelPlant(1),
+    tasks: tasks({ startDelay: 0.5, life: Infinity }),
+    target: () => 20,
+    duration: 60,
+  });
+  const launches = score.series.filter((p) => (p.decision?.warmers ?? 0) > 0);
+  assert.ok(launches.every((p) => p.decision!.warmers <= 2));
+  for (let i = 1; i < launches.length; i++) {
+    assert.ok(launches[i].t - launches[i - 1].t >= 3, "cooldown-up respected");
+  }
+  assert.equal(Math.max(...score.series.map((p) => p.metric)), 5);
+});
+
+Deno.test("deadband: no action while the error is inside it", () => {
+  const law = adaptive({ ...WARM, deadband: 2 });
+  const d = law.decide({ t: 0, target: 10, metric: 8.5, tasks: emptyFacts() });
+  assert.equal(d.warmers + d.coolers + d.kills, 0);
+  assert.match(d.reason, /deadband/);
+});
+
+Deno.test("fixed lifetimes are recognised, random ones are not", () => {
+  assert.equal(fixedLifetime([10, 10, 10.2, 9.9, 10]), 10);
+  assert.equal(fixedLifetime([10, 10]), undefined);
+  assert.equal(fixedLifetime([1, 30, 5, 80, 12]), undefined);
+  assert.equal(fixedLifetime([10, 10, 10, 10, 10], [40]), undefined);
+});
+
+Deno.test("classic law: MV = round(e − w·mean) starts |MV| tasks", () => {
+  const law = new ClassicLaw({ ...WARM, coolerMode: "launch", hasCooler: true }, 1000);
+  const first = law.decide({ t: 0, target: 5, metric: 0, tasks: emptyFacts() });
+  assert.equal(first.warmers, 0); // e = 5, mean = 5, w = 1: MV = 0
+  const second = law.decide({ t: 1, target: 0, metric: 4, tasks: emptyFacts() });
+  assert.ok(second.coolers > 0);
+});
+
+function wrapWarnings(law: ControlLaw, sink: { t: number; message: string }[]): ControlLaw {
+  return {
+    name: law.name,
+    decide(obs) {
+      const d = law.decide(obs);
+      for (const message of law.takeWarnings?.() ?? []) sink.push({ t: obs.t, message });
+      return d;
+    },
+  };
+}
