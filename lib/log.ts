@@ -75,7 +75,11 @@ function describe(e: RelayEvent): [Level, string, Record<string, unknown>] {
         "info",
         `tick ${e.tick} target=${fmt(e.target)} metric=${fmt(e.metric)} -> ${act}` +
           `${e.dryRun && act !== "wait" ? " (dry run)" : ""} (${d.reason})`,
-        { running: e.running, pending: e.pending, ...d.detail },
+        {
+          running: e.running,
+          pending: e.pending,
+          ...pick(d.detail, ["model", "need", "gainWarmer", "gainCooler"]),
+        },
       ];
     }
     case "missing":
@@ -92,6 +96,13 @@ function describe(e: RelayEvent): [Level, string, Record<string, unknown>] {
     case "stop":
       return ["info", `stopped after ${e.ticks} ticks: ${e.reason}`, { exit: e.exitCode }];
   }
+}
+
+function pick(
+  detail: Readonly<Record<string, unknown>>,
+  keys: readonly string[],
+): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => k in detail).map((k) => [k, detail[k]]));
 }
 
 function fmt(x: number): string {
