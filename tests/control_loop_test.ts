@@ -1,0 +1,170 @@
+import assert from "node:assert/strict";
+import { VirtualClock } from "../lib/clock.ts";
+import { AdaptiveLaw } from "../lib/control/adaptive.ts";
+import { EXIT_MISSING, type LoopSettings, runLoop } from "../lib/control/loop.ts";
+import type { ControlLaw, Decision, Limits, Observation } from "../lib/control/types.ts";
+import { EventBus, type RelayEvent } from "../lib/events.ts";
+import type { Signal } from "../lib/signals/types.ts";
+import { SignalReadError } from "../lib/signals/types.ts";
+import { FakeExecutor } from "./support/fake_executor.ts";
+
+const SETTINGS: LoopSettings = {
+  delayMs: 1000,
+  durationMs: 0,
+  maxTicks: 0,
+  maxMissing: 0,
+  signalTimeoutMs: 1000,
+  dryRun: false,
+};
+
+/** A signal that plays back a list; `null` entries fail, `"hang"` never resolves. */
+function scripted(values: (number | null | "hang")[]): Signal {
+  let i = 0;
+  return {
+    spec: "scripted",
+    read(ctx) {
+      const v = values[Math.min(i++, values.length - 1)];
+      if (v === null) return Promise.reject(new SignalReadError("exit code 1"));
+      if (v === "hang") {
+        return new Promise((_, reject) =>
+          ctx.signal.addEventListener("abort", () => reject(new SignalReadError("aborted")))
+        );
+      }
+      return Promise.resolve(v);
+    },
+  };
+}
+
+/** A law that records what it saw and starts `warmers` each time. */
+function recordingLaw(warmers = 0, kills = 0): ControlLaw & { seen: Observation[] } {
+  const seen: Observation[] = [];
+  return {
+    name: "recording",
+    seen,
+    decide(obs): Decision {
+      seen.push(obs);
+      return { warmers, coolers: 0, kills, reason: "test", detail: {} };
+    },
+  };
+}
+
+function setup(metric: Signal, law: ControlLaw, startAs?: "running" | "pending") {
+  const clock = new VirtualClock(1_000_000);
+  const bus = new EventBus();
+  const events: RelayEvent[] = [];
+  bus.on((e) => events.push(e));
+  const executor = new FakeExecutor(clock, startAs);
+  const parts = { clock, metric, target: scripted([0]), executor, law, bus };
+  return { clock, bus, events, executor, parts };
+}
+
+Deno.test("a missing sample takes no action, is reported, and the loop goes on", async () => {
+  const law = recordingLaw(1);
+  const { events, executor, parts } = setup(scripted([5, null, 7]), law);
+  const result = await runLoop(parts, { ...SETTINGS, maxTicks: 3 }, new AbortController().signal);
+  assert.deepEqual(result, { reason: "max-ticks", ticks: 3, exitCode: 0 });
+  assert.deepEqual(law.seen.map((o) => o.metric), [5, 7]);
+  assert.equal(executor.launches.length, 2);
+  const missing = events.filter((e) => e.type === "missing");
+  assert.equal(missing.length, 1);
+  assert.equal(missing[0].type === "missing" && missing[0].reason, "exit code 1");
+});
+
+Deno.test("--max-missing stops after N consecutive misses with exit code 3", async () => {
+  const law = recordingLaw();
+  const { parts } = setup(scripted([1, null, null, 2, null, null, null, 9]), law);
+  const result = await runLoop(parts, { ...SETTINGS, maxMissing: 3 }, new AbortController().signal);
+  assert.equal(result.exitCode, EXIT_MISSING);
+  assert.equal(result.reason, "max-missing");
+  assert.equal(result.ticks, 7);
+  assert.deepEqual(law.seen.map((o) => o.metric), [1, 2]);
+});
+
+Deno.test("a hanging read times out as a missing sample", async () => {
+  const law = recordingLaw();
+  const { events, parts } = setup(scripted(["hang", 4]), law);
+  await runLoop(parts, { ...SETTINGS, maxTicks: 2, signalTimeoutMs: 50 }, new AbortController().signal);
+  const missing = events.find((e) => e.type === "missing");
+  assert.ok(missing && missing.type === "missing");
+  assert.match(missing.reason, /timed out after 0.05 s/);
+  assert.deepEqual(law.seen.map((o) => o.metric), [4]);
+});
+
+Deno.test("--duration ends the run cleanly in virtual time", async () => {
+  const { clock, parts } = setup(scripted([1]), recordingLaw());
+  const start = clock.now();
+  const result = await runLoop(parts, { ...SETTINGS, durationMs: 5000 }, new AbortController().signal);
+  assert.equal(result.reason, "duration");
+  assert.equal(result.ticks, 5);
+  assert.equal(clock.now() - start, 5000);
+});
+
+Deno.test("an abort stops the loop with exit code 0", async () => {
+  const ac = new AbortController();
+  const law: ControlLaw = {
+    name: "stopper",
+    decide(obs) {
+      if (obs.t > 1002) ac.abort();
+      return { warmers: 0, coolers: 0, kills: 0, reason: "", detail: {} };
+    },
+  };
+  const { parts } = setup(scripted([1]), law);
+  const result = await runLoop(parts, SETTINGS, ac.signal);
+  assert.equal(result.reason, "signal");
+  assert.equal(result.exitCode, 0);
+});
+
+Deno.test("dry run decides and logs but launches nothing", async () => {
+  const { events, executor, parts } = setup(scripted([3]), recordingLaw(2));
+  await runLoop(parts, { ...SETTINGS, maxTicks: 3, dryRun: true }, new AbortController().signal);
+  assert.equal(executor.launches.length, 0);
+  const ticks = events.filter((e) => e.type === "tick");
+  assert.equal(ticks.length, 3);
+  assert.ok(ticks.every((e) => e.type === "tick" && e.dryRun && e.decision.warmers === 2));
+});
+
+Deno.test("kills stop the newest warmers first", async () => {
+  const clock = new VirtualClock(0);
+  const executor = new FakeExecutor(clock);
+  executor.launch("warmer", 1);
+  clock.advance(1000);
+  executor.launch("warmer", 1);
+  clock.advance(1000);
+  executor.launch("warmer", 1);
+  const bus = new EventBus();
+  await runLoop(
+    { clock, bus, executor, metric: scripted([9]), target: scripted([0]), law: recordingLaw(0, 2) },
+    { ...SETTINGS, maxTicks: 1 },
+    new AbortController().signal,
+  );
+  assert.deepEqual(executor.kills, [["fake-warmer-2", "fake-warmer-1"]]);
+});
+
+Deno.test("an executor error becomes a warning and the loop keeps ticking", async () => {
+  const { events, executor, parts } = setup(scripted([1]), recordingLaw(1));
+  executor.failNextLaunch = true;
+  const result = await runLoop(parts, { ...SETTINGS, maxTicks: 3 }, new AbortController().signal);
+  assert.equal(result.ticks, 3);
+  const warning = events.find((e) => e.type === "warning");
+  assert.ok(warning && warning.type === "warning");
+  assert.match(warning.message, /executor refused the decision: no capacity/);
+  assert.equal(executor.launches.length, 2);
+});
+
+Deno.test("tasks still pending are counted: no repeat launches while a task waits to start", async () => {
+  const limits: Limits = {
+    maxPerTick: 0,
+    maxRunning: 0,
+    cooldownUp: 0,
+    cooldownDown: 0,
+    deadband: 0,
+    coolerMode: "kill",
+    hasWarmer: true,
+    hasCooler: false,
+  };
+  const law = new AdaptiveLaw(limits, { initialEffect: 1, response: "level" });
+  const { executor, parts } = setup(scripted([0]), law, "pending");
+  parts.target = scripted([1]);
+  await runLoop(parts, { ...SETTINGS, maxTicks: 20 }, new AbortController().signal);
+  assert.deepEqual(executor.launches, [{ kind: "warmer", count: 1 }]);
+});
