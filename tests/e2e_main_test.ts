@@ -1,0 +1,144 @@
+/**
+ * End-to-end runs of main.ts as a subprocess: the same entry point `deno task compile` builds.
+ */
+import assert from "node:assert/strict";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const PERMS = ["--allow-net=127.0.0.1", "--allow-run", "--allow-env", "--allow-read", "--allow-write"];
+
+function relay(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMS, MAIN, ...args],
+    cwd: opts.cwd,
+    env: opts.env,
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+async function run(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
+  const out = await relay(args, opts).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+function jsonLines(text: string): Record<string, unknown>[] {
+  return text.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+}
+
+Deno.test("--help lists options with env names; --version prints the version", async () => {
+  const help = await run(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--max-running N/);
+  assert.match(help.stdout, /RELAY_DELAY, default 1/);
+  const version = await run(["--version"]);
+  assert.equal(version.code, 0);
+  assert.match(version.stdout, /^relay\.mesos \d+\.\d+\.\d+\n$/);
+});
+
+Deno.test("bad input: one line naming the option, exit code 2, nothing started", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const cases: [string[], RegExp][] = [
+      [["--delay", "soon"], /^relay\.mesos: --delay: expected a number, got "soon"$/],
+      [["--frobnicate"], /^relay\.mesos: --frobnicate: unknown option/],
+      [["--target", "sine:period=0,min=0,max=1"], /^relay\.mesos: --target: sine: period must be > 0/],
+      [["--config", "nope.yaml"], /^relay\.mesos: --config nope.yaml: cannot read/],
+    ];
+    for (const [extra, pattern] of cases) {
+      const r = await run(
+        ["--metric", "1", "--target", "0", "--warmer", "touch started", "--max-ticks", "2", ...extra],
+        { cwd: dir },
+      );
+      assert.equal(r.code, 2, `${extra.join(" ")}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.match(r.stderr.trim(), pattern);
+      assert.equal(r.stdout, "");
+    }
+    const env = await run(["--metric", "1", "--target", "0", "--warmer", "touch started"], {
+      cwd: dir,
+      env: { RELAY_DRY_RUN: "perhaps" },
+    });
+    assert.equal(env.code, 2);
+    assert.match(env.stderr, /^relay\.mesos: RELAY_DRY_RUN: expected true\/false\/1\/0\/yes\/no/);
+    const none = await run(["--metric", "1", "--target", "0"], { cwd: dir });
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /--warmer\/--cooler: give at least one task command/);
+    assert.throws(() => Deno.statSync(`${dir}/started`), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a consumer count settles on its target with real processes and kill-mode cooling", async () => {
+  const r = await run([
+    "--metric", "tasks:running",
+    "--target", "square:period=8,low=1,high=4",
+    "--warmer", "exec sleep 60",
+    "--cooler-mode", "kill",
+    "--delay", "0.25",
+    "--duration", "12",
+    "--on-exit", "kill",
+    "--log-format", "json",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const ticks = jsonLines(r.stdout).filter((e) => e.event === "tick");
+  assert.ok(ticks.length >= 40, `${ticks.length} ticks`);
+  // Where the target has been steady for 1.5 s, the metric equals it.
+  let checked = 0;
+  for (let i = 6; i < ticks.length; i++) {
+    const window = ticks.slice(i - 6, i + 1);
+    if (window.every((t) => t.target === ticks[i].target)) {
+      assert.equal(ticks[i].metric, ticks[i].target, `tick ${ticks[i].tick}`);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 20, `checked ${checked} steady ticks`);
+  const started = ticks.reduce((a, t) => a + (t.launched as string[]).length, 0);
+  // Three level changes up (1 → 4) at most, plus the first start: about 1 + 3 × 2 starts.
+  assert.ok(started <= 12, `started ${started} warmers`);
+  const stop = jsonLines(r.stdout).find((e) => e.event === "stop");
+  assert.equal(stop?.reason, "duration");
+});
+
+Deno.test("SIGTERM: stops launching, waits for running tasks within the grace, exits 0", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const child = relay([
+      "--metric", "0",
+      "--target", "1",
+      "--warmer", "sleep 1; echo done >> finished",
+      "--cooler-mode", "kill",
+      "--delay", "0.2",
+      "--grace", "5",
+      "--log-format", "json",
+    ], { cwd: dir }).spawn();
+    // Wait until the first warmer has started.
+    const deadline = Date.now() + 10_000;
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    while (!seen.includes('"launched":["') && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += value;
+    }
+    child.kill("SIGTERM");
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += value;
+    }
+    const status = await child.status;
+    await child.stderr.cancel();
+    assert.equal(status.code, 0);
+    const stop = jsonLines(seen).find((e) => e.event === "stop");
+    assert.equal(stop?.reason, "signal");
+    // The running warmer was allowed to finish its work.
+    assert.match(Deno.readTextFileSync(`${dir}/finished`), /done/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
