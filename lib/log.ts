@@ -61,7 +61,11 @@ export function createLogger(
 function describe(e: RelayEvent): [Level, string, Record<string, unknown>] {
   switch (e.type) {
     case "start":
-      return ["info", `started: executor ${e.executor}, law ${e.law}${e.dryRun ? ", dry run" : ""}`, {}];
+      return [
+        "info",
+        `started: executor ${e.executor}, law ${e.law}${e.dryRun ? ", dry run" : ""}`,
+        {},
+      ];
     case "tick": {
       const d = e.decision;
       const act = d.warmers > 0
@@ -74,7 +78,7 @@ function describe(e: RelayEvent): [Level, string, Record<string, unknown>] {
       return [
         "info",
         `tick ${e.tick} target=${fmt(e.target)} metric=${fmt(e.metric)} -> ${act}` +
-          `${e.dryRun && act !== "wait" ? " (dry run)" : ""} (${d.reason})`,
+        `${e.dryRun && act !== "wait" ? " (dry run)" : ""} (${d.reason})`,
         {
           running: e.running,
           pending: e.pending,

@@ -107,7 +107,9 @@ for (const s of scenarios()) {
       const r = run(s, law);
       rows.push(
         `| ${s.name} | ${law} | ${r.iae.toFixed(0)} | ${r.ise.toExponential(2)} | ` +
-          `${r.maxOvershoot.toFixed(1)} | ${r.actions} | ${r.tasksStarted} | ${r.taskSeconds.toFixed(0)} |`,
+          `${r.maxOvershoot.toFixed(1)} | ${r.actions} | ${r.tasksStarted} | ${
+            r.taskSeconds.toFixed(0)
+          } |`,
       );
     } catch (err) {
       crashed = true;

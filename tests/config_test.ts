@@ -6,7 +6,11 @@ import { buildTaskEnv } from "../lib/config/task_env.ts";
 
 const BASE = ["--metric", "5", "--target", "0", "--cooler", "echo hi"];
 
-function parse(argv: string[], env: Record<string, string> = {}, files: Record<string, string> = {}) {
+function parse(
+  argv: string[],
+  env: Record<string, string> = {},
+  files: Record<string, string> = {},
+) {
   const input: ParseInput = {
     argv,
     env,
@@ -71,11 +75,24 @@ Deno.test("help lists every option with its env name and default", () => {
 
 Deno.test("-h and --version are recognised", () => {
   assert.equal(parseConfig({ argv: ["-h"], env: {}, readTextFile: () => "" }).kind, "help");
-  assert.equal(parseConfig({ argv: ["--version"], env: {}, readTextFile: () => "" }).kind, "version");
+  assert.equal(
+    parseConfig({ argv: ["--version"], env: {}, readTextFile: () => "" }).kind,
+    "version",
+  );
 });
 
 Deno.test("booleans accept true/false/1/0/yes/no only", () => {
-  for (const [text, value] of [["true", true], ["1", true], ["yes", true], ["false", false], ["0", false], ["no", false], ["FALSE", false]] as const) {
+  for (
+    const [text, value] of [
+      ["true", true],
+      ["1", true],
+      ["yes", true],
+      ["false", false],
+      ["0", false],
+      ["no", false],
+      ["FALSE", false],
+    ] as const
+  ) {
     assert.equal(parse(BASE, { RELAY_DRY_RUN: text }).dryRun, value, text);
   }
   assert.equal(parse([...BASE, "--dry-run"]).dryRun, true);
@@ -85,7 +102,10 @@ Deno.test("booleans accept true/false/1/0/yes/no only", () => {
   rejects(BASE, /dry_run: expected true\/false/, { RELAY_CONFIG: "c.yaml" }, {
     "c.yaml": "dry_run: sometimes",
   });
-  assert.equal(parse(BASE, { RELAY_CONFIG: "c.yaml" }, { "c.yaml": "dry_run: false" }).dryRun, false);
+  assert.equal(
+    parse(BASE, { RELAY_CONFIG: "c.yaml" }, { "c.yaml": "dry_run: false" }).dryRun,
+    false,
+  );
 });
 
 Deno.test("bad input names the option, env variable or key", () => {
@@ -96,7 +116,10 @@ Deno.test("bad input names the option, env variable or key", () => {
   rejects([...BASE, "--delay"], /^--delay: missing value/);
   rejects([...BASE, "--max-running", "2.5"], /^--max-running: expected a whole number/);
   rejects([...BASE, "--max-ticks", "1e400"], /^--max-ticks: expected a number/);
-  rejects([...BASE, "--cooler-mode", "drop"], /^--cooler-mode: expected one of launch\|kill, got "drop"$/);
+  rejects(
+    [...BASE, "--cooler-mode", "drop"],
+    /^--cooler-mode: expected one of launch\|kill, got "drop"$/,
+  );
   rejects([...BASE, "--dry-run=false"], /^--dry-run: takes no value/);
   rejects([...BASE, "stray"], /unexpected argument "stray"/);
   rejects(BASE, /^RELAY_SIGNAL_TIMEOUT: expected a number/, { RELAY_SIGNAL_TIMEOUT: "5s" });
@@ -113,18 +136,31 @@ Deno.test("required options and combinations are checked", () => {
   rejects(["--target", "0", "--cooler", "x"], /^--metric: required/);
   rejects(["--metric", "0", "--cooler", "x"], /^--target: required/);
   rejects(["--metric", "0", "--target", "0"], /^--warmer\/--cooler: give at least one/);
-  rejects(["--metric", "0", "--target", "0", "--cooler", "x", "--cooler-mode", "kill"], /^--cooler-mode: kill stops running warmers, so it needs --warmer/);
+  rejects(
+    ["--metric", "0", "--target", "0", "--cooler", "x", "--cooler-mode", "kill"],
+    /^--cooler-mode: kill stops running warmers, so it needs --warmer/,
+  );
 });
 
 Deno.test("config file problems name the file and key", () => {
-  rejects([...BASE, "--config", "missing.yaml"], /^--config missing.yaml: cannot read: file not found$/);
+  rejects(
+    [...BASE, "--config", "missing.yaml"],
+    /^--config missing.yaml: cannot read: file not found$/,
+  );
   rejects([...BASE, "--config", "bad.yaml"], /^--config bad.yaml: not valid YAML/, {}, {
     "bad.yaml": "delay: [1,\n",
   });
-  rejects([...BASE, "--config", "list.yaml"], /expected a mapping/, {}, { "list.yaml": "- 1\n- 2\n" });
-  rejects([...BASE, "--config", "k.yaml"], /^k.yaml: unknown key "dealy" \(did you mean "delay"\?\)$/, {}, {
-    "k.yaml": "dealy: 2\n",
+  rejects([...BASE, "--config", "list.yaml"], /expected a mapping/, {}, {
+    "list.yaml": "- 1\n- 2\n",
   });
+  rejects(
+    [...BASE, "--config", "k.yaml"],
+    /^k.yaml: unknown key "dealy" \(did you mean "delay"\?\)$/,
+    {},
+    {
+      "k.yaml": "dealy: 2\n",
+    },
+  );
   rejects([...BASE, "--config", "t.yaml"], /^t.yaml: delay: expected a number/, {}, {
     "t.yaml": "delay: soon\n",
   });
@@ -152,6 +188,12 @@ Deno.test("a YAML file can hold the whole configuration", () => {
   assert.deepEqual(mapped.env, ["A=1"]);
 });
 
+Deno.test("negative numbers are values, not options", () => {
+  const c = parse(["--metric", "-3.5", "--target", "-5", "--cooler", "x"]);
+  assert.equal(c.metric, "-3.5");
+  assert.equal(c.target, "-5");
+});
+
 Deno.test("--env is repeatable and RELAY_ENV is a comma list", () => {
   assert.deepEqual(parse([...BASE, "--env", "A=1", "--env", "B=x y"]).env, ["A=1", "B=x y"]);
   assert.deepEqual(parse(BASE, { RELAY_ENV: "A=1,B=2" }).env, ["A=1", "B=2"]);
@@ -159,9 +201,15 @@ Deno.test("--env is repeatable and RELAY_ENV is a comma list", () => {
 
 Deno.test("task environment is PATH plus what was asked for", () => {
   const parent = { PATH: "/bin", HOME: "/root", SECRET: "s" };
-  const file = "# comment\nexport FROM_FILE=1\nQUOTED=\"a b\"\nA=file\n";
+  const file = '# comment\nexport FROM_FILE=1\nQUOTED="a b"\nA=file\n';
   const env = buildTaskEnv(["A=flag", "HOME"], "e.env", parent, () => file);
   assert.deepEqual(env, { PATH: "/bin", FROM_FILE: "1", QUOTED: "a b", A: "flag", HOME: "/root" });
-  assert.throws(() => buildTaskEnv([], "e.env", parent, () => "not a pair"), /--env-file e.env:1: expected KEY=VALUE/);
-  assert.throws(() => buildTaskEnv([], "x.env", parent, () => { throw new Error("nope"); }), /--env-file x.env: cannot read/);
+  assert.throws(
+    () => buildTaskEnv([], "e.env", parent, () => "not a pair"),
+    /--env-file e.env:1: expected KEY=VALUE/,
+  );
+  assert.throws(() =>
+    buildTaskEnv([], "x.env", parent, () => {
+      throw new Error("nope");
+    }), /--env-file x.env: cannot read/);
 });

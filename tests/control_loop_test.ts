@@ -83,7 +83,11 @@ Deno.test("--max-missing stops after N consecutive misses with exit code 3", asy
 Deno.test("a hanging read times out as a missing sample", async () => {
   const law = recordingLaw();
   const { events, parts } = setup(scripted(["hang", 4]), law);
-  await runLoop(parts, { ...SETTINGS, maxTicks: 2, signalTimeoutMs: 50 }, new AbortController().signal);
+  await runLoop(
+    parts,
+    { ...SETTINGS, maxTicks: 2, signalTimeoutMs: 50 },
+    new AbortController().signal,
+  );
   const missing = events.find((e) => e.type === "missing");
   assert.ok(missing && missing.type === "missing");
   assert.match(missing.reason, /timed out after 0.05 s/);
@@ -93,7 +97,11 @@ Deno.test("a hanging read times out as a missing sample", async () => {
 Deno.test("--duration ends the run cleanly in virtual time", async () => {
   const { clock, parts } = setup(scripted([1]), recordingLaw());
   const start = clock.now();
-  const result = await runLoop(parts, { ...SETTINGS, durationMs: 5000 }, new AbortController().signal);
+  const result = await runLoop(
+    parts,
+    { ...SETTINGS, durationMs: 5000 },
+    new AbortController().signal,
+  );
   assert.equal(result.reason, "duration");
   assert.equal(result.ticks, 5);
   assert.equal(clock.now() - start, 5000);

@@ -4,7 +4,13 @@
 import assert from "node:assert/strict";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const PERMS = ["--allow-net=127.0.0.1", "--allow-run", "--allow-env", "--allow-read", "--allow-write"];
+const PERMS = [
+  "--allow-net=127.0.0.1",
+  "--allow-run",
+  "--allow-env",
+  "--allow-read",
+  "--allow-write",
+];
 
 function relay(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
   return new Deno.Command(Deno.execPath(), {
@@ -45,12 +51,25 @@ Deno.test("bad input: one line naming the option, exit code 2, nothing started",
     const cases: [string[], RegExp][] = [
       [["--delay", "soon"], /^relay\.mesos: --delay: expected a number, got "soon"$/],
       [["--frobnicate"], /^relay\.mesos: --frobnicate: unknown option/],
-      [["--target", "sine:period=0,min=0,max=1"], /^relay\.mesos: --target: sine: period must be > 0/],
+      [
+        ["--target", "sine:period=0,min=0,max=1"],
+        /^relay\.mesos: --target: sine: period must be > 0/,
+      ],
       [["--config", "nope.yaml"], /^relay\.mesos: --config nope.yaml: cannot read/],
     ];
     for (const [extra, pattern] of cases) {
       const r = await run(
-        ["--metric", "1", "--target", "0", "--warmer", "touch started", "--max-ticks", "2", ...extra],
+        [
+          "--metric",
+          "1",
+          "--target",
+          "0",
+          "--warmer",
+          "touch started",
+          "--max-ticks",
+          "2",
+          ...extra,
+        ],
         { cwd: dir },
       );
       assert.equal(r.code, 2, `${extra.join(" ")}: ${r.stderr}`);
@@ -75,14 +94,22 @@ Deno.test("bad input: one line naming the option, exit code 2, nothing started",
 
 Deno.test("a consumer count settles on its target with real processes and kill-mode cooling", async () => {
   const r = await run([
-    "--metric", "tasks:running",
-    "--target", "square:period=8,low=1,high=4",
-    "--warmer", "exec sleep 60",
-    "--cooler-mode", "kill",
-    "--delay", "0.25",
-    "--duration", "12",
-    "--on-exit", "kill",
-    "--log-format", "json",
+    "--metric",
+    "tasks:running",
+    "--target",
+    "square:period=8,low=1,high=4",
+    "--warmer",
+    "exec sleep 60",
+    "--cooler-mode",
+    "kill",
+    "--delay",
+    "0.25",
+    "--duration",
+    "12",
+    "--on-exit",
+    "kill",
+    "--log-format",
+    "json",
   ]);
   assert.equal(r.code, 0, r.stderr);
   const ticks = jsonLines(r.stdout).filter((e) => e.event === "tick");
@@ -108,13 +135,20 @@ Deno.test("SIGTERM: stops launching, waits for running tasks within the grace, e
   const dir = await Deno.makeTempDir();
   try {
     const child = relay([
-      "--metric", "0",
-      "--target", "1",
-      "--warmer", "sleep 1; echo done >> finished",
-      "--cooler-mode", "kill",
-      "--delay", "0.2",
-      "--grace", "5",
-      "--log-format", "json",
+      "--metric",
+      "0",
+      "--target",
+      "1",
+      "--warmer",
+      "sleep 1; echo done >> finished",
+      "--cooler-mode",
+      "kill",
+      "--delay",
+      "0.2",
+      "--grace",
+      "5",
+      "--log-format",
+      "json",
     ], { cwd: dir }).spawn();
     // Wait until the first warmer has started.
     const deadline = Date.now() + 10_000;
@@ -140,5 +174,52 @@ Deno.test("SIGTERM: stops launching, waits for running tasks within the grace, e
     assert.match(Deno.readTextFileSync(`${dir}/finished`), /done/);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a queue is drained and held near 0 by consumer processes (HTTP metric)", async () => {
+  const { startQueueSim } = await import("../scripts/queue_sim.ts");
+  const sim = await startQueueSim({ rate: () => 4, initial: 60 });
+  const consumer = new URL("../scripts/queue_consumer.ts", import.meta.url).pathname;
+  try {
+    const r = await run([
+      "--metric",
+      `${sim.url}/length`,
+      "--target",
+      "0",
+      "--cooler",
+      `'${Deno.execPath()}' run --quiet --allow-net=127.0.0.1 --allow-env '${consumer}'`,
+      "--env",
+      `QUEUE_URL=${sim.url}`,
+      "--env",
+      "CONSUMER_RATE=10",
+      "--env",
+      "CONSUMER_LIFE=4",
+      "--env",
+      "HOME",
+      "--delay",
+      "0.5",
+      "--duration",
+      "20",
+      "--on-exit",
+      "kill",
+      "--log-format",
+      "json",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const ticks = jsonLines(r.stdout).filter((e) => e.event === "tick");
+    const lastHalf = ticks.slice(ticks.length / 2);
+    const mean = lastHalf.reduce((a, t) => a + (t.metric as number), 0) / lastHalf.length;
+    assert.ok(mean <= 8, `mean queue length over the last 10 s: ${mean}`);
+    // 60 queued + 80 arriving = 140 items at 40 items per consumer: a handful of consumers,
+    // not one per item.
+    const started = ticks.reduce((a, t) => a + (t.launched as string[]).length, 0);
+    assert.ok(started >= 3 && started <= 20, `started ${started} consumers`);
+    assert.ok(sim.stats().taken >= 100, `taken ${sim.stats().taken}`);
+    console.log(
+      `queue e2e: mean length ${mean.toFixed(1)} over the last 10 s, ${started} consumers`,
+    );
+  } finally {
+    await sim.close();
   }
 });

@@ -311,7 +311,8 @@ export function configKey(name: string): string {
   return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-type CamelCase<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<CamelCase<T>>}`
+type CamelCase<S extends string> = S extends `${infer H}-${infer T}`
+  ? `${H}${Capitalize<CamelCase<T>>}`
   : S;
 
 type ValueOf<O extends OptionSpec> = O extends { type: "enum"; choices: readonly (infer C)[] } ? C

@@ -8,14 +8,7 @@
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { parseSignalSpec } from "../signals/spec.ts";
-import {
-  type Config,
-  configKey,
-  envName,
-  OPTIONS,
-  type OptionSpec,
-  yamlKey,
-} from "./options.ts";
+import { type Config, configKey, envName, OPTIONS, type OptionSpec, yamlKey } from "./options.ts";
 
 /** Bad input. The message is one line and starts with the option, variable or key at fault. */
 export class ConfigError extends Error {
@@ -84,19 +77,33 @@ export function parseConfig(input: ParseInput): ParseResult {
 }
 
 function parseFlags(argv: readonly string[]): Record<string, Raw> {
-  const options: Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }> =
-    {
-      help: { type: "boolean", short: "h" },
-      version: { type: "boolean" },
-    };
+  const options: Record<
+    string,
+    { type: "string" | "boolean"; multiple?: boolean; short?: string }
+  > = {
+    help: { type: "boolean", short: "h" },
+    version: { type: "boolean" },
+  };
   for (const opt of OPTIONS as readonly OptionSpec[]) {
     options[opt.name] = opt.type === "boolean"
       ? { type: "boolean" }
       : { type: "string", multiple: opt.type === "list" };
   }
+  // `--target -5`: a value that looks like a negative number belongs to the option before it.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith("--") ? argv[i].slice(2) : "";
+    const next = argv[i + 1];
+    if (options[name]?.type === "string" && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      args.push(`${argv[i]}=${next}`);
+      i++;
+    } else {
+      args.push(argv[i]);
+    }
+  }
   try {
     const { values, positionals } = parseArgs({
-      args: [...argv],
+      args,
       options,
       strict: true,
       allowPositionals: true,
@@ -178,7 +185,11 @@ function coerce(opt: OptionSpec, raw: unknown, where: string): unknown {
     }
     case "number":
     case "integer": {
-      const text = typeof raw === "number" ? String(raw) : typeof raw === "string" ? raw.trim() : "";
+      const text = typeof raw === "number"
+        ? String(raw)
+        : typeof raw === "string"
+        ? raw.trim()
+        : "";
       const n = NUMBER.test(text) ? Number(text) : NaN;
       if (!Number.isFinite(n)) throw new ConfigError(`${where}: expected a number, got ${shown}`);
       if (opt.type === "integer" && !Number.isInteger(n)) {

@@ -236,7 +236,6 @@ export class AdaptiveLaw implements ControlLaw {
     check("warmer", est.wrongSignWarmer, est.gainWarmer);
     check("cooler", est.wrongSignCooler, est.gainCooler);
   }
-
 }
 
 /** Rounds a fractional task count: half a task or less is no task. */

@@ -17,7 +17,10 @@ import type { KindFacts, TaskFacts } from "./types.ts";
  * ```
  */
 export function summarizeTasks(tasks: readonly TaskView[], nowMs: number): TaskFacts {
-  return { warmer: summarizeKind(tasks, "warmer", nowMs), cooler: summarizeKind(tasks, "cooler", nowMs) };
+  return {
+    warmer: summarizeKind(tasks, "warmer", nowMs),
+    cooler: summarizeKind(tasks, "cooler", nowMs),
+  };
 }
 
 function summarizeKind(tasks: readonly TaskView[], kind: TaskKind, nowMs: number): KindFacts {

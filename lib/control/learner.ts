@@ -331,7 +331,7 @@ function invert(matrix: number[][]): number[][] | undefined {
     for (let r = 0; r < n; r++) {
       if (r === col) continue;
       const f = a[r][col];
-      if (f !== 0) for (let k = 0; k < 2 * n; k++) a[r][k] -= f * a[col][k];
+      if (f !== 0) { for (let k = 0; k < 2 * n; k++) a[r][k] -= f * a[col][k]; }
     }
   }
   return a.map((row) => row.slice(n));

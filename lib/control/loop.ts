@@ -66,7 +66,13 @@ export async function runLoop(
 ): Promise<LoopResult> {
   const { clock, bus, executor, law } = parts;
   const started = clock.now();
-  bus.emit({ type: "start", at: started, executor: executor.name, law: law.name, dryRun: settings.dryRun });
+  bus.emit({
+    type: "start",
+    at: started,
+    executor: executor.name,
+    law: law.name,
+    dryRun: settings.dryRun,
+  });
   let ticks = 0;
   let missing = 0;
   let result: LoopResult | undefined;
@@ -105,7 +111,8 @@ export async function runLoop(
         bus.emit({
           type: "warning",
           at: clock.now(),
-          message: `${missing} missing samples in a row (--max-missing ${settings.maxMissing}): stopping`,
+          message:
+            `${missing} missing samples in a row (--max-missing ${settings.maxMissing}): stopping`,
         });
         result = { reason: "max-missing", ticks, exitCode: EXIT_MISSING };
         break;

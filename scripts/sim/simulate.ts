@@ -61,7 +61,10 @@ export function simulate(run: SimRun): SimScore {
   for (let i = 0; i < ticks; i++) {
     const t = i * dt;
     run.tasks.advance(t);
-    run.plant.step(t, 0, { warmer: run.tasks.running("warmer"), cooler: run.tasks.running("cooler") });
+    run.plant.step(t, 0, {
+      warmer: run.tasks.running("warmer"),
+      cooler: run.tasks.running("cooler"),
+    });
     const metric = run.plant.read();
     const target = run.target(t);
     let decision: Decision | undefined;
