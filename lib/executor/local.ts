@@ -1,305 +1,481 @@
 /**
- * The embedded executor: runs warmer and cooler commands as local processes (`sh -c COMMAND`),
- * each in its own process group so a kill reaches everything the command started. Used when no
- * Mesos master is given, so Relay is useful on one machine.
+ * Runs warmer and cooler tasks as local shell commands. This is the executor for a single
+ * machine (and for trying Relay out without a Mesos cluster): every task is `sh -c <command>`
+ * in its own process group, with an environment built only from what the user asked for, so
+ * that killing a task also kills whatever it started and nothing of Relay's own environment
+ * leaks into it. `maxConcurrent` plays the role Mesos offers play on a cluster: extra requests
+ * wait as `pending` until a slot frees, so the control loop sees the same kind of start delay.
  * @module
  */
 
 import type { Clock } from "../clock.ts";
-import type { LogFn } from "../log.ts";
+import type { Level } from "../log.ts";
 import {
-  type ExitMode,
   type Executor,
-  TERMINAL_STATES,
+  type ExitMode,
   type TaskEvent,
   type TaskKind,
   type TaskState,
   type TaskView,
+  TERMINAL_STATES,
 } from "./types.ts";
 
-/** Settings of {@linkcode LocalExecutor}. */
+/** Options of {@linkcode LocalExecutor}. */
 export interface LocalExecutorOptions {
+  /** Shell command of warmer tasks; launching warmers without it throws. */
   readonly warmer?: string;
+  /** Shell command of cooler tasks; launching coolers without it throws. */
   readonly cooler?: string;
-  /** The tasks' whole environment (PATH included); RELAY_TASK_ID and RELAY_TASK_KIND are added. */
-  readonly env: Readonly<Record<string, string>>;
-  /** Kill a task that runs longer than this (0 = no limit). */
+  /** The complete environment of a task (plus `RELAY_TASK_ID` and `RELAY_TASK_KIND`). */
+  readonly env: Record<string, string>;
+  /** Kill a task that runs longer than this; 0 means no limit. */
   readonly taskTimeoutMs: number;
+  /** Source of timestamps for task views. */
   readonly clock: Clock;
-  readonly log: LogFn;
-  /** Prefix of task ids (default `relay`). */
+  /** Receives task output lines and the executor's own notes. */
+  readonly log: (level: Level, msg: string, fields?: Record<string, unknown>) => void;
+  /** First part of task ids; default `relay`. */
   readonly idPrefix?: string;
-  /** How long ended tasks stay visible in `tasks()` (default 60 s). */
+  /** How long terminal tasks stay in {@linkcode LocalExecutor.tasks}; default 60000 ms. */
   readonly retainMs?: number;
-  /** Most processes at once (0 = no limit); more requests wait as pending. */
+  /** Most tasks running at once; 0 (default) means no limit. Extra tasks wait as `pending`. */
   readonly maxConcurrent?: number;
 }
 
-interface LocalTask {
-  id: string;
-  kind: TaskKind;
+/** How long a task gets between SIGTERM and SIGKILL. */
+const KILL_GRACE_MS = 2000;
+/** How long to keep reading output after the main process exited (a background child may
+ * still hold the pipes open). */
+const OUTPUT_DRAIN_MS = 250;
+/** Longest output line logged in one piece. */
+const MAX_LINE_CHARS = 64 * 1024;
+
+type StreamName = "stdout" | "stderr";
+type Timer = ReturnType<typeof setTimeout>;
+
+interface TaskRecord {
+  readonly id: string;
+  readonly kind: TaskKind;
+  readonly requestedAt: number;
   state: TaskState;
-  requestedAt: number;
   startedAt?: number;
   endedAt?: number;
   reason?: string;
   child?: Deno.ChildProcess;
-  killRequested?: boolean;
-  timers: ReturnType<typeof setTimeout>[];
-  exited?: Promise<void>;
+  /** Set once we started terminating the task, with the reason to report. */
+  stopping?: { readonly as: "killed" | "failed"; readonly reason: string };
+  /** The main process has exited (the task may still be draining output). */
+  exited: boolean;
+  timeoutTimer?: Timer;
+  killTimer?: Timer;
+  readers: ReadableStreamDefaultReader<string>[];
+  readersDone?: Promise<void>;
+  readonly done: Promise<void>;
+  resolveDone: () => void;
 }
 
-/** Seconds between SIGTERM and SIGKILL when stopping a task. */
-const KILL_GRACE_MS = 2000;
-
 /**
- * Runs tasks as local processes.
+ * An {@linkcode Executor} that runs tasks as local processes (`sh -c <command>`), each in its
+ * own process group, and logs their output line by line.
  *
  * @example
  * ```ts
- * const ex = new LocalExecutor({ cooler: "./consume.sh", env: { PATH: "/usr/bin:/bin" },
- *   taskTimeoutMs: 0, clock: systemClock, log: console.log });
- * const [id] = ex.launch("cooler", 1);
- * ex.onTaskEvent((e) => console.log(e.task.id, e.task.state));
+ * import { systemClock } from "../clock.ts";
+ * const executor = new LocalExecutor({
+ *   warmer: "sleep 5",
+ *   env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+ *   taskTimeoutMs: 0,
+ *   clock: systemClock,
+ *   log: (level, msg, fields) => console.log(level, msg, fields),
+ * });
+ * executor.onTaskEvent((e) => console.log(e.task.id, e.previous, "->", e.task.state));
+ * const [id] = executor.launch("warmer", 1); // "relay-warmer-000001-3f9a"
+ * executor.kill([id]);
+ * await executor.shutdown("kill", 0);
  * ```
  */
 export class LocalExecutor implements Executor {
   readonly name = "local";
   readonly #opts: LocalExecutorOptions;
-  readonly #tasks = new Map<string, LocalTask>();
-  readonly #listeners = new Set<(e: TaskEvent) => void>();
-  #counter = 0;
+  readonly #tasks = new Map<string, TaskRecord>();
+  readonly #pending: TaskRecord[] = [];
+  readonly #listeners = new Set<(event: TaskEvent) => void>();
+  #sequence = 0;
+  #running = 0;
   #closed = false;
-  #leaving = false;
+  #spawnScheduled = false;
 
   constructor(options: LocalExecutorOptions) {
     this.#opts = options;
   }
 
+  /** Process id of a task's main process (also its process group id), while known. */
+  pidOf(id: string): number | undefined {
+    return this.#tasks.get(id)?.child?.pid;
+  }
+
   launch(kind: TaskKind, count: number): string[] {
-    if (this.#closed) throw new Error("executor is shutting down");
-    const command = kind === "warmer" ? this.#opts.warmer : this.#opts.cooler;
+    if (this.#closed) throw new Error("executor is shut down; no more launches");
+    const command = this.#command(kind);
     if (command === undefined) throw new Error(`no ${kind} command configured`);
+    if (!Number.isInteger(count) || count < 0) {
+      throw new Error(`task count must be a non-negative integer, got ${count}`);
+    }
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
-      const serial = String(++this.#counter).padStart(6, "0");
-      const suffix = crypto.getRandomValues(new Uint8Array(2));
-      const hex = [...suffix].map((b) => b.toString(16).padStart(2, "0")).join("");
-      const id = `${this.#opts.idPrefix ?? "relay"}-${kind}-${serial}-${hex}`;
-      const task: LocalTask = {
-        id,
-        kind,
-        state: "pending",
-        requestedAt: this.#opts.clock.now(),
-        timers: [],
-      };
-      this.#tasks.set(id, task);
-      this.#emit(task);
-      ids.push(id);
+      const rec = this.#create(kind);
+      this.#tasks.set(rec.id, rec);
+      this.#pending.push(rec);
+      ids.push(rec.id);
+      this.#emit(rec, undefined);
     }
-    this.#startWaiting();
+    this.#scheduleSpawn();
     return ids;
   }
 
   kill(ids: readonly string[]): void {
     for (const id of ids) {
-      const task = this.#tasks.get(id);
-      if (!task || TERMINAL_STATES.has(task.state)) continue;
-      if (task.state === "pending") {
-        this.#finish(task, "killed", "cancelled before start");
-      } else {
-        this.#terminate(task);
-      }
+      const rec = this.#tasks.get(id);
+      if (rec) this.#stop(rec, "killed by request");
     }
-    this.#startWaiting();
   }
 
   tasks(): TaskView[] {
-    const cutoff = this.#opts.clock.now() - (this.#opts.retainMs ?? 60_000);
-    const out: TaskView[] = [];
-    for (const [id, task] of this.#tasks) {
-      if (task.endedAt !== undefined && task.endedAt < cutoff) {
-        this.#tasks.delete(id);
-        continue;
-      }
-      out.push(view(task));
-    }
-    return out;
+    this.#prune();
+    return [...this.#tasks.values()].map(view);
   }
 
   onTaskEvent(listener: (event: TaskEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    // Wrap so that the same function subscribed twice gets two independent subscriptions.
+    const wrapped = (event: TaskEvent) => listener(event);
+    this.#listeners.add(wrapped);
+    return () => {
+      this.#listeners.delete(wrapped);
+    };
   }
 
   async shutdown(mode: ExitMode, graceMs: number): Promise<void> {
     this.#closed = true;
-    for (const task of this.#tasks.values()) {
-      if (task.state === "pending") this.#finish(task, "killed", "cancelled at shutdown");
-    }
-    const live = () => [...this.#tasks.values()].filter((t) => t.state === "running");
+    for (const rec of [...this.#pending]) this.#stop(rec, "cancelled at shutdown");
+    const live = () => [...this.#tasks.values()].filter((t) => !TERMINAL_STATES.has(t.state));
+    const allDone = (tasks: TaskRecord[]) => Promise.all(tasks.map((t) => t.done)).then(() => {});
+
     if (mode === "leave") {
-      this.#leaving = true;
-      for (const task of live()) {
-        task.timers.forEach(clearTimeout);
-        task.child?.unref();
-      }
+      for (const rec of live()) this.#abandon(rec);
       return;
     }
-    if (mode === "wait" && live().length > 0) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        Promise.all(live().map((t) => t.exited)),
-        new Promise((r) => (timer = setTimeout(r, graceMs))),
-      ]);
-      clearTimeout(timer);
+    if (mode === "wait" && graceMs > 0) {
+      const running = live();
+      if (running.length > 0) {
+        this.#opts.log("info", "waiting for running tasks to end", {
+          tasks: running.length,
+          graceMs,
+        });
+        let timer: Timer | undefined;
+        const expired = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        });
+        await Promise.race([allDone(running), expired]);
+        clearTimeout(timer);
+      }
     }
     const rest = live();
-    rest.forEach((t) => this.#terminate(t));
-    await Promise.all(rest.map((t) => t.exited));
+    for (const rec of rest) this.#stop(rec, "killed at shutdown");
+    await allDone(rest);
   }
 
-  #startWaiting(): void {
+  // ---------------------------------------------------------------------------------------
+
+  #command(kind: TaskKind): string | undefined {
+    const command = kind === "warmer" ? this.#opts.warmer : this.#opts.cooler;
+    return command === undefined || command.trim() === "" ? undefined : command;
+  }
+
+  #create(kind: TaskKind): TaskRecord {
+    this.#sequence += 1;
+    const random = crypto.getRandomValues(new Uint8Array(2));
+    const hex = [...random].map((b) => b.toString(16).padStart(2, "0")).join("");
+    const seq = String(this.#sequence).padStart(6, "0");
+    const id = `${this.#opts.idPrefix ?? "relay"}-${kind}-${seq}-${hex}`;
+    let resolveDone = () => {};
+    const done = new Promise<void>((resolve) => {
+      resolveDone = resolve;
+    });
+    return {
+      id,
+      kind,
+      requestedAt: this.#opts.clock.now(),
+      state: "pending",
+      exited: false,
+      readers: [],
+      done,
+      resolveDone,
+    };
+  }
+
+  #scheduleSpawn(): void {
+    if (this.#spawnScheduled) return;
+    this.#spawnScheduled = true;
+    queueMicrotask(() => {
+      this.#spawnScheduled = false;
+      this.#spawnPending();
+    });
+  }
+
+  #spawnPending(): void {
     const max = this.#opts.maxConcurrent ?? 0;
-    for (const task of this.#tasks.values()) {
-      if (task.state !== "pending") continue;
-      if (max > 0 && this.#running() >= max) break;
-      this.#spawn(task);
+    while (this.#pending.length > 0 && (max <= 0 || this.#running < max)) {
+      const rec = this.#pending.shift()!;
+      if (rec.state === "pending") this.#spawn(rec);
     }
   }
 
-  #running(): number {
-    let n = 0;
-    for (const t of this.#tasks.values()) if (t.state === "running") n++;
-    return n;
-  }
-
-  #spawn(task: LocalTask): void {
-    const command = task.kind === "warmer" ? this.#opts.warmer! : this.#opts.cooler!;
+  #spawn(rec: TaskRecord): void {
+    const command = this.#command(rec.kind)!;
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command("sh", {
         args: ["-c", command],
         clearEnv: true,
-        env: { ...this.#opts.env, RELAY_TASK_ID: task.id, RELAY_TASK_KIND: task.kind },
+        env: { ...this.#opts.env, RELAY_TASK_ID: rec.id, RELAY_TASK_KIND: rec.kind },
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
         detached: true,
       }).spawn();
     } catch (err) {
-      this.#finish(task, "failed", `could not start: ${(err as Error).message}`);
+      const reason = `spawn error: ${err instanceof Error ? err.message : String(err)}`;
+      this.#opts.log("error", "task could not start", { task: rec.id, reason });
+      this.#end(rec, "failed", reason);
       return;
     }
-    task.child = child;
-    task.startedAt = this.#opts.clock.now();
-    this.#set(task, "running");
-    const output = Promise.all([
-      this.#pipe(task, child.stdout, "stdout"),
-      this.#pipe(task, child.stderr, "stderr"),
-    ]);
-    if (this.#opts.taskTimeoutMs > 0) {
-      task.timers.push(setTimeout(() => {
-        task.reason = `timed out after ${this.#opts.taskTimeoutMs / 1000} s`;
-        this.#terminate(task, "failed");
-      }, this.#opts.taskTimeoutMs));
+    rec.child = child;
+    this.#running += 1;
+    this.#transition(rec, "running", { startedAt: this.#opts.clock.now() });
+    this.#opts.log("debug", "task started", { task: rec.id, kind: rec.kind, pid: child.pid });
+
+    rec.readersDone = Promise.all([
+      this.#readLines(rec, child.stdout, "stdout"),
+      this.#readLines(rec, child.stderr, "stderr"),
+    ]).then(() => {});
+
+    const timeoutMs = this.#opts.taskTimeoutMs;
+    if (timeoutMs > 0) {
+      rec.timeoutTimer = setTimeout(() => {
+        rec.timeoutTimer = undefined;
+        if (rec.exited || rec.stopping) return;
+        const reason = `timed out after ${formatSeconds(timeoutMs)} s`;
+        this.#opts.log("warn", "task timed out", { task: rec.id, timeoutMs });
+        this.#terminate(rec, { as: "failed", reason });
+      }, timeoutMs);
     }
-    task.exited = child.status.then(async (status) => {
-      task.timers.forEach(clearTimeout);
-      task.timers = [];
-      // The task's group may hold children still writing to our pipes.
-      signalGroup(child.pid, "SIGKILL");
-      if (!this.#leaving) await output.catch(() => {});
-      if (task.killRequested) {
-        this.#finish(task, task.reason?.startsWith("timed out") ? "failed" : "killed", task.reason);
-      } else if (status.success) {
-        this.#finish(task, "finished");
-      } else {
-        this.#finish(
-          task,
-          "failed",
-          status.signal ? `signal ${status.signal}` : `exit code ${status.code}`,
-        );
-      }
-      this.#startWaiting();
-    });
+
+    child.status.then(
+      (status) => this.#exited(rec, status),
+      (err) => this.#exited(rec, undefined, err),
+    );
   }
 
-  async #pipe(task: LocalTask, stream: ReadableStream<Uint8Array>, name: "stdout" | "stderr") {
-    let buffered = "";
-    const level = name === "stdout" ? "info" : "warn";
+  async #readLines(
+    rec: TaskRecord,
+    stream: ReadableStream<Uint8Array>,
+    name: StreamName,
+  ): Promise<void> {
+    const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+    rec.readers.push(reader);
+    const level: Level = name === "stdout" ? "info" : "warn";
+    const emit = (line: string) => {
+      this.#opts.log(level, line.endsWith("\r") ? line.slice(0, -1) : line, {
+        task: rec.id,
+        stream: name,
+      });
+    };
+    let carry = "";
     try {
-      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-        if (this.#leaving) break;
-        buffered += chunk;
-        const lines = buffered.split("\n");
-        buffered = lines.pop()!;
-        for (const line of lines) {
-          this.#opts.log(level, `task ${task.id} ${name}: ${line}`);
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        carry += value;
+        let nl: number;
+        while ((nl = carry.indexOf("\n")) >= 0) {
+          emit(carry.slice(0, nl));
+          carry = carry.slice(nl + 1);
+        }
+        if (carry.length > MAX_LINE_CHARS) {
+          emit(carry);
+          carry = "";
         }
       }
     } catch {
-      // The process went away; what was read has been logged.
+      // Cancelled (output no longer wanted) or the pipe broke; either way stop reading.
     }
-    if (buffered !== "" && !this.#leaving) {
-      this.#opts.log(level, `task ${task.id} ${name}: ${buffered}`);
+    if (carry !== "") emit(carry);
+  }
+
+  async #exited(rec: TaskRecord, status?: Deno.CommandStatus, error?: unknown): Promise<void> {
+    rec.exited = true;
+    clearTimeout(rec.timeoutTimer);
+    clearTimeout(rec.killTimer);
+    rec.timeoutTimer = rec.killTimer = undefined;
+
+    let state: TaskState;
+    let reason: string | undefined;
+    const how = status === undefined
+      ? `wait error: ${error instanceof Error ? error.message : String(error)}`
+      : status.signal
+      ? `signal ${status.signal}`
+      : `exit code ${status.code}`;
+    if (rec.stopping) {
+      state = rec.stopping.as;
+      reason = rec.stopping.as === "failed"
+        ? rec.stopping.reason
+        : `${rec.stopping.reason} (${how})`;
+    } else if (status?.success) {
+      state = "finished";
+    } else {
+      state = "failed";
+      reason = how;
+    }
+
+    // Let the last output lines arrive, but not forever: a background child of the task may
+    // hold the pipes open long after the task itself ended.
+    if (rec.readersDone) {
+      let timer: Timer | undefined;
+      const late = new Promise<"late">((resolve) => {
+        timer = setTimeout(() => resolve("late"), OUTPUT_DRAIN_MS);
+      });
+      const outcome = await Promise.race([rec.readersDone, late]);
+      clearTimeout(timer);
+      if (outcome === "late") {
+        this.#cancelReaders(rec);
+        await rec.readersDone;
+      }
+    }
+
+    this.#running -= 1;
+    this.#end(rec, state, reason);
+    this.#scheduleSpawn();
+  }
+
+  /** Cancels a pending task, or starts terminating a running one. */
+  #stop(rec: TaskRecord, reason: string): void {
+    if (rec.state === "pending") {
+      const i = this.#pending.indexOf(rec);
+      if (i >= 0) this.#pending.splice(i, 1);
+      this.#end(rec, "killed", reason === "killed by request" ? "cancelled before start" : reason);
+      return;
+    }
+    if (rec.state !== "running" || rec.exited || rec.stopping) return;
+    this.#terminate(rec, { as: "killed", reason });
+  }
+
+  /** SIGTERM to the task's process group now, SIGKILL if the task is still alive later. */
+  #terminate(rec: TaskRecord, stopping: NonNullable<TaskRecord["stopping"]>): void {
+    rec.stopping = stopping;
+    clearTimeout(rec.timeoutTimer);
+    rec.timeoutTimer = undefined;
+    this.#signal(rec, "SIGTERM");
+    rec.killTimer = setTimeout(() => {
+      rec.killTimer = undefined;
+      if (rec.exited) return;
+      this.#opts.log("warn", "task ignored SIGTERM; sending SIGKILL", { task: rec.id });
+      this.#signal(rec, "SIGKILL");
+    }, KILL_GRACE_MS);
+  }
+
+  #signal(rec: TaskRecord, signal: Deno.Signal): void {
+    const child = rec.child;
+    if (!child) return;
+    try {
+      Deno.kill(-child.pid, signal);
+      return;
+    } catch {
+      // The group may be gone or not ours; try the main process alone.
+    }
+    try {
+      child.kill(signal);
+    } catch {
+      // Already exited.
     }
   }
 
-  /** SIGTERM to the task's process group, SIGKILL after a grace period. */
-  #terminate(task: LocalTask, as: "killed" | "failed" = "killed"): void {
-    if (!task.child || TERMINAL_STATES.has(task.state)) return;
-    task.killRequested = true;
-    if (as === "killed") task.reason ??= "killed by relay";
-    signalGroup(task.child.pid, "SIGTERM");
-    const pid = task.child.pid;
-    task.timers.push(setTimeout(() => signalGroup(pid, "SIGKILL"), KILL_GRACE_MS));
+  /** Leaves a running task alone for good: no output reading, no timers, no hold on exit. */
+  #abandon(rec: TaskRecord): void {
+    clearTimeout(rec.timeoutTimer);
+    rec.timeoutTimer = undefined;
+    this.#cancelReaders(rec);
+    try {
+      rec.child?.unref();
+    } catch {
+      // Nothing to release.
+    }
+    this.#opts.log("info", "leaving task running", { task: rec.id, pid: rec.child?.pid });
   }
 
-  #finish(task: LocalTask, state: TaskState, reason?: string): void {
-    task.endedAt = this.#opts.clock.now();
-    if (reason !== undefined) task.reason = reason;
-    task.timers.forEach(clearTimeout);
-    task.timers = [];
-    this.#set(task, state);
+  #cancelReaders(rec: TaskRecord): void {
+    for (const reader of rec.readers) reader.cancel().catch(() => {});
   }
 
-  #set(task: LocalTask, state: TaskState): void {
-    const previous = task.state;
-    task.state = state;
-    this.#emit(task, previous);
+  #end(rec: TaskRecord, state: TaskState, reason?: string): void {
+    this.#transition(rec, state, { endedAt: this.#opts.clock.now(), reason });
+    const level: Level = state === "failed" ? "warn" : "debug";
+    this.#opts.log(level, `task ${state}`, { task: rec.id, ...(reason ? { reason } : {}) });
+    rec.resolveDone();
   }
 
-  #emit(task: LocalTask, previous?: TaskState): void {
+  #transition(
+    rec: TaskRecord,
+    state: TaskState,
+    extra: { startedAt?: number; endedAt?: number; reason?: string },
+  ): void {
+    const previous = rec.state;
+    rec.state = state;
+    if (extra.startedAt !== undefined) rec.startedAt = extra.startedAt;
+    if (extra.endedAt !== undefined) rec.endedAt = extra.endedAt;
+    if (extra.reason !== undefined) rec.reason = extra.reason;
+    this.#emit(rec, previous);
+  }
+
+  #emit(rec: TaskRecord, previous: TaskState | undefined): void {
     const event: TaskEvent = previous === undefined
-      ? { task: view(task) }
-      : { task: view(task), previous };
-    for (const listener of this.#listeners) {
+      ? { task: view(rec) }
+      : { task: view(rec), previous };
+    for (const listener of [...this.#listeners]) {
       try {
         listener(event);
       } catch (err) {
-        this.#opts.log("error", `task listener failed: ${(err as Error).message}`);
+        this.#opts.log("error", "task event listener threw", {
+          task: rec.id,
+          error: err instanceof Error ? err.message : String(err),
+        });
       }
+    }
+  }
+
+  #prune(): void {
+    const cutoff = this.#opts.clock.now() - (this.#opts.retainMs ?? 60_000);
+    for (const [id, rec] of this.#tasks) {
+      if (TERMINAL_STATES.has(rec.state) && (rec.endedAt ?? 0) < cutoff) this.#tasks.delete(id);
     }
   }
 }
 
-function view(task: LocalTask): TaskView {
-  return {
-    id: task.id,
-    kind: task.kind,
-    state: task.state,
-    requestedAt: task.requestedAt,
-    ...(task.startedAt !== undefined && { startedAt: task.startedAt }),
-    ...(task.endedAt !== undefined && { endedAt: task.endedAt }),
-    ...(task.reason !== undefined && { reason: task.reason }),
-  };
+function view(rec: TaskRecord): TaskView {
+  const v: {
+    id: string;
+    kind: TaskKind;
+    state: TaskState;
+    requestedAt: number;
+    startedAt?: number;
+    endedAt?: number;
+    reason?: string;
+  } = { id: rec.id, kind: rec.kind, state: rec.state, requestedAt: rec.requestedAt };
+  if (rec.startedAt !== undefined) v.startedAt = rec.startedAt;
+  if (rec.endedAt !== undefined) v.endedAt = rec.endedAt;
+  if (rec.reason !== undefined) v.reason = rec.reason;
+  return Object.freeze(v);
 }
 
-function signalGroup(pid: number, signal: Deno.Signal): void {
-  try {
-    Deno.kill(-pid, signal);
-  } catch {
-    // The group is already gone.
-  }
+function formatSeconds(ms: number): string {
+  return String(Math.round(ms) / 1000);
 }

@@ -1,0 +1,234 @@
+/**
+ * A simulated work queue: the demo plant for Relay. Items arrive at a changing rate and wait
+ * in the queue until consumers take them over HTTP. The queue length is the metric Relay
+ * steers (coolers are consumers, see `queue_consumer.ts`), and the stepping arrival rate makes
+ * the right number of consumers change over time, so the control loop has something to do.
+ *
+ * Endpoints (on 127.0.0.1): `GET /length` (plain number), `GET /stats` (JSON),
+ * `POST /take?n=K` (removes up to K items, answers how many), `POST /hello` and `POST /bye`
+ * (consumers register, for the consumer count in `/stats`).
+ *
+ * Standalone: `deno run --allow-net=127.0.0.1 scripts/queue_sim.ts --port 8080`.
+ * @module
+ */
+
+/** Options of {@linkcode startQueueSim}. */
+export interface QueueSimOptions {
+  /** Port to listen on; 0 (default) picks a free one. */
+  port?: number;
+  /** Address to listen on; only 127.0.0.1 is meant to be used. */
+  hostname?: "127.0.0.1";
+  /** Arrival rate (items/s) at `t` seconds of simulated time since start. */
+  rate: (tSeconds: number) => number;
+  /**
+   * Without a seed, arrivals are exactly `rate * dt` per tick (with fractional carry). With a
+   * seed, each tick's arrivals are jittered by a factor in [0.5, 1.5) from a seeded generator,
+   * which keeps the mean but adds repeatable noise.
+   */
+  seed?: number;
+  /** Simulation step; default 100 ms. */
+  tickMs?: number;
+  /** Items in the queue at the start; default 0. */
+  initial?: number;
+}
+
+/** Counters of a running queue, as served by `GET /stats`. */
+export interface QueueStats {
+  /** Items waiting now. */
+  length: number;
+  /** Items that arrived since start (including the initial ones). */
+  arrived: number;
+  /** Items taken by consumers since start. */
+  taken: number;
+  /** Consumers registered (`/hello`) and not yet gone (`/bye`). */
+  consumers: number;
+}
+
+/** A running queue simulation. */
+export interface QueueSim {
+  /** Base URL, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  /** Items waiting now. */
+  length(): number;
+  /** Current counters. */
+  stats(): QueueStats;
+  /** Stops the clock and the HTTP server. */
+  close(): Promise<void>;
+}
+
+/**
+ * Turns an arrival rate into whole items per step, deterministically: the fractional part of
+ * each step's arrivals is carried over to the next step.
+ *
+ * @example
+ * ```ts
+ * const arrivals = new ArrivalAccumulator(() => 2.5);
+ * [arrivals.step(1), arrivals.step(1)]; // [2, 3]
+ * ```
+ */
+export class ArrivalAccumulator {
+  #t = 0;
+  #carry = 0;
+  readonly #rate: (tSeconds: number) => number;
+  readonly #random?: () => number;
+
+  constructor(rate: (tSeconds: number) => number, seed?: number) {
+    this.#rate = rate;
+    if (seed !== undefined) this.#random = mulberry32(seed);
+  }
+
+  /** Simulated seconds elapsed so far. */
+  get time(): number {
+    return this.#t;
+  }
+
+  /** Advances `dtSeconds` and returns the whole number of items that arrived meanwhile. */
+  step(dtSeconds: number): number {
+    const rate = Math.max(0, this.#rate(this.#t) || 0);
+    const jitter = this.#random ? 0.5 + this.#random() : 1;
+    this.#t += dtSeconds;
+    // Round away float noise (0.1 * 10 must give exactly 1 item, not 0.9999999).
+    this.#carry = Math.round((this.#carry + rate * dtSeconds * jitter) * 1e9) / 1e9;
+    const whole = Math.floor(this.#carry);
+    this.#carry -= whole;
+    return whole;
+  }
+}
+
+/**
+ * Demo arrival rate: 2 items/s for 60 s, 8 items/s for 60 s, 0.5 items/s for 60 s, repeating.
+ */
+export function steppingRate(tSeconds: number): number {
+  const phase = Math.floor(Math.max(0, tSeconds) / 60) % 3;
+  return [2, 8, 0.5][phase];
+}
+
+/**
+ * Starts a simulated queue with an HTTP interface on 127.0.0.1.
+ *
+ * @example
+ * ```ts
+ * const sim = await startQueueSim({ rate: steppingRate });
+ * console.log(sim.url, sim.length());
+ * await sim.close();
+ * ```
+ */
+export async function startQueueSim(opts: QueueSimOptions): Promise<QueueSim> {
+  const tickMs = opts.tickMs ?? 100;
+  if (!(tickMs > 0)) throw new Error(`tickMs must be positive, got ${tickMs}`);
+  const arrivals = new ArrivalAccumulator(opts.rate, opts.seed);
+  const initial = Math.max(0, Math.floor(opts.initial ?? 0));
+  const state = { length: initial, arrived: initial, taken: 0, consumers: 0 };
+
+  const timer = setInterval(() => {
+    const n = arrivals.step(tickMs / 1000);
+    state.length += n;
+    state.arrived += n;
+  }, tickMs);
+
+  const text = (body: string, status = 200) =>
+    new Response(body + "\n", { status, headers: { "content-type": "text/plain" } });
+
+  const handler = (req: Request): Response => {
+    const url = new URL(req.url);
+    const route = `${req.method} ${url.pathname}`;
+    switch (route) {
+      case "GET /length":
+        return text(String(state.length));
+      case "GET /stats":
+        return Response.json({ ...state });
+      case "POST /take": {
+        const raw = url.searchParams.get("n") ?? "1";
+        const n = Number(raw);
+        if (!Number.isInteger(n) || n < 0) return text(`bad n: ${raw}`, 400);
+        const taken = Math.min(n, state.length);
+        state.length -= taken;
+        state.taken += taken;
+        return text(String(taken));
+      }
+      case "POST /hello":
+        state.consumers += 1;
+        return text(String(state.consumers));
+      case "POST /bye":
+        state.consumers = Math.max(0, state.consumers - 1);
+        return text(String(state.consumers));
+    }
+    const known = ["/length", "/stats", "/take", "/hello", "/bye"].includes(url.pathname);
+    return known ? text("method not allowed", 405) : text("not found", 404);
+  };
+
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  const listening = new Promise<Deno.NetAddr>((resolve, reject) => {
+    try {
+      server = Deno.serve({
+        port: opts.port ?? 0,
+        hostname: opts.hostname ?? "127.0.0.1",
+        onListen: resolve,
+      }, handler);
+    } catch (err) {
+      reject(err);
+    }
+  });
+  let addr: Deno.NetAddr;
+  try {
+    addr = await listening;
+  } catch (err) {
+    clearInterval(timer);
+    throw err;
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${addr.hostname}:${addr.port}`,
+    length: () => state.length,
+    stats: () => ({ ...state }),
+    close() {
+      closing ??= (async () => {
+        clearInterval(timer);
+        await server.shutdown();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** A small seeded pseudo-random generator (mulberry32), returning numbers in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function argValue(args: string[], name: string): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === name) return args[i + 1];
+    if (args[i].startsWith(name + "=")) return args[i].slice(name.length + 1);
+  }
+  return undefined;
+}
+
+if (import.meta.main) {
+  const portArg = argValue(Deno.args, "--port") ?? "0";
+  const port = Number(portArg);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`queue_sim: bad --port ${portArg}`);
+    Deno.exit(2);
+  }
+  const seedArg = argValue(Deno.args, "--seed");
+  const sim = await startQueueSim({
+    port,
+    rate: steppingRate,
+    seed: seedArg === undefined ? undefined : Number(seedArg),
+  });
+  console.log(sim.url);
+  const stop = () => {
+    sim.close().then(() => Deno.exit(0));
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}
