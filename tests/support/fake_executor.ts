@@ -6,8 +6,8 @@
 
 import type { Clock } from "../../lib/clock.ts";
 import type {
-  ExitMode,
   Executor,
+  ExitMode,
   TaskEvent,
   TaskKind,
   TaskState,
