@@ -176,3 +176,15 @@ Deno.test("tasks still pending are counted: no repeat launches while a task wait
   await runLoop(parts, { ...SETTINGS, maxTicks: 20 }, new AbortController().signal);
   assert.deepEqual(executor.launches, [{ kind: "warmer", count: 1 }]);
 });
+
+Deno.test("while paused the loop reads and reports but decides and launches nothing", async () => {
+  const law = recordingLaw(1);
+  const { events, executor, parts } = setup(scripted([5]), law);
+  const control = { paused: true };
+  await runLoop(parts, { ...SETTINGS, maxTicks: 3, control }, new AbortController().signal);
+  assert.equal(law.seen.length, 0);
+  assert.equal(executor.launches.length, 0);
+  const ticks = events.filter((e) => e.type === "tick");
+  assert.equal(ticks.length, 3);
+  assert.ok(ticks.every((e) => e.type === "tick" && e.metric === 5 && e.decision.reason === "paused"));
+});

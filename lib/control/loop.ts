@@ -12,7 +12,7 @@ import type { Executor, TaskView } from "../executor/types.ts";
 import { readWithTimeout } from "../signals/sources.ts";
 import type { Signal } from "../signals/types.ts";
 import { summarizeTasks } from "./facts.ts";
-import type { ControlLaw, Decision } from "./types.ts";
+import { type ControlLaw, type Decision, noAction } from "./types.ts";
 
 /** Settings of {@linkcode runLoop}. Times in milliseconds. */
 export interface LoopSettings {
@@ -25,6 +25,11 @@ export interface LoopSettings {
   readonly maxMissing: number;
   readonly signalTimeoutMs: number;
   readonly dryRun: boolean;
+  /**
+   * Pausing from outside (the web UI): while `paused` is true the loop keeps reading and
+   * reporting signals but decides nothing and launches nothing.
+   */
+  readonly control?: { paused: boolean };
 }
 
 /** The parts a loop drives. */
@@ -119,7 +124,7 @@ export async function runLoop(
       }
     } else {
       missing = 0;
-      const decision = law.decide({
+      const decision = settings.control?.paused ? noAction("paused") : law.decide({
         t: tickStart / 1000,
         target: (target as { value: number }).value,
         metric: (metric as { value: number }).value,
