@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { AdaptiveLaw, fixedLifetime } from "../lib/control/adaptive.ts";
-import { ClassicLaw } from "../lib/control/classic.ts";
+import { ClassicLaw, spectralWeight } from "../lib/control/classic.ts";
 import { emptyFacts } from "../lib/control/facts.ts";
 import type { ControlLaw, Limits } from "../lib/control/types.ts";
 import {
@@ -207,12 +207,24 @@ Deno.test("fixed lifetimes are recognised, random ones are not", () => {
   assert.equal(fixedLifetime([10, 10, 10, 10, 10], [40]), undefined);
 });
 
-Deno.test("classic law: MV = round(e − w·mean) starts |MV| tasks", () => {
+Deno.test("classic law: one task at a time for ten ticks, then MV = trunc(e − w·mean)", () => {
   const law = new ClassicLaw({ ...WARM, coolerMode: "launch", hasCooler: true }, 1000);
-  const first = law.decide({ t: 0, target: 5, metric: 0, tasks: emptyFacts() });
-  assert.equal(first.warmers, 0); // e = 5, mean = 5, w = 1: MV = 0
-  const second = law.decide({ t: 1, target: 0, metric: 4, tasks: emptyFacts() });
-  assert.ok(second.coolers > 0);
+  const facts = emptyFacts();
+  for (let t = 0; t < 10; t++) {
+    const d = law.decide({ t, target: 5, metric: 0, tasks: facts });
+    assert.equal(d.warmers, 1, `tick ${t}`);
+  }
+  // A constant error has no variation: w = 1, so MV = trunc(5 − 5) = 0.
+  assert.equal(law.decide({ t: 10, target: 5, metric: 0, tasks: facts }).warmers, 0);
+  const jump = law.decide({ t: 11, target: 0, metric: 40, tasks: facts });
+  assert.ok(jump.coolers > 0, jump.reason);
+});
+
+Deno.test("classic weight is 1 without variation and bounded otherwise", () => {
+  assert.equal(spectralWeight(new Array(64).fill(3)), 1);
+  const wave = Array.from({ length: 64 }, (_, i) => Math.sin((2 * Math.PI * i) / 16));
+  const w = spectralWeight(wave);
+  assert.ok(Number.isFinite(w) && Math.abs(w) <= 1, `w = ${w}`);
 });
 
 function wrapWarnings(law: ControlLaw, sink: { t: number; message: string }[]): ControlLaw {

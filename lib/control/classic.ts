@@ -1,7 +1,8 @@
 /**
  * The 2015 Relay control law, kept for comparison (`--law classic`) and as the benchmark
- * baseline. From its published description: e = target − metric; keep the last `lookback`
- * errors; MV = round(e − w·mean(errors)), where w weighs the error history's spectrum by the
+ * baseline. From the original's published description and source (facts, re-implemented):
+ * e = target − metric; the last `lookback` errors are kept; for the first ten ticks MV = sign(e);
+ * after that MV = trunc(e − w·mean(errors)), where w weighs the error history's spectrum by the
  * phase of each frequency bin (w = 1 when the history has no variation). MV > 0 starts MV
  * warmers, MV < 0 starts |MV| coolers. No limits of its own beyond the shared ones.
  * @module
@@ -24,6 +25,7 @@ export class ClassicLaw implements ControlLaw {
   readonly #errors: number[] = [];
   readonly #lookback: number;
   readonly #limits: Limits;
+  #ticks = 0;
 
   constructor(limits: Limits, lookback: number) {
     this.#limits = limits;
@@ -35,8 +37,10 @@ export class ClassicLaw implements ControlLaw {
     this.#errors.push(error);
     if (this.#errors.length > this.#lookback) this.#errors.shift();
     const mean = this.#errors.reduce((a, b) => a + b, 0) / this.#errors.length;
-    const w = spectralWeight(this.#errors);
-    const mv = Math.round(error - w * mean);
+    // The original ramps up: its first ten ticks only move by one task.
+    const rampUp = ++this.#ticks <= 10;
+    const w = rampUp ? 0 : spectralWeight(this.#errors);
+    const mv = rampUp ? Math.sign(error) : Math.trunc(error - w * mean);
     const detail = { error, mean, weight: Math.round(w * 1000) / 1000, mv };
     if (Math.abs(error) <= this.#limits.deadband || mv === 0) return noAction("MV 0", detail);
     let n = Math.abs(mv);
@@ -62,13 +66,15 @@ export class ClassicLaw implements ControlLaw {
 }
 
 /**
- * The classic law's weight: over DFT bins 1..N/2−1 of the error history, the amplitude-weighted
- * sine of each bin's phase divided by the amplitude-weighted |sine|; 1 when there is no variation.
+ * The classic law's weight. Over DFT bins k = 1..N/2−1 of the error history, with phase φ_k and
+ * amplitude A_k: w = Σ_k [sin φ_k / I_k] · A_k / ΣA, where I_k = sin φ_k + Σ_{j=1..⌈N/k⌉}
+ * |sin(φ_k − 2πjk/N)| integrates the bin's sine over one period back. 1 without variation.
  */
 export function spectralWeight(errors: readonly number[]): number {
   const n = errors.length;
-  let num = 0;
-  let den = 0;
+  const bins: { phase: number; amplitude: number }[] = [];
+  let sumRe = 0;
+  let sumIm = 0;
   for (let k = 1; k < Math.floor(n / 2); k++) {
     let re = 0;
     let im = 0;
@@ -83,11 +89,21 @@ export function spectralWeight(errors: readonly number[]): number {
       im += errors[j] * s;
       [c, s] = [c * cs - s * sn, c * sn + s * cs];
     }
-    const amplitude = Math.hypot(re, im);
-    if (amplitude < 1e-12) continue;
-    const sine = im / amplitude; // sin(phase)
-    num += amplitude * sine;
-    den += amplitude * Math.abs(sine);
+    sumRe += re;
+    sumIm += im;
+    bins.push({ phase: Math.atan2(im, re), amplitude: Math.hypot(re, im) });
   }
-  return den < 1e-12 ? 1 : num / den;
+  const total = bins.reduce((a, b) => a + b.amplitude, 0);
+  if (bins.length === 0 || (Math.abs(sumRe) < 1e-12 && Math.abs(sumIm) < 1e-12) || total === 0) {
+    return 1;
+  }
+  let w = 0;
+  bins.forEach(({ phase, amplitude }, i) => {
+    const k = i + 1;
+    const between = (2 * Math.PI * k) / n;
+    let integral = Math.sin(phase);
+    for (let j = 1; j <= Math.ceil(n / k); j++) integral += Math.abs(Math.sin(phase - j * between));
+    if (integral !== 0) w += (Math.sin(phase) / integral) * (amplitude / total);
+  });
+  return w;
 }
