@@ -154,7 +154,9 @@ function moduleReader(path: string, exportName: string): Pick<Signal, "read" | "
     try {
       mod = await import(url);
     } catch (err) {
-      throw new SignalReadError(`module ${path}: cannot load: ${(err as Error).message.split("\n")[0]}`);
+      throw new SignalReadError(
+        `module ${path}: cannot load: ${(err as Error).message.split("\n")[0]}`,
+      );
     }
     const fn = mod[exportName];
     if (typeof fn !== "function") {

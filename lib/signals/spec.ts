@@ -71,7 +71,11 @@ export function parseSignalSpec(spec: string): SignalSpec {
       if (rest.trim() === "") throw new SignalSpecError("file: empty path");
       return { kind: "file", path: rest.trim() };
     case "sine": {
-      const p = keyValues("sine", rest, ["period", "min", "max", "phase"], ["period", "min", "max"]);
+      const p = keyValues("sine", rest, ["period", "min", "max", "phase"], [
+        "period",
+        "min",
+        "max",
+      ]);
       positive("sine", "period", p.period);
       if (p.max < p.min) throw new SignalSpecError(`sine: max (${p.max}) is below min (${p.min})`);
       return { kind: "sine", period: p.period, min: p.min, max: p.max, phase: p.phase ?? 0 };
@@ -87,7 +91,14 @@ export function parseSignalSpec(spec: string): SignalSpec {
       if (!(duty > 0 && duty < 1)) {
         throw new SignalSpecError(`square: duty must be between 0 and 1, got ${duty}`);
       }
-      return { kind: "square", period: p.period, low: p.low, high: p.high, duty, phase: p.phase ?? 0 };
+      return {
+        kind: "square",
+        period: p.period,
+        low: p.low,
+        high: p.high,
+        duty,
+        phase: p.phase ?? 0,
+      };
     }
     case "schedule":
       return parseSchedule(rest);
@@ -133,7 +144,9 @@ function parseHttp(text: string): SignalSpec {
     throw new SignalSpecError(`http: bad percent-encoding in fragment "#${fragment}"`);
   }
   if (!pointer.startsWith("/")) {
-    throw new SignalSpecError(`http: the fragment must be a JSON pointer starting with /, got "#${fragment}"`);
+    throw new SignalSpecError(
+      `http: the fragment must be a JSON pointer starting with /, got "#${fragment}"`,
+    );
   }
   return { kind: "http", url: url.href, pointer };
 }
@@ -190,7 +203,9 @@ function parseSchedule(text: string): SignalSpec {
     }
     const raw = m[4].trim();
     if (!NUMBER.test(raw)) {
-      throw new SignalSpecError(`schedule: value at ${part.split("=")[0]} must be a number, got "${raw}"`);
+      throw new SignalSpecError(
+        `schedule: value at ${part.split("=")[0]} must be a number, got "${raw}"`,
+      );
     }
     const secondOfDay = h * 3600 + min * 60 + sec;
     if (entries.some((e) => e.secondOfDay === secondOfDay)) {
