@@ -40,7 +40,7 @@ export function withOptions(readme: string): string {
   const start = readme.indexOf(BEGIN);
   const end = readme.indexOf(END);
   if (start === -1 || end === -1) throw new Error("README.md has no option markers");
-  return readme.slice(0, start + BEGIN.length) + "\n" + optionsMarkdown() + "\n" +
+  return readme.slice(0, start + BEGIN.length) + "\n\n" + optionsMarkdown() + "\n\n" +
     readme.slice(end);
 }
 

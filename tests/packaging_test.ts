@@ -4,9 +4,19 @@ import { withOptions } from "../scripts/options_md.ts";
 const root = new URL("../", import.meta.url);
 const read = (p: string) => Deno.readTextFileSync(new URL(p, root));
 
+/** Table rows without the padding `deno fmt` adds to align columns. */
+function unpadded(text: string): string {
+  return text
+    .split("\n")
+    .map((line) =>
+      line.startsWith("|") ? line.replace(/ *\| */g, "|").replace(/-{3,}/g, "---") : line
+    )
+    .join("\n");
+}
+
 Deno.test("README's option table matches the option table (run scripts/options_md.ts --write)", () => {
   const readme = read("README.md");
-  assert.equal(withOptions(readme), readme);
+  assert.equal(unpadded(withOptions(readme)), unpadded(readme));
 });
 
 Deno.test("README names the two commands", () => {
