@@ -186,5 +186,7 @@ Deno.test("while paused the loop reads and reports but decides and launches noth
   assert.equal(executor.launches.length, 0);
   const ticks = events.filter((e) => e.type === "tick");
   assert.equal(ticks.length, 3);
-  assert.ok(ticks.every((e) => e.type === "tick" && e.metric === 5 && e.decision.reason === "paused"));
+  assert.ok(
+    ticks.every((e) => e.type === "tick" && e.metric === 5 && e.decision.reason === "paused"),
+  );
 });
