@@ -41,7 +41,8 @@ const args = [
   "40",
   "--on-exit",
   "kill",
-  ...Deno.args,
+  // `deno task demo -- --duration 60` passes the "--" through; it is not ours.
+  ...(Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args),
 ];
 const code = await main(args, controller.signal);
 const stats = sim.stats();
