@@ -1,0 +1,547 @@
+/**
+ * The Mesos executor: runs warmer and cooler tasks on a Mesos cluster as a framework. Tasks the
+ * loop asks for wait as `pending` until an offer fits them; offers are packed and accepted at
+ * once or declined (never held); SUPPRESS when nothing waits, REVIVE when something does. Status
+ * updates are recorded, then acknowledged once. The FrameworkID is kept in the state directory so
+ * that a restarted Relay.Mesos re-subscribes as the same framework and, after reconciling, adopts
+ * its running tasks. The loop sees the same task facts as from the local executor.
+ * @module
+ */
+
+import type { Clock } from "../clock.ts";
+import type { LogFn } from "../log.ts";
+import {
+  type Executor,
+  type ExitMode,
+  type TaskEvent,
+  type TaskKind,
+  type TaskState,
+  type TaskView,
+  TERMINAL_STATES,
+} from "../executor/types.ts";
+import type { ClientHandlers, SchedulerConnection } from "./connection.ts";
+import type {
+  Call,
+  ContainerInfo,
+  Event,
+  FrameworkInfo,
+  Offer,
+  Resource,
+  TaskInfo,
+  TaskStateName,
+  TaskStatus,
+} from "./messages.ts";
+import { packOffers, type TaskResources } from "./offers.ts";
+
+/** Settings of {@linkcode MesosExecutor}. */
+export interface MesosExecutorOptions {
+  /** Opens the connection to the master, reporting to `handlers`. */
+  readonly connect: (handlers: ClientHandlers) => SchedulerConnection;
+  /** Runs after the client has closed (e.g. to stop leader detection). */
+  readonly onClose?: () => void;
+  readonly frameworkName: string;
+  readonly user: string;
+  readonly roles: readonly string[];
+  readonly principal?: string;
+  readonly checkpoint: boolean;
+  readonly failoverTimeoutSeconds: number;
+  readonly hostname?: string;
+  readonly labels: readonly { key: string; value: string }[];
+  readonly refuseSeconds: number;
+  readonly taskResources: TaskResources;
+  readonly warmer?: string;
+  readonly cooler?: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly uris: readonly string[];
+  readonly docker?: {
+    readonly image: string;
+    readonly network: "HOST" | "BRIDGE" | "NONE" | "USER";
+    readonly forcePull: boolean;
+    readonly volumes: readonly { host: string; container: string; mode: "RW" | "RO" }[];
+    readonly parameters: readonly { key: string; value: string }[];
+  };
+  /** Directory of the state file (the FrameworkID). */
+  readonly stateDir: string;
+  readonly clock: Clock;
+  readonly log: LogFn;
+  /** Called when the run cannot go on (an ERROR event from the master). */
+  readonly onFatal: (reason: string) => void;
+  /** Prefix of task ids (default `relay`). */
+  readonly idPrefix?: string;
+  /** How long ended tasks stay visible in `tasks()` (default 60 s). */
+  readonly retainMs?: number;
+}
+
+interface MesosTask {
+  id: string;
+  kind: TaskKind;
+  state: TaskState;
+  requestedAt: number;
+  startedAt?: number;
+  endedAt?: number;
+  reason?: string;
+  agentId?: string;
+}
+
+/** Counters for logs and metrics. */
+export interface MesosStats {
+  offersReceived: number;
+  offersUsed: number;
+  offersDeclined: number;
+  offersRescinded: number;
+  updates: Record<string, number>;
+  acknowledged: number;
+  reconnects: number;
+}
+
+const STATE_FILE = "framework_id";
+
+/** Maps a Mesos task state to the executor-neutral one. */
+export function taskStateOf(state: TaskStateName): TaskState {
+  switch (state) {
+    case "TASK_STAGING":
+    case "TASK_STARTING":
+      return "starting";
+    case "TASK_RUNNING":
+    case "TASK_KILLING":
+      return "running";
+    case "TASK_FINISHED":
+      return "finished";
+    case "TASK_KILLED":
+      return "killed";
+    case "TASK_LOST":
+    case "TASK_UNREACHABLE":
+    case "TASK_GONE":
+    case "TASK_GONE_BY_OPERATOR":
+    case "TASK_DROPPED":
+    case "TASK_UNKNOWN":
+      return "lost";
+    case "TASK_FAILED":
+    case "TASK_ERROR":
+      return "failed";
+  }
+}
+
+/**
+ * Runs tasks through a Mesos master.
+ *
+ * @example
+ * ```ts
+ * const executor = new MesosExecutor(options);
+ * await executor.start();
+ * executor.launch("cooler", 3); // pending until offers fit them
+ * ```
+ */
+export class MesosExecutor implements Executor {
+  readonly name = "mesos";
+  readonly stats: MesosStats = {
+    offersReceived: 0,
+    offersUsed: 0,
+    offersDeclined: 0,
+    offersRescinded: 0,
+    updates: {},
+    acknowledged: 0,
+    reconnects: 0,
+  };
+  readonly #opts: MesosExecutorOptions;
+  readonly #client: SchedulerConnection;
+  readonly #tasks = new Map<string, MesosTask>();
+  readonly #listeners = new Set<(e: TaskEvent) => void>();
+  readonly #acked = new Set<string>();
+  #frameworkId?: string;
+  #suppressed = false;
+  #closed = false;
+  #counter = 0;
+
+  constructor(options: MesosExecutorOptions) {
+    this.#opts = options;
+    const handlers: ClientHandlers = {
+      frameworkInfo: () => this.#frameworkInfo(),
+      onEvent: (e) => this.#onEvent(e),
+      onConnected: (info) => this.#onConnected(info),
+      onDisconnected: (reason) => this.#opts.log("warn", `mesos: disconnected: ${reason}`),
+    };
+    this.#client = options.connect(handlers);
+  }
+
+  /** The FrameworkID, once known (from the state file or SUBSCRIBED). */
+  get frameworkId(): string | undefined {
+    return this.#frameworkId;
+  }
+
+  /** True while subscribed. */
+  get connected(): boolean {
+    return this.#client.connected;
+  }
+
+  /** Reads the saved FrameworkID, then starts subscribing. */
+  async start(): Promise<void> {
+    try {
+      const saved = (await Deno.readTextFile(this.#statePath())).trim();
+      if (saved) {
+        this.#frameworkId = saved;
+        this.#opts.log("info", `mesos: re-subscribing as framework ${saved} (from state dir)`);
+      }
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) {
+        this.#opts.log(
+          "warn",
+          `mesos: cannot read ${this.#statePath()}: ${(err as Error).message}`,
+        );
+      }
+    }
+    this.#client.start();
+  }
+
+  launch(kind: TaskKind, count: number): string[] {
+    if (this.#closed) throw new Error("executor is shutting down");
+    if ((kind === "warmer" ? this.#opts.warmer : this.#opts.cooler) === undefined) {
+      throw new Error(`no ${kind} command configured`);
+    }
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const id = this.#newId(kind);
+      const task: MesosTask = { id, kind, state: "pending", requestedAt: this.#opts.clock.now() };
+      this.#tasks.set(id, task);
+      this.#emit(task);
+      ids.push(id);
+    }
+    if (count > 0 && this.#suppressed) this.#send({ type: "REVIVE", revive: {} });
+    if (count > 0) this.#suppressed = false;
+    return ids;
+  }
+
+  kill(ids: readonly string[]): void {
+    for (const id of ids) {
+      const task = this.#tasks.get(id);
+      if (!task || TERMINAL_STATES.has(task.state)) continue;
+      if (task.state === "pending") {
+        this.#update(task, "killed", "cancelled before an offer came");
+        continue;
+      }
+      this.#send({
+        type: "KILL",
+        kill: {
+          task_id: { value: id },
+          ...(task.agentId ? { agent_id: { value: task.agentId } } : {}),
+        },
+      });
+    }
+  }
+
+  tasks(): TaskView[] {
+    const cutoff = this.#opts.clock.now() - (this.#opts.retainMs ?? 60_000);
+    const out: TaskView[] = [];
+    for (const [id, t] of this.#tasks) {
+      if (t.endedAt !== undefined && t.endedAt < cutoff) {
+        this.#tasks.delete(id);
+        continue;
+      }
+      out.push({ ...t });
+    }
+    return out;
+  }
+
+  onTaskEvent(listener: (event: TaskEvent) => void): () => void {
+    const wrapped = (e: TaskEvent) => listener(e);
+    this.#listeners.add(wrapped);
+    return () => this.#listeners.delete(wrapped);
+  }
+
+  async shutdown(mode: ExitMode, graceMs: number): Promise<void> {
+    this.#closed = true;
+    for (const t of this.#tasks.values()) {
+      if (t.state === "pending") this.#update(t, "killed", "cancelled at shutdown");
+    }
+    const live = () => [...this.#tasks.values()].filter((t) => !TERMINAL_STATES.has(t.state));
+    if (mode === "wait") await this.#waitFor(() => live().length === 0, graceMs);
+    if (mode !== "leave" && live().length > 0) {
+      this.kill(live().map((t) => t.id));
+      await this.#waitFor(() => live().length === 0, 10_000);
+    }
+    if (live().length === 0 && this.#client.connected) {
+      // Nothing of ours runs: stop offers to this framework while it is away.
+      this.#send({ type: "SUPPRESS", suppress: {} });
+    }
+    await this.#client.close();
+    this.#opts.onClose?.();
+  }
+
+  async #waitFor(done: () => boolean, ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!done() && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  #newId(kind: TaskKind): string {
+    const serial = String(++this.#counter).padStart(6, "0");
+    const hex = [...crypto.getRandomValues(new Uint8Array(3))]
+      .map((b) => b.toString(16).padStart(2, "0"))
+      .join("");
+    return `${this.#opts.idPrefix ?? "relay"}-${kind}-${serial}-${hex}`;
+  }
+
+  #statePath(): string {
+    return `${this.#opts.stateDir}/${STATE_FILE}`;
+  }
+
+  #frameworkInfo(): FrameworkInfo {
+    const o = this.#opts;
+    return {
+      user: o.user,
+      name: `Relay.Mesos: ${o.frameworkName}`,
+      ...(this.#frameworkId ? { id: { value: this.#frameworkId } } : {}),
+      failover_timeout: o.failoverTimeoutSeconds,
+      checkpoint: o.checkpoint,
+      roles: [...o.roles],
+      capabilities: [{ type: "MULTI_ROLE" }],
+      ...(o.hostname ? { hostname: o.hostname } : {}),
+      ...(o.principal ? { principal: o.principal } : {}),
+      ...(o.labels.length ? { labels: { labels: o.labels.map((l) => ({ ...l })) } } : {}),
+    };
+  }
+
+  #onConnected(info: { leader: string; frameworkId: string }): void {
+    this.stats.reconnects = this.#client.reconnects;
+    const first = this.#frameworkId !== info.frameworkId;
+    this.#frameworkId = info.frameworkId;
+    this.#opts.log("info", `mesos: subscribed to ${info.leader} as framework ${info.frameworkId}`);
+    if (first) this.#saveFrameworkId(info.frameworkId);
+    // The master drops events while we are away: ask for the state of everything we know, and
+    // (empty list) for every task of the framework, to adopt tasks of an earlier run.
+    const known = [...this.#tasks.values()].filter(
+      (t) => !TERMINAL_STATES.has(t.state) && t.state !== "pending",
+    );
+    this.#send({
+      type: "RECONCILE",
+      reconcile: {
+        tasks: known.map((t) => ({
+          task_id: { value: t.id },
+          ...(t.agentId ? { agent_id: { value: t.agentId } } : {}),
+        })),
+      },
+    });
+    if (known.length > 0) this.#send({ type: "RECONCILE", reconcile: { tasks: [] } });
+    const waiting = [...this.#tasks.values()].some((t) => t.state === "pending");
+    this.#suppressed = false;
+    if (!waiting) this.#suppress();
+  }
+
+  #saveFrameworkId(id: string): void {
+    try {
+      Deno.mkdirSync(this.#opts.stateDir, { recursive: true });
+      const tmp = `${this.#statePath()}.tmp`;
+      Deno.writeTextFileSync(tmp, id + "\n");
+      Deno.renameSync(tmp, this.#statePath());
+    } catch (err) {
+      this.#opts.log(
+        "error",
+        `mesos: cannot save the FrameworkID to ${this.#statePath()}: ${(err as Error).message}; ` +
+          "a restart will register a new framework",
+      );
+    }
+  }
+
+  #onEvent(event: Event): void {
+    switch (event.type) {
+      case "OFFERS":
+        this.#onOffers(event.offers?.offers ?? []);
+        break;
+      case "RESCIND":
+        this.stats.offersRescinded++;
+        this.#opts.log("debug", `mesos: offer ${event.rescind?.offer_id.value} rescinded`);
+        break;
+      case "UPDATE":
+        if (event.update) this.#onUpdate(event.update.status);
+        break;
+      case "ERROR":
+        this.#opts.log("error", `mesos: ERROR from the master: ${event.error?.message ?? ""}`);
+        this.#opts.onFatal(`Mesos master sent ERROR: ${event.error?.message ?? ""}`);
+        break;
+      case "FAILURE":
+        this.#opts.log(
+          "warn",
+          `mesos: FAILURE: agent ${event.failure?.agent_id?.value ?? "?"} ` +
+            `executor ${event.failure?.executor_id?.value ?? "-"} status ${
+              event.failure?.status ?? "-"
+            }`,
+        );
+        break;
+      default:
+        break;
+    }
+  }
+
+  #onOffers(offers: Offer[]): void {
+    this.stats.offersReceived += offers.length;
+    const waiting = [...this.#tasks.values()].filter((t) => t.state === "pending");
+    const { accept, decline } = packOffers(offers, waiting.length, this.#opts.taskResources);
+    let next = 0;
+    for (const plan of accept) {
+      const infos: TaskInfo[] = [];
+      for (const resources of plan.tasks) {
+        const task = waiting[next++];
+        task.agentId = plan.offer.agent_id.value;
+        infos.push(this.#taskInfo(task, plan.offer, resources));
+      }
+      this.stats.offersUsed++;
+      for (const info of infos) this.#update(this.#tasks.get(info.task_id.value)!, "starting");
+      const launched = infos.map((i) => this.#tasks.get(i.task_id.value)!);
+      this.#send({
+        type: "ACCEPT",
+        accept: {
+          offer_ids: [plan.offer.id],
+          operations: [{ type: "LAUNCH", launch: { task_infos: infos } }],
+          filters: { refuse_seconds: this.#opts.refuseSeconds },
+        },
+      }, () => {
+        // Not launched (as far as we can tell): count them lost so the loop decides again. If
+        // the master did launch them, their updates will bring them back.
+        for (const t of launched) {
+          if (t.state === "starting") this.#update(t, "lost", "ACCEPT call failed");
+        }
+      });
+    }
+    if (decline.length > 0) {
+      this.stats.offersDeclined += decline.length;
+      this.#send({
+        type: "DECLINE",
+        decline: {
+          offer_ids: decline.map((o) => o.id),
+          filters: { refuse_seconds: this.#opts.refuseSeconds },
+        },
+      });
+    }
+    if (next === waiting.length) this.#suppress();
+  }
+
+  #suppress(): void {
+    if (this.#suppressed) return;
+    this.#suppressed = true;
+    this.#send({ type: "SUPPRESS", suppress: {} });
+  }
+
+  #taskInfo(task: MesosTask, offer: Offer, resources: Resource[]): TaskInfo {
+    const o = this.#opts;
+    const command = task.kind === "warmer" ? o.warmer! : o.cooler!;
+    const variables = Object.entries({
+      ...o.env,
+      RELAY_TASK_ID: task.id,
+      RELAY_TASK_KIND: task.kind,
+    }).map(([name, value]) => ({ name, value }));
+    const info: TaskInfo = {
+      name: `relay.mesos ${task.kind} ${o.frameworkName}`,
+      task_id: { value: task.id },
+      agent_id: offer.agent_id,
+      resources,
+      command: {
+        shell: true,
+        value: command,
+        environment: { variables },
+        ...(o.uris.length ? { uris: o.uris.map((value) => ({ value })) } : {}),
+      },
+      labels: { labels: [{ key: "relay.mesos.kind", value: task.kind }] },
+    };
+    if (o.docker) {
+      const container: ContainerInfo = {
+        type: "DOCKER",
+        docker: {
+          image: o.docker.image,
+          network: o.docker.network,
+          force_pull_image: o.docker.forcePull,
+          ...(o.docker.parameters.length ? { parameters: [...o.docker.parameters] } : {}),
+        },
+        ...(o.docker.volumes.length
+          ? {
+            volumes: o.docker.volumes.map((v) => ({
+              container_path: v.container,
+              host_path: v.host,
+              mode: v.mode,
+            })),
+          }
+          : {}),
+      };
+      info.container = container;
+    }
+    return info;
+  }
+
+  #onUpdate(status: TaskStatus): void {
+    const id = status.task_id.value;
+    this.stats.updates[status.state] = (this.stats.updates[status.state] ?? 0) + 1;
+    let task = this.#tasks.get(id);
+    if (!task) task = this.#adopt(status);
+    if (task) {
+      const state = taskStateOf(status.state);
+      if (status.agent_id) task.agentId = status.agent_id.value;
+      if (task.state !== state && !TERMINAL_STATES.has(task.state)) {
+        const reason = [status.reason, status.message].filter(Boolean).join(": ") || undefined;
+        this.#update(task, state, TERMINAL_STATES.has(state) ? reason : undefined);
+      }
+    }
+    // Recorded above; now acknowledge, once per update.
+    if (status.uuid && status.agent_id && !this.#acked.has(status.uuid)) {
+      this.#acked.add(status.uuid);
+      const uuid = status.uuid;
+      this.#send({
+        type: "ACKNOWLEDGE",
+        acknowledge: { agent_id: status.agent_id, task_id: status.task_id, uuid },
+      }, () => this.#acked.delete(uuid));
+      this.stats.acknowledged++;
+    }
+  }
+
+  /** A task of ours we did not know: from before a restart. Adopt live ones. */
+  #adopt(status: TaskStatus): MesosTask | undefined {
+    const m = status.task_id.value.match(/^(?:[\w.-]+)-(warmer|cooler)-\d+-[0-9a-f]+$/);
+    const state = taskStateOf(status.state);
+    if (!m || TERMINAL_STATES.has(state)) return undefined;
+    const now = this.#opts.clock.now();
+    const task: MesosTask = {
+      id: status.task_id.value,
+      kind: m[1] as TaskKind,
+      state,
+      requestedAt: now,
+      ...(state === "running" ? { startedAt: now } : {}),
+      ...(status.agent_id ? { agentId: status.agent_id.value } : {}),
+    };
+    this.#tasks.set(task.id, task);
+    this.#opts.log("info", `mesos: adopted ${state} task ${task.id} from an earlier run`);
+    this.#emit(task);
+    return task;
+  }
+
+  #update(task: MesosTask, state: TaskState, reason?: string): void {
+    const previous = task.state;
+    task.state = state;
+    const now = this.#opts.clock.now();
+    if (state === "running" && task.startedAt === undefined) task.startedAt = now;
+    if (TERMINAL_STATES.has(state)) {
+      task.endedAt = now;
+      if (reason) task.reason = reason;
+    }
+    this.#emit(task, previous);
+  }
+
+  #emit(task: MesosTask, previous?: TaskState): void {
+    const event: TaskEvent = previous === undefined
+      ? { task: { ...task } }
+      : { task: { ...task }, previous };
+    for (const l of this.#listeners) {
+      try {
+        l(event);
+      } catch (err) {
+        this.#opts.log("error", `task listener failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Sends a call without blocking the caller; failures are logged (and `onError` runs). */
+  #send(call: Omit<Call, "framework_id">, onError?: () => void): void {
+    this.#client.call(call).catch((err) => {
+      onError?.();
+      this.#opts.log("warn", (err as Error).message);
+    });
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Offer packing: which of our waiting tasks go into which resource offer, with which exact
+ * resources. Pure, so the rules are tested directly: same-named scalar resources of an offer are
+ * summed across its roles, each task takes its share from specific offer resources (keeping their
+ * role and `allocation_info`, which Mesos requires echoed back), and offers that fit nothing are
+ * declined.
+ * @module
+ */
+
+import type { Offer, Resource } from "./messages.ts";
+
+/** What one task needs. Zero means "none of it". */
+export interface TaskResources {
+  readonly cpus: number;
+  readonly mem: number;
+  readonly disk: number;
+  readonly gpus: number;
+}
+
+/** One offer's share of the packing. */
+export interface OfferPlan {
+  readonly offer: Offer;
+  /** Resources for each task placed in this offer (one entry per task). */
+  readonly tasks: Resource[][];
+}
+
+/** The result of packing a batch of offers. */
+export interface Packing {
+  /** Offers that take at least one task: ACCEPT with LAUNCH. */
+  readonly accept: OfferPlan[];
+  /** Offers that take nothing: DECLINE. */
+  readonly decline: Offer[];
+}
+
+const NAMES = ["cpus", "mem", "disk", "gpus"] as const;
+
+/** Mesos keeps scalars to three decimals; so do we, to avoid asking for 0.30000000000000004. */
+function fixed(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/**
+ * Parses `cpus=0.1,mem=64,disk=0,gpus=0` (missing names are 0; at least cpus or mem must be > 0).
+ *
+ * @example
+ * ```ts
+ * parseTaskResources("cpus=0.5,mem=128"); // { cpus: 0.5, mem: 128, disk: 0, gpus: 0 }
+ * ```
+ */
+export function parseTaskResources(text: string): TaskResources {
+  const out = { cpus: 0, mem: 0, disk: 0, gpus: 0 };
+  const seen = new Set<string>();
+  for (const part of text.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const m = part.match(/^([a-z]+)=(\d+(?:\.\d+)?)$/);
+    if (!m) throw new Error(`expected NAME=NUMBER, got "${part}"`);
+    const name = m[1] as (typeof NAMES)[number];
+    if (!NAMES.includes(name)) {
+      throw new Error(`unknown resource "${m[1]}" (expected cpus, mem, disk, gpus)`);
+    }
+    if (seen.has(name)) throw new Error(`"${name}" given twice`);
+    seen.add(name);
+    out[name] = Number(m[2]);
+  }
+  if (out.cpus <= 0 && out.mem <= 0) throw new Error("a task needs cpus or mem > 0");
+  return out;
+}
+
+/** Sum of the offer's scalar resources by name (all roles together). */
+export function offerTotals(offer: Offer): Record<string, number> {
+  const totals: Record<string, number> = {};
+  for (const r of offer.resources) {
+    if (r.type !== "SCALAR" || !r.scalar) continue;
+    totals[r.name] = fixed((totals[r.name] ?? 0) + r.scalar.value);
+  }
+  return totals;
+}
+
+/**
+ * Places up to `wanted` tasks into `offers`, first offer first, as many per offer as fit.
+ *
+ * @example
+ * ```ts
+ * const { accept, decline } = packOffers(offers, 3, { cpus: 1, mem: 128, disk: 0, gpus: 0 });
+ * accept[0].tasks.length; // tasks placed in the first usable offer
+ * ```
+ */
+export function packOffers(offers: readonly Offer[], wanted: number, need: TaskResources): Packing {
+  const accept: OfferPlan[] = [];
+  const decline: Offer[] = [];
+  let left = wanted;
+  for (const offer of offers) {
+    const pool = offer.resources
+      .filter((r) => r.type === "SCALAR" && r.scalar && r.scalar.value > 0)
+      .map((r) => ({ resource: r, free: r.scalar!.value }));
+    const tasks: Resource[][] = [];
+    while (left > 0) {
+      const taken = take(pool, need);
+      if (!taken) break;
+      tasks.push(taken);
+      left--;
+    }
+    if (tasks.length > 0) accept.push({ offer, tasks });
+    else decline.push(offer);
+  }
+  return { accept, decline };
+}
+
+/** Takes one task's resources from the pool, or returns undefined (pool unchanged) if short. */
+function take(pool: { resource: Resource; free: number }[], need: TaskResources) {
+  for (const name of NAMES) {
+    if (need[name] <= 0) continue;
+    const free = pool.filter((p) => p.resource.name === name).reduce((a, p) => a + p.free, 0);
+    if (fixed(free) < need[name]) return undefined;
+  }
+  const out: Resource[] = [];
+  for (const name of NAMES) {
+    let still = need[name];
+    for (const p of pool) {
+      if (still <= 0) break;
+      if (p.resource.name !== name || p.free <= 0) continue;
+      const amount = fixed(Math.min(p.free, still));
+      p.free = fixed(p.free - amount);
+      still = fixed(still - amount);
+      const { scalar: _scalar, ...rest } = p.resource;
+      out.push({ ...rest, scalar: { value: amount } });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,281 @@
+import assert from "node:assert/strict";
+import { VirtualClock } from "../lib/clock.ts";
+import type { TaskEvent } from "../lib/executor/types.ts";
+import type { ClientHandlers, SchedulerConnection } from "../lib/mesos/connection.ts";
+import { MesosExecutor, type MesosExecutorOptions, taskStateOf } from "../lib/mesos/framework.ts";
+import type { Call, Offer, TaskStatus } from "../lib/mesos/messages.ts";
+
+/** A connection double: records calls, lets the test deliver events. */
+class FakeConnection implements SchedulerConnection {
+  connected = false;
+  reconnects = 0;
+  readonly calls: Omit<Call, "framework_id">[] = [];
+  failing = new Set<string>();
+  constructor(readonly handlers: ClientHandlers) {}
+  start() {}
+  call(call: Omit<Call, "framework_id">): Promise<void> {
+    this.calls.push(call);
+    return this.failing.has(call.type)
+      ? Promise.reject(new Error(`${call.type} refused`))
+      : Promise.resolve();
+  }
+  close() {
+    return Promise.resolve();
+  }
+  subscribe(frameworkId = "fw-1") {
+    this.connected = true;
+    this.handlers.onConnected({ leader: "http://m:5050", frameworkId, heartbeatSeconds: 15 });
+  }
+  of(type: Call["type"]) {
+    return this.calls.filter((c) => c.type === type);
+  }
+}
+
+function offer(id: string, cpus: number, mem: number, role = "*"): Offer {
+  return {
+    id: { value: id },
+    framework_id: { value: "fw-1" },
+    agent_id: { value: `agent-${id}` },
+    hostname: `host-${id}`,
+    resources: [
+      { name: "cpus", type: "SCALAR", scalar: { value: cpus }, role, allocation_info: { role } },
+      { name: "mem", type: "SCALAR", scalar: { value: mem }, role, allocation_info: { role } },
+    ],
+  };
+}
+
+async function setup(overrides: Partial<MesosExecutorOptions> = {}) {
+  const stateDir = await Deno.makeTempDir();
+  let conn!: FakeConnection;
+  const fatal: string[] = [];
+  const logs: string[] = [];
+  const executor = new MesosExecutor({
+    connect: (h) => (conn = new FakeConnection(h)),
+    frameworkName: "queue",
+    user: "relay",
+    roles: ["*"],
+    checkpoint: true,
+    failoverTimeoutSeconds: 3600,
+    labels: [],
+    refuseSeconds: 7,
+    taskResources: { cpus: 1, mem: 64, disk: 0, gpus: 0 },
+    warmer: "echo warm",
+    cooler: "./consume",
+    env: { PATH: "/bin", QUEUE: "q1" },
+    uris: ["http://files/consume"],
+    stateDir,
+    clock: new VirtualClock(1000),
+    log: (level, msg) => logs.push(`${level} ${msg}`),
+    onFatal: (r) => fatal.push(r),
+    ...overrides,
+  });
+  const events: TaskEvent[] = [];
+  executor.onTaskEvent((e) => events.push(e));
+  await executor.start();
+  return { executor, conn, stateDir, fatal, logs, events };
+}
+
+function update(task: string, state: TaskStatus["state"], uuid?: string): TaskStatus {
+  return {
+    task_id: { value: task },
+    state,
+    agent_id: { value: "agent-a" },
+    ...(uuid ? { uuid } : {}),
+  };
+}
+
+Deno.test("waiting tasks are packed into offers and launched with full TaskInfos", async () => {
+  const { executor, conn, stateDir } = await setup();
+  conn.subscribe();
+  const ids = executor.launch("cooler", 3);
+  conn.handlers.onEvent({
+    type: "OFFERS",
+    offers: { offers: [offer("a", 2.5, 512), offer("b", 4, 512)] },
+  });
+  const accepts = conn.of("ACCEPT");
+  assert.equal(accepts.length, 2);
+  assert.deepEqual(accepts.map((c) => c.accept!.offer_ids[0].value), ["a", "b"]);
+  const first = accepts[0].accept!.operations[0].launch!.task_infos;
+  assert.equal(first.length, 2);
+  const info = first[0];
+  assert.equal(info.name, "relay.mesos cooler queue");
+  assert.equal(info.task_id.value, ids[0]);
+  assert.equal(info.agent_id.value, "agent-a");
+  assert.equal(info.command!.shell, true);
+  assert.equal(info.command!.value, "./consume");
+  assert.deepEqual(info.command!.uris, [{ value: "http://files/consume" }]);
+  const vars = Object.fromEntries(
+    info.command!.environment!.variables.map((v) => [v.name, v.value]),
+  );
+  assert.deepEqual(vars, {
+    PATH: "/bin",
+    QUEUE: "q1",
+    RELAY_TASK_ID: ids[0],
+    RELAY_TASK_KIND: "cooler",
+  });
+  assert.deepEqual(info.resources.map((r) => [r.name, r.scalar!.value, r.allocation_info?.role]), [
+    ["cpus", 1, "*"],
+    ["mem", 64, "*"],
+  ]);
+  assert.equal(accepts[0].accept!.filters!.refuse_seconds, 7);
+  assert.ok(executor.tasks().every((t) => t.state === "starting"));
+  // Suppressed while idle after subscribing, revived by the launch, suppressed again once
+  // everything was placed.
+  assert.deepEqual(
+    conn.calls.map((c) => c.type),
+    ["RECONCILE", "SUPPRESS", "REVIVE", "ACCEPT", "ACCEPT", "SUPPRESS"],
+  );
+  await Deno.remove(stateDir, { recursive: true });
+});
+
+Deno.test("offers are never held: unused ones are declined; SUPPRESS when idle, REVIVE on demand", async () => {
+  const { executor, conn, stateDir } = await setup();
+  conn.subscribe();
+  assert.equal(conn.of("SUPPRESS").length, 1, "nothing waits after subscribing");
+  conn.handlers.onEvent({
+    type: "OFFERS",
+    offers: { offers: [offer("a", 0.5, 512), offer("b", 4, 8)] },
+  });
+  const declines = conn.of("DECLINE");
+  assert.equal(declines.length, 1);
+  assert.deepEqual(declines[0].decline!.offer_ids.map((o) => o.value), ["a", "b"]);
+  assert.equal(declines[0].decline!.filters!.refuse_seconds, 7);
+  executor.launch("warmer", 1);
+  assert.equal(conn.of("REVIVE").length, 1);
+  executor.launch("warmer", 1);
+  assert.equal(conn.of("REVIVE").length, 1, "revived once");
+  // Too small offers leave the tasks waiting (starvation): still pending, nothing piles up.
+  conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("c", 0.5, 512)] } });
+  assert.deepEqual(executor.tasks().map((t) => t.state), ["pending", "pending"]);
+  await Deno.remove(stateDir, { recursive: true });
+});
+
+Deno.test("status updates are recorded, then acknowledged exactly once per uuid", async () => {
+  const { executor, conn, events, stateDir } = await setup();
+  conn.subscribe();
+  const [id] = executor.launch("cooler", 1);
+  conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("a", 2, 512)] } });
+  conn.handlers.onEvent({
+    type: "UPDATE",
+    update: { status: update(id, "TASK_RUNNING", "dXVpZDE=") },
+  });
+  assert.equal(executor.tasks()[0].state, "running");
+  // The master re-sends until our ack arrives: do not ack twice.
+  conn.handlers.onEvent({
+    type: "UPDATE",
+    update: { status: update(id, "TASK_RUNNING", "dXVpZDE=") },
+  });
+  conn.handlers.onEvent({
+    type: "UPDATE",
+    update: { status: update(id, "TASK_FINISHED", "dXVpZDI=") },
+  });
+  const acks = conn.of("ACKNOWLEDGE").map((c) => c.acknowledge!.uuid);
+  assert.deepEqual(acks, ["dXVpZDE=", "dXVpZDI="]);
+  assert.equal(executor.tasks()[0].state, "finished");
+  assert.deepEqual(events.map((e) => e.task.state), ["pending", "starting", "running", "finished"]);
+  // Reconciliation answers carry no uuid and are not acknowledged.
+  conn.handlers.onEvent({ type: "UPDATE", update: { status: update(id, "TASK_FINISHED") } });
+  assert.equal(conn.of("ACKNOWLEDGE").length, 2);
+  await Deno.remove(stateDir, { recursive: true });
+});
+
+Deno.test("failed, lost and dropped tasks carry their reason", async () => {
+  const { executor, conn, stateDir } = await setup();
+  conn.subscribe();
+  const ids = executor.launch("warmer", 2);
+  conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("a", 4, 512)] } });
+  conn.handlers.onEvent({
+    type: "UPDATE",
+    update: {
+      status: {
+        ...update(ids[0], "TASK_FAILED", "dTE="),
+        reason: "REASON_COMMAND_EXECUTOR_FAILED",
+        message: "exit 2",
+      },
+    },
+  });
+  conn.handlers.onEvent({
+    type: "UPDATE",
+    update: { status: update(ids[1], "TASK_DROPPED", "dTI=") },
+  });
+  const byId = Object.fromEntries(executor.tasks().map((t) => [t.id, t]));
+  assert.equal(byId[ids[0]].state, "failed");
+  assert.equal(byId[ids[0]].reason, "REASON_COMMAND_EXECUTOR_FAILED: exit 2");
+  assert.equal(byId[ids[1]].state, "lost");
+  await Deno.remove(stateDir, { recursive: true });
+});
+
+Deno.test("kill: waiting tasks are cancelled here, launched ones through KILL", async () => {
+  const { executor, conn, stateDir } = await setup();
+  conn.subscribe();
+  const [a] = executor.launch("warmer", 1);
+  conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("a", 1, 512)] } });
+  const [b] = executor.launch("warmer", 1);
+  executor.kill([a, b]);
+  const kills = conn.of("KILL");
+  assert.equal(kills.length, 1);
+  assert.equal(kills[0].kill!.task_id.value, a);
+  assert.equal(kills[0].kill!.agent_id!.value, "agent-a");
+  assert.equal(executor.tasks().find((t) => t.id === b)!.state, "killed");
+  await Deno.remove(stateDir, { recursive: true });
+});
+
+Deno.test("the FrameworkID is saved, reused after a restart, and running tasks are adopted", async () => {
+  const first = await setup();
+  first.conn.subscribe("fw-42");
+  assert.equal(Deno.readTextFileSync(`${first.stateDir}/framework_id`).trim(), "fw-42");
+  const second = await setup({ stateDir: first.stateDir });
+  assert.equal(second.executor.frameworkId, "fw-42");
+  assert.equal(second.conn.handlers.frameworkInfo().id?.value, "fw-42");
+  assert.equal(second.conn.handlers.frameworkInfo().name, "Relay.Mesos: queue");
+  second.conn.subscribe("fw-42");
+  const reconcile = second.conn.of("RECONCILE");
+  assert.equal(reconcile.length, 1);
+  assert.deepEqual(reconcile[0].reconcile!.tasks, [], "implicit: all tasks of the framework");
+  second.conn.handlers.onEvent({
+    type: "UPDATE",
+    update: { status: update("relay-cooler-000007-a1b2c3", "TASK_RUNNING") },
+  });
+  second.conn.handlers.onEvent({
+    type: "UPDATE",
+    update: { status: update("someone-else", "TASK_RUNNING") },
+  });
+  const tasks = second.executor.tasks();
+  assert.deepEqual(tasks.map((t) => [t.id, t.kind, t.state]), [
+    ["relay-cooler-000007-a1b2c3", "cooler", "running"],
+  ]);
+  await Deno.remove(first.stateDir, { recursive: true });
+});
+
+Deno.test("an ERROR event ends the run; a failed ACCEPT marks its tasks lost", async () => {
+  const { executor, conn, fatal, stateDir } = await setup();
+  conn.subscribe();
+  conn.failing.add("ACCEPT");
+  executor.launch("cooler", 1);
+  conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("a", 1, 512)] } });
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(executor.tasks()[0].state, "lost");
+  conn.handlers.onEvent({ type: "ERROR", error: { message: "Framework has been removed" } });
+  assert.deepEqual(fatal, ["Mesos master sent ERROR: Framework has been removed"]);
+  await Deno.remove(stateDir, { recursive: true });
+});
+
+Deno.test("Mesos task states map onto the executor-neutral ones", () => {
+  assert.equal(taskStateOf("TASK_STAGING"), "starting");
+  assert.equal(taskStateOf("TASK_KILLING"), "running");
+  assert.equal(taskStateOf("TASK_ERROR"), "failed");
+  assert.equal(taskStateOf("TASK_GONE"), "lost");
+  assert.equal(taskStateOf("TASK_KILLED"), "killed");
+});
+
+Deno.test("multi-role offers: resources keep the role they were offered under", async () => {
+  const { executor, conn, stateDir } = await setup({ roles: ["prod", "batch"] });
+  conn.subscribe();
+  assert.deepEqual(conn.handlers.frameworkInfo().roles, ["prod", "batch"]);
+  assert.deepEqual(conn.handlers.frameworkInfo().capabilities, [{ type: "MULTI_ROLE" }]);
+  executor.launch("cooler", 1);
+  conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("a", 1, 64, "batch")] } });
+  const info = conn.of("ACCEPT")[0].accept!.operations[0].launch!.task_infos[0];
+  assert.ok(info.resources.every((r) => r.allocation_info?.role === "batch" && r.role === "batch"));
+  await Deno.remove(stateDir, { recursive: true });
+});
