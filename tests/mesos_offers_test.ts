@@ -77,7 +77,12 @@ Deno.test("fractions are kept to three decimals, as Mesos does", () => {
 });
 
 Deno.test("gpus and disk are only taken when asked for", () => {
-  const o = offer("a", [scalar("cpus", 4), scalar("mem", 512), scalar("gpus", 1), scalar("disk", 10)]);
+  const o = offer("a", [
+    scalar("cpus", 4),
+    scalar("mem", 512),
+    scalar("gpus", 1),
+    scalar("disk", 10),
+  ]);
   const plain = packOffers([o], 1, NEED).accept[0].tasks[0];
   assert.deepEqual(plain.map((r) => r.name), ["cpus", "mem"]);
   const gpu = packOffers([o], 3, { ...NEED, gpus: 1 }).accept[0].tasks;
@@ -85,7 +90,12 @@ Deno.test("gpus and disk are only taken when asked for", () => {
 });
 
 Deno.test("--mesos-task-resources parsing", () => {
-  assert.deepEqual(parseTaskResources("cpus=0.5,mem=128"), { cpus: 0.5, mem: 128, disk: 0, gpus: 0 });
+  assert.deepEqual(parseTaskResources("cpus=0.5,mem=128"), {
+    cpus: 0.5,
+    mem: 128,
+    disk: 0,
+    gpus: 0,
+  });
   assert.throws(() => parseTaskResources("cpus=1,ram=3"), /unknown resource "ram"/);
   assert.throws(() => parseTaskResources("cpus=-1"), /expected NAME=NUMBER/);
   assert.throws(() => parseTaskResources("disk=5"), /needs cpus or mem/);

@@ -9,6 +9,20 @@ import { SignalReadError } from "./types.ts";
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /**
+ * Whether `text` (already trimmed) is written as a decimal number: optional sign, digits with an
+ * optional fraction, optional exponent. Says nothing about range (`1e999` is decimal).
+ *
+ * @example
+ * ```ts
+ * isDecimal("-2.5e3"); // true
+ * isDecimal("0x10"); // false
+ * ```
+ */
+export function isDecimal(text: string): boolean {
+  return DECIMAL.test(text);
+}
+
+/**
  * Parses one sample.
  *
  * @example

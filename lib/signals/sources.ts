@@ -1,7 +1,8 @@
 /**
  * Builds readable signals from spec strings: the I/O side of signals (shell commands, files,
  * HTTP, plug-in modules) plus the pure ones (constants, waveforms, task counts). Every read can
- * be aborted, and {@linkcode readWithTimeout} bounds it in time.
+ * be aborted, and {@linkcode readWithTimeout} bounds it in time, so one stuck source costs a
+ * missing sample rather than a stuck control loop.
  * @module
  */
 
@@ -13,20 +14,20 @@ import { type ReadContext, type Signal, SignalReadError } from "./types.ts";
 import { scheduleAt, sineAt, squareAt } from "./waveforms.ts";
 
 /**
- * Creates a signal from its spec. Throws {@linkcode SignalSpecError} for a malformed spec.
+ * Creates a signal from its spec. Throws {@linkcode SignalSpecError} for a malformed spec; I/O
+ * only happens on reads (a `module:` is imported on its first read).
  *
  * @example
  * ```ts
  * const queue = createSignal("cmd:redis-cli llen jobs");
- * const value = await readWithTimeout(queue, { now: Date.now(), tasks: { running: 0, pending: 0 } }, 5000);
+ * const ctx = { now: Date.now(), tasks: { running: 0, pending: 0 } };
+ * const value = await readWithTimeout(queue, ctx, 5000);
  * ```
  */
 export function createSignal(spec: string): Signal {
   const parsed = parseSignalSpec(spec);
-  const read = reader(parsed);
-  const signal: Signal = { spec, read: read.read };
-  if (read.close) signal.close = read.close;
-  return signal;
+  const { read, close } = reader(parsed);
+  return close ? { spec, read, close } : { spec, read };
 }
 
 function reader(spec: SignalSpec): Pick<Signal, "read" | "close"> {
@@ -52,7 +53,14 @@ function reader(spec: SignalSpec): Pick<Signal, "read" | "close"> {
   }
 }
 
+/** First line of an error's message, for one-line reasons. */
+function reason(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split("\n")[0];
+}
+
 async function readCommand(command: string, signal: AbortSignal): Promise<number> {
+  if (signal.aborted) throw new SignalReadError("aborted");
+  // Its own process group, so that a timeout also kills what the shell started.
   const child = new Deno.Command("sh", {
     args: ["-c", command],
     stdin: "null",
@@ -72,9 +80,10 @@ async function readCommand(command: string, signal: AbortSignal): Promise<number
     const output = await child.output();
     if (signal.aborted) throw new SignalReadError("aborted");
     if (!output.success) {
-      const err = lastNonEmptyLine(new TextDecoder().decode(output.stderr)).trim().slice(0, 80);
+      const tail = lastNonEmptyLine(new TextDecoder().decode(output.stderr)).trim();
+      const shown = tail.length > 80 ? `${tail.slice(0, 80)}…` : tail;
       const how = output.signal ? `killed by ${output.signal}` : `exit code ${output.code}`;
-      throw new SignalReadError(`command failed: ${how}${err ? `: ${err}` : ""}`);
+      throw new SignalReadError(shown ? `${how}: ${shown}` : how);
     }
     return parseSample(lastNonEmptyLine(new TextDecoder().decode(output.stdout)));
   } finally {
@@ -89,47 +98,67 @@ async function readFile(path: string, signal: AbortSignal): Promise<number> {
   try {
     text = await Deno.readTextFile(path, { signal });
   } catch (err) {
+    if (signal.aborted) throw new SignalReadError("aborted");
     if (err instanceof Deno.errors.NotFound) throw new SignalReadError(`file not found: ${path}`);
-    throw new SignalReadError(`cannot read ${path}: ${(err as Error).message}`);
+    throw new SignalReadError(`cannot read ${path}: ${reason(err)}`);
   }
   return parseSample(lastNonEmptyLine(text));
 }
 
-async function readHttp(url: string, pointer: string | undefined, signal: AbortSignal) {
-  let response: Response;
+async function readHttp(
+  url: string,
+  pointer: string | undefined,
+  signal: AbortSignal,
+): Promise<number> {
+  let body: string;
   try {
-    response = await fetch(url, { signal, headers: { accept: "application/json, text/plain" } });
+    const response = await fetch(url, {
+      signal,
+      headers: { accept: "application/json, text/plain" },
+    });
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => {});
+      throw new SignalReadError(`HTTP ${response.status}`);
+    }
+    body = await response.text();
   } catch (err) {
+    if (err instanceof SignalReadError) throw err;
     if (signal.aborted) throw new SignalReadError("aborted");
-    throw new SignalReadError(`GET failed: ${(err as Error).message.split("\n")[0]}`);
+    throw new SignalReadError(`GET failed: ${reason(err)}`);
   }
-  const body = await response.text();
-  if (!response.ok) throw new SignalReadError(`HTTP ${response.status}`);
   if (pointer === undefined) return parseSample(body);
   let doc: unknown;
   try {
     doc = JSON.parse(body);
   } catch {
-    throw new SignalReadError("body is not JSON (the URL has a #/pointer)");
+    throw new SignalReadError(`body is not JSON (the URL has #${pointer})`);
   }
   return toNumber(resolvePointer(doc, pointer), pointer);
 }
 
 /**
- * Resolves an RFC 6901 JSON pointer (`/a/0/b`, with `~1` for `/` and `~0` for `~`).
+ * Resolves an RFC 6901 JSON pointer (`/a/0/b`, with `~1` for `/` and `~0` for `~`; `""` is the
+ * whole document). Throws {@linkcode SignalReadError} when nothing is there.
  *
  * @example
  * ```ts
  * resolvePointer({ queue: { depth: 3 } }, "/queue/depth"); // 3
+ * resolvePointer({ "a/b": [5, 6] }, "/a~1b/1"); // 6
  * ```
  */
 export function resolvePointer(doc: unknown, pointer: string): unknown {
+  if (pointer !== "" && !pointer.startsWith("/")) {
+    throw new SignalReadError(`JSON pointer must start with /, got "${pointer}"`);
+  }
   let node = doc;
   for (const raw of pointer.split("/").slice(1)) {
     const key = raw.replaceAll("~1", "/").replaceAll("~0", "~");
-    if (Array.isArray(node) && /^(0|[1-9]\d*)$/.test(key) && Number(key) < node.length) {
+    if (Array.isArray(node)) {
+      if (!/^(0|[1-9]\d*)$/.test(key) || Number(key) >= node.length) {
+        throw new SignalReadError(`JSON pointer ${pointer}: nothing at "${key}"`);
+      }
       node = node[Number(key)];
-    } else if (node !== null && typeof node === "object" && !Array.isArray(node) && key in node) {
+    } else if (node !== null && typeof node === "object" && Object.hasOwn(node, key)) {
       node = (node as Record<string, unknown>)[key];
     } else {
       throw new SignalReadError(`JSON pointer ${pointer}: nothing at "${key}"`);
@@ -138,38 +167,47 @@ export function resolvePointer(doc: unknown, pointer: string): unknown {
   return node;
 }
 
+/** A finite number, or a string holding one; anything else is a bad sample. */
 function toNumber(value: unknown, where: string): number {
   if (typeof value === "number" && Number.isFinite(value)) return value;
   if (typeof value === "string") return parseSample(value);
-  throw new SignalReadError(`${where}: not a number: ${JSON.stringify(value)?.slice(0, 40)}`);
+  const shown = String(JSON.stringify(value) ?? value).slice(0, 40);
+  throw new SignalReadError(`${where}: not a number: ${shown}`);
 }
 
 type Generator = AsyncIterator<unknown> | Iterator<unknown>;
 
 function moduleReader(path: string, exportName: string): Pick<Signal, "read" | "close"> {
+  const label = `module ${path}#${exportName}`;
   let generator: Promise<Generator> | undefined;
+  let closed = false;
+  let reading = 0;
   const load = async (): Promise<Generator> => {
     const url = pathToFileURL(isAbsolute(path) ? path : resolve(Deno.cwd(), path)).href;
     let mod: Record<string, unknown>;
     try {
       mod = await import(url);
     } catch (err) {
-      throw new SignalReadError(
-        `module ${path}: cannot load: ${(err as Error).message.split("\n")[0]}`,
-      );
+      throw new SignalReadError(`module ${path}: cannot load: ${reason(err)}`);
     }
     const fn = mod[exportName];
     if (typeof fn !== "function") {
       throw new SignalReadError(`module ${path}: no function export "${exportName}"`);
     }
-    const it = fn() as Generator;
+    let it: Generator;
+    try {
+      it = fn() as Generator;
+    } catch (err) {
+      throw new SignalReadError(`${label}: ${reason(err)}`);
+    }
     if (!it || typeof it.next !== "function") {
-      throw new SignalReadError(`module ${path}#${exportName}: not a generator function`);
+      throw new SignalReadError(`${label}: not a generator function`);
     }
     return it;
   };
   return {
     async read() {
+      if (closed) throw new SignalReadError(`${label}: closed`);
       generator ??= load();
       let it: Generator;
       try {
@@ -178,29 +216,44 @@ function moduleReader(path: string, exportName: string): Pick<Signal, "read" | "
         generator = undefined; // Try loading again next tick.
         throw err;
       }
-      const step = await it.next();
-      if (step.done) throw new SignalReadError(`module ${path}#${exportName}: generator finished`);
-      return toNumber(step.value, `module ${path}#${exportName}`);
+      let step: IteratorResult<unknown>;
+      reading++;
+      try {
+        step = await it.next();
+      } catch (err) {
+        throw new SignalReadError(`${label}: generator threw: ${reason(err)}`);
+      } finally {
+        reading--;
+      }
+      if (step.done) throw new SignalReadError(`${label}: generator finished`);
+      return toNumber(step.value, label);
     },
     async close() {
-      if (!generator) return;
+      closed = true;
+      const pending = generator;
+      generator = undefined;
+      if (!pending) return;
       try {
-        const it = await generator;
-        await it.return?.();
+        const it = await pending;
+        const done = Promise.resolve(it.return?.()).catch(() => {});
+        // An async generator stuck in a read would queue return() behind it forever.
+        if (reading === 0) await done;
       } catch {
-        // Closing a failed or finished generator is not an error.
+        // Closing a generator that failed to load is not an error.
       }
     },
   };
 }
 
 /**
- * Reads `signal`, giving up after `timeoutMs` even if the source ignores the abort. Rejects with
- * {@linkcode SignalReadError} on timeout, failure or a bad value.
+ * Reads `signal`, giving up after `timeoutMs` (or when `outer` aborts) even if the source ignores
+ * the abort. Always rejects with {@linkcode SignalReadError}: on timeout (`timed out after 0.2 s`),
+ * abort (`aborted`), failure, or a value that is not a finite number. Leaves no timer behind.
  *
  * @example
  * ```ts
- * await readWithTimeout(createSignal("cmd:sleep 9; echo 1"), { now: Date.now(), tasks: { running: 0, pending: 0 } }, 200);
+ * const ctx = { now: Date.now(), tasks: { running: 0, pending: 0 } };
+ * await readWithTimeout(createSignal("cmd:sleep 9; echo 1"), ctx, 200);
  * // rejects: timed out after 0.2 s
  * ```
  */
@@ -210,21 +263,38 @@ export function readWithTimeout(
   timeoutMs: number,
   outer?: AbortSignal,
 ): Promise<number> {
+  if (outer?.aborted) return Promise.reject(new SignalReadError("aborted"));
   const controller = new AbortController();
-  const onOuter = () => controller.abort();
-  outer?.addEventListener("abort", onOuter, { once: true });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new SignalReadError(`timed out after ${timeoutMs / 1000} s`));
-    }, timeoutMs);
-  });
-  const value = Promise.resolve().then(() => signal.read({ ...ctx, signal: controller.signal }));
-  return Promise.race([value, timeout]).finally(() => {
-    clearTimeout(timer);
-    outer?.removeEventListener("abort", onOuter);
-    // A source that ignored the abort may still settle later; nobody waits for it.
-    value.catch(() => {});
+  return new Promise<number>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const settle = () => {
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", onOuter);
+    };
+    const giveUp = (err: SignalReadError) => {
+      settle();
+      reject(err);
+      controller.abort(err);
+    };
+    const onOuter = () => giveUp(new SignalReadError("aborted"));
+    outer?.addEventListener("abort", onOuter, { once: true });
+    if (Number.isFinite(timeoutMs)) {
+      const seconds = Math.round(timeoutMs) / 1000;
+      timer = setTimeout(
+        () => giveUp(new SignalReadError(`timed out after ${seconds} s`)),
+        Math.max(0, timeoutMs),
+      );
+    }
+    // Once the race is lost, the source's late result (or error) is ignored.
+    Promise.resolve()
+      .then(() => signal.read({ ...ctx, signal: controller.signal }))
+      .then((value) => {
+        settle();
+        if (typeof value === "number" && Number.isFinite(value)) resolve(value);
+        else reject(new SignalReadError(`not a number: ${String(value).slice(0, 40)}`));
+      }, (err) => {
+        settle();
+        reject(err instanceof SignalReadError ? err : new SignalReadError(reason(err)));
+      });
   });
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { isDecimal } from "./number.ts";
 import { SignalSpecError } from "./types.ts";
 
 /** One entry of a time-of-day table: from `secondOfDay` on, the value is `value`. */
@@ -38,11 +39,19 @@ export type SignalSpec =
   | { readonly kind: "tasks"; readonly state: "running" | "pending" }
   | { readonly kind: "module"; readonly path: string; readonly exportName: string };
 
+/** The `sine:` variant of {@linkcode SignalSpec}. */
+export type SineSpec = Extract<SignalSpec, { kind: "sine" }>;
+/** The `square:` variant of {@linkcode SignalSpec}. */
+export type SquareSpec = Extract<SignalSpec, { kind: "square" }>;
+/** The `schedule:` variant of {@linkcode SignalSpec}. */
+export type ScheduleSpec = Extract<SignalSpec, { kind: "schedule" }>;
+
 const KINDS = "a number, cmd:, file:, http(s)://, sine:, square:, schedule:, tasks:, module:";
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /**
- * Parses a spec.
+ * Parses a spec string into a {@linkcode SignalSpec}, or throws {@linkcode SignalSpecError}
+ * with a one-line message naming the problem. Surrounding blanks are ignored; kinds are
+ * case-insensitive.
  *
  * @example
  * ```ts
@@ -54,7 +63,7 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 export function parseSignalSpec(spec: string): SignalSpec {
   const text = spec.trim();
   if (text === "") throw new SignalSpecError(`empty signal spec (expected ${KINDS})`);
-  if (NUMBER.test(text)) {
+  if (isDecimal(text)) {
     const value = Number(text);
     if (!Number.isFinite(value)) throw new SignalSpecError(`number out of range: ${text}`);
     return { kind: "constant", value };
@@ -166,7 +175,7 @@ function keyValues<K extends string, R extends K>(
       throw new SignalSpecError(`${kind}: unknown key "${key}" (expected ${allowed.join(", ")})`);
     }
     if (key in out) throw new SignalSpecError(`${kind}: "${key}" given twice`);
-    if (!NUMBER.test(raw) || !Number.isFinite(Number(raw))) {
+    if (!isDecimal(raw) || !Number.isFinite(Number(raw))) {
       throw new SignalSpecError(`${kind}: ${key} must be a number, got "${raw}"`);
     }
     out[key] = Number(raw);
@@ -185,35 +194,48 @@ function parseSchedule(text: string): SignalSpec {
   const entries: ScheduleEntry[] = [];
   let tz: string | undefined;
   for (const part of text.split(",").map((s) => s.trim()).filter(Boolean)) {
-    if (part.startsWith("tz=")) {
+    const eq = part.indexOf("=");
+    if (eq === -1) throw new SignalSpecError(`schedule: expected HH:MM=VALUE, got "${part}"`);
+    const key = part.slice(0, eq).trim();
+    const raw = part.slice(eq + 1).trim();
+    if (key === "tz") {
       if (tz !== undefined) throw new SignalSpecError(`schedule: "tz" given twice`);
-      tz = part.slice(3).trim();
-      try {
-        new Intl.DateTimeFormat("en-US", { timeZone: tz });
-      } catch {
-        throw new SignalSpecError(`schedule: unknown time zone "${tz}"`);
-      }
+      if (!isTimeZone(raw)) throw new SignalSpecError(`schedule: unknown time zone "${raw}"`);
+      tz = raw;
       continue;
     }
-    const m = part.match(/^(\d{1,2}):(\d{2})(?::(\d{2}))?=(.*)$/);
-    if (!m) throw new SignalSpecError(`schedule: expected HH:MM=VALUE, got "${part}"`);
-    const [h, min, sec] = [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
-    if (h > 23 || min > 59 || sec > 59) {
-      throw new SignalSpecError(`schedule: bad time "${part.split("=")[0]}"`);
+    const secondOfDay = parseTimeOfDay(key);
+    if (secondOfDay === undefined) {
+      throw new SignalSpecError(`schedule: bad time "${key}" (expected HH:MM or HH:MM:SS)`);
     }
-    const raw = m[4].trim();
-    if (!NUMBER.test(raw)) {
-      throw new SignalSpecError(
-        `schedule: value at ${part.split("=")[0]} must be a number, got "${raw}"`,
-      );
+    if (!isDecimal(raw) || !Number.isFinite(Number(raw))) {
+      throw new SignalSpecError(`schedule: value at ${key} must be a number, got "${raw}"`);
     }
-    const secondOfDay = h * 3600 + min * 60 + sec;
     if (entries.some((e) => e.secondOfDay === secondOfDay)) {
-      throw new SignalSpecError(`schedule: time ${part.split("=")[0]} given twice`);
+      throw new SignalSpecError(`schedule: time ${key} given twice`);
     }
     entries.push({ secondOfDay, value: Number(raw) });
   }
   if (entries.length === 0) throw new SignalSpecError("schedule: no HH:MM=VALUE entries");
   entries.sort((a, b) => a.secondOfDay - b.secondOfDay);
   return tz === undefined ? { kind: "schedule", entries } : { kind: "schedule", entries, tz };
+}
+
+/** `HH:MM` or `HH:MM:SS` (00:00 to 23:59:59) as seconds since midnight; undefined if malformed. */
+function parseTimeOfDay(text: string): number | undefined {
+  const m = text.match(/^(\d{1,2}):(\d{2})(?::(\d{2}))?$/);
+  if (!m) return undefined;
+  const [h, min, sec] = [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+  if (h > 23 || min > 59 || sec > 59) return undefined;
+  return h * 3600 + min * 60 + sec;
+}
+
+function isTimeZone(tz: string): boolean {
+  if (tz === "") return false;
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -4,11 +4,7 @@
  * @module
  */
 
-import type { SignalSpec } from "./spec.ts";
-
-type Sine = Extract<SignalSpec, { kind: "sine" }>;
-type Square = Extract<SignalSpec, { kind: "square" }>;
-type Schedule = Extract<SignalSpec, { kind: "schedule" }>;
+import type { ScheduleSpec, SineSpec, SquareSpec } from "./spec.ts";
 
 /**
  * min + (max − min)·(1 + sin(2π(t + phase)/period))/2, with t in seconds since the epoch.
@@ -18,7 +14,7 @@ type Schedule = Extract<SignalSpec, { kind: "schedule" }>;
  * sineAt({ kind: "sine", period: 60, min: 0, max: 10, phase: 0 }, 0); // 5
  * ```
  */
-export function sineAt(spec: Sine, nowMs: number): number {
+export function sineAt(spec: SineSpec, nowMs: number): number {
   const t = nowMs / 1000 + spec.phase;
   return spec.min + ((spec.max - spec.min) * (1 + Math.sin((2 * Math.PI * t) / spec.period))) / 2;
 }
@@ -31,7 +27,7 @@ export function sineAt(spec: Sine, nowMs: number): number {
  * squareAt({ kind: "square", period: 60, low: 0, high: 5, duty: 0.5, phase: 0 }, 10_000); // 5
  * ```
  */
-export function squareAt(spec: Square, nowMs: number): number {
+export function squareAt(spec: SquareSpec, nowMs: number): number {
   const t = nowMs / 1000 + spec.phase;
   const position = ((t % spec.period) + spec.period) % spec.period;
   return position < spec.duty * spec.period ? spec.high : spec.low;
@@ -43,11 +39,11 @@ export function squareAt(spec: Square, nowMs: number): number {
  *
  * @example
  * ```ts
- * const s = parseSignalSpec("schedule:tz=UTC,00:00=40,08:00=5");
- * scheduleAt(s, Date.UTC(2026, 0, 1, 9)); // 5
+ * const entries = [{ secondOfDay: 0, value: 40 }, { secondOfDay: 8 * 3600, value: 5 }];
+ * scheduleAt({ kind: "schedule", entries, tz: "UTC" }, Date.UTC(2026, 0, 1, 9)); // 5
  * ```
  */
-export function scheduleAt(spec: Schedule, nowMs: number): number {
+export function scheduleAt(spec: ScheduleSpec, nowMs: number): number {
   const second = secondOfDay(nowMs, spec.tz);
   let value = spec.entries[spec.entries.length - 1].value;
   for (const entry of spec.entries) {
@@ -57,18 +53,27 @@ export function scheduleAt(spec: Schedule, nowMs: number): number {
   return value;
 }
 
+/** One formatter per time zone: building an `Intl.DateTimeFormat` is costly, using one is not. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 function secondOfDay(nowMs: number, tz: string | undefined): number {
   if (tz === undefined) {
     const d = new Date(nowMs);
     return d.getHours() * 3600 + d.getMinutes() * 60 + d.getSeconds();
   }
-  const parts = new Intl.DateTimeFormat("en-GB", {
-    timeZone: tz,
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hourCycle: "h23",
-  }).formatToParts(new Date(nowMs));
+  let format = formatters.get(tz);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-GB", {
+      timeZone: tz,
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+    });
+    formatters.set(tz, format);
+  }
+  const parts = format.formatToParts(new Date(nowMs));
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  return get("hour") * 3600 + get("minute") * 60 + get("second");
+  // Some engines write midnight as 24 even with h23; fold it back.
+  return (get("hour") % 24) * 3600 + get("minute") * 60 + get("second");
 }
