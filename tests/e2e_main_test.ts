@@ -211,10 +211,12 @@ Deno.test("a queue is drained and held near 0 by consumer processes (HTTP metric
     const lastHalf = ticks.slice(ticks.length / 2);
     const mean = lastHalf.reduce((a, t) => a + (t.metric as number), 0) / lastHalf.length;
     assert.ok(mean <= 8, `mean queue length over the last 10 s: ${mean}`);
-    // 60 queued + 80 arriving = 140 items at 40 items per consumer: a handful of consumers,
-    // not one per item.
+    // 60 queued + 80 arriving = 140 items at 40 items per consumer life. Keeping one consumer
+    // alive all the time takes at least 5 over 20 s; one per queued item (the classic law's
+    // first reaction) would be 140. Seen here: 15 to 19; the bound leaves room for a loaded
+    // machine, where consumers start slower.
     const started = ticks.reduce((a, t) => a + (t.launched as string[]).length, 0);
-    assert.ok(started >= 3 && started <= 20, `started ${started} consumers`);
+    assert.ok(started >= 4 && started <= 35, `started ${started} consumers`);
     assert.ok(sim.stats().taken >= 100, `taken ${sim.stats().taken}`);
     console.log(
       `queue e2e: mean length ${mean.toFixed(1)} over the last 10 s, ${started} consumers`,
