@@ -279,3 +279,17 @@ Deno.test("multi-role offers: resources keep the role they were offered under", 
   assert.ok(info.resources.every((r) => r.allocation_info?.role === "batch" && r.role === "batch"));
   await Deno.remove(stateDir, { recursive: true });
 });
+
+Deno.test("ready: at once on a first subscription, after a settle time when resuming", async () => {
+  const clock = new VirtualClock(0);
+  const fresh = await setup({ clock });
+  assert.equal(fresh.executor.ready(), false, "not before subscribing");
+  fresh.conn.subscribe("fw-9");
+  assert.equal(fresh.executor.ready(), true);
+  const resumed = await setup({ clock, stateDir: fresh.stateDir, reconcileSettleMs: 2000 });
+  resumed.conn.subscribe("fw-9");
+  assert.equal(resumed.executor.ready(), false, "reconciliation answers may still come");
+  clock.advance(2000);
+  assert.equal(resumed.executor.ready(), true);
+  await Deno.remove(fresh.stateDir, { recursive: true });
+});

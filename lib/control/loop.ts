@@ -124,12 +124,16 @@ export async function runLoop(
       }
     } else {
       missing = 0;
-      const decision = settings.control?.paused ? noAction("paused") : law.decide({
-        t: tickStart / 1000,
-        target: (target as { value: number }).value,
-        metric: (metric as { value: number }).value,
-        tasks: summarizeTasks(tasks, tickStart),
-      });
+      const decision = settings.control?.paused
+        ? noAction("paused")
+        : executor.ready?.() === false
+        ? noAction(`waiting for the ${executor.name} executor to know its tasks`)
+        : law.decide({
+          t: tickStart / 1000,
+          target: (target as { value: number }).value,
+          metric: (metric as { value: number }).value,
+          tasks: summarizeTasks(tasks, tickStart),
+        });
       for (const message of law.takeWarnings?.() ?? []) {
         bus.emit({ type: "warning", at: clock.now(), message });
       }

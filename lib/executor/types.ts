@@ -66,6 +66,11 @@ export interface Executor {
   kill(ids: readonly string[]): void;
   /** Every non-terminal task, plus terminal tasks that ended within the retention window. */
   tasks(): TaskView[];
+  /**
+   * False while the executor cannot yet tell which tasks exist (e.g. Mesos reconciling after a
+   * restart); the loop decides nothing until it is ready. Absent means always ready.
+   */
+  ready?(): boolean;
   /** Subscribes to task state changes; returns an unsubscribe function. */
   onTaskEvent(listener: (event: TaskEvent) => void): () => void;
   /**

@@ -68,6 +68,11 @@ export interface MesosExecutorOptions {
   readonly onFatal: (reason: string) => void;
   /** Prefix of task ids (default `relay`). */
   readonly idPrefix?: string;
+  /**
+   * After re-subscribing with a saved FrameworkID, how long to let reconciliation answers
+   * arrive before the loop may decide (default 2000 ms).
+   */
+  readonly reconcileSettleMs?: number;
   /** How long ended tasks stay visible in `tasks()` (default 60 s). */
   readonly retainMs?: number;
 }
@@ -151,6 +156,8 @@ export class MesosExecutor implements Executor {
   #frameworkId?: string;
   #suppressed = false;
   #closed = false;
+  #resumed = false;
+  #readyAt?: number;
   #counter = 0;
 
   constructor(options: MesosExecutorOptions) {
@@ -180,6 +187,7 @@ export class MesosExecutor implements Executor {
       const saved = (await Deno.readTextFile(this.#statePath())).trim();
       if (saved) {
         this.#frameworkId = saved;
+        this.#resumed = true;
         this.#opts.log("info", `mesos: re-subscribing as framework ${saved} (from state dir)`);
       }
     } catch (err) {
@@ -191,6 +199,11 @@ export class MesosExecutor implements Executor {
       }
     }
     this.#client.start();
+  }
+
+  /** Ready once subscribed and, after a restart, once reconciliation has had time to answer. */
+  ready(): boolean {
+    return this.#readyAt !== undefined && this.#opts.clock.now() >= this.#readyAt;
   }
 
   launch(kind: TaskKind, count: number): string[] {
@@ -307,6 +320,8 @@ export class MesosExecutor implements Executor {
     const first = this.#frameworkId !== info.frameworkId;
     this.#frameworkId = info.frameworkId;
     this.#opts.log("info", `mesos: subscribed to ${info.leader} as framework ${info.frameworkId}`);
+    this.#readyAt ??= this.#opts.clock.now() +
+      (this.#resumed ? this.#opts.reconcileSettleMs ?? 2000 : 0);
     if (first) this.#saveFrameworkId(info.frameworkId);
     // The master drops events while we are away: ask for the state of everything we know, and
     // (empty list) for every task of the framework, to adopt tasks of an earlier run.

@@ -226,4 +226,8 @@ export interface Call {
   kill?: { task_id: Id; agent_id?: Id };
   acknowledge?: { agent_id: Id; task_id: Id; uuid: string };
   reconcile?: { tasks: { task_id: Id; agent_id?: Id }[] };
+  shutdown?: { executor_id: Id; agent_id: Id };
+  /** `data` is Base64. */
+  message?: { agent_id: Id; executor_id: Id; data: string };
+  request?: { requests: { agent_id?: Id; resources: Resource[] }[] };
 }
