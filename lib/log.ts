@@ -74,6 +74,8 @@ function describe(e: RelayEvent): [Level, string, Record<string, unknown>] {
         ? `start ${d.coolers} cooler${d.coolers > 1 ? "s" : ""}`
         : d.kills > 0
         ? `stop ${d.kills} warmer${d.kills > 1 ? "s" : ""}`
+        : d.cancel
+        ? `cancel ${d.cancel.count} waiting ${d.cancel.kind}${d.cancel.count > 1 ? "s" : ""}`
         : "wait";
       return [
         "info",

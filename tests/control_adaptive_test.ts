@@ -142,6 +142,29 @@ Deno.test("starvation: no demand piles up while tasks cannot start", () => {
   assert.equal(after.at(-1)!.metric, 10);
 });
 
+Deno.test("starvation: waiting tasks the need no longer calls for are cancelled", () => {
+  const law = adaptive(WARM);
+  const sim = tasks({ startDelay: 1, life: Infinity, starved: [[5, 60]] });
+  const score = simulate({
+    law,
+    plant: levelPlant(1),
+    tasks: sim,
+    // Learn the effect first, then ask for 12 while starved, then only 4.
+    target: (t) => (t < 5 ? 2 : t < 30 ? 12 : 4),
+    duration: 120,
+  });
+  const cancelled = score.series.reduce((a, p) => a + (p.decision?.cancel?.count ?? 0), 0);
+  // Every waiting warmer beyond the new need of 4 (2 run, at most 2 more may wait) is cancelled.
+  const waitingAtDrop = score.series.filter((p) => p.t < 30).reduce(
+    (a, p) => a + (p.decision?.warmers ?? 0),
+    0,
+  ) - 2;
+  assert.ok(cancelled >= 1 && cancelled >= waitingAtDrop - 2, `cancelled ${cancelled}`);
+  const after = score.series.filter((p) => p.t >= 60);
+  assert.ok(Math.max(...after.map((p) => p.metric)) <= 4, "no burst beyond the current need");
+  assert.equal(after.at(-1)!.metric, 4);
+});
+
 Deno.test("noisy metric: holds near target without chattering", () => {
   const law = adaptive(COOL);
   const random = seededRandom(3);

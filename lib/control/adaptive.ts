@@ -123,6 +123,23 @@ export class AdaptiveLaw implements ControlLaw {
     }
     detail.need = round(need);
 
+    // Tasks still waiting for resources that the need no longer calls for are cancelled first:
+    // after a starved spell only what is needed now may start.
+    const excessWarmers = need < 0 ? Math.min(warmer.waiting, roundTasks(-need / gw)) : 0;
+    const excessCoolers = need > 0 ? Math.min(cooler.waiting, roundTasks(need / -gc)) : 0;
+    if (excessWarmers > 0 || excessCoolers > 0) {
+      const kind = excessWarmers > 0 ? "warmer" : "cooler";
+      const count = Math.max(excessWarmers, excessCoolers);
+      return {
+        warmers: 0,
+        coolers: 0,
+        kills: 0,
+        cancel: { kind, count },
+        reason: `cancel ${count} waiting ${kind}${count > 1 ? "s" : ""} no longer needed`,
+        detail,
+      };
+    }
+
     // A metric within two noise deviations of the target is not evidence of a need to act.
     const noiseBand = est.model === "level" ? Math.SQRT2 * est.noise : 0;
     const withinNoise = Math.abs(error) < noiseBand;

@@ -25,6 +25,7 @@ export function summarizeTasks(tasks: readonly TaskView[], nowMs: number): TaskF
 
 function summarizeKind(tasks: readonly TaskView[], kind: TaskKind, nowMs: number): KindFacts {
   let inflight = 0;
+  let waiting = 0;
   let recentFailures = 0;
   const runningAges: number[] = [];
   const startDelays: number[] = [];
@@ -34,6 +35,9 @@ function summarizeKind(tasks: readonly TaskView[], kind: TaskKind, nowMs: number
     if (task.startedAt !== undefined) startDelays.push((task.startedAt - task.requestedAt) / 1000);
     switch (task.state) {
       case "pending":
+        waiting++;
+        inflight++;
+        break;
       case "starting":
         inflight++;
         break;
@@ -56,6 +60,7 @@ function summarizeKind(tasks: readonly TaskView[], kind: TaskKind, nowMs: number
   runningAges.sort((a, b) => a - b);
   return {
     inflight,
+    waiting,
     running: runningAges.length,
     runningAges,
     startDelays,
@@ -68,6 +73,7 @@ function summarizeKind(tasks: readonly TaskView[], kind: TaskKind, nowMs: number
 export function emptyFacts(): TaskFacts {
   const none: KindFacts = {
     inflight: 0,
+    waiting: 0,
     running: 0,
     runningAges: [],
     startDelays: [],

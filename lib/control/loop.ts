@@ -208,6 +208,16 @@ function apply(
   try {
     if (decision.warmers > 0) launched.push(...executor.launch("warmer", decision.warmers));
     if (decision.coolers > 0) launched.push(...executor.launch("cooler", decision.coolers));
+    if (decision.cancel && decision.cancel.count > 0) {
+      const kind = decision.cancel.kind;
+      const waiting = tasks
+        .filter((t) => t.kind === kind && t.state === "pending")
+        .sort((a, b) => b.requestedAt - a.requestedAt)
+        .slice(0, decision.cancel.count)
+        .map((t) => t.id);
+      executor.kill(waiting);
+      killed.push(...waiting);
+    }
     if (decision.kills > 0) {
       // Newest first: pending warmers go before running ones, young before old.
       const victims = tasks

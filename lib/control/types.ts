@@ -10,6 +10,8 @@ import type { TaskKind } from "../executor/types.ts";
 export interface KindFacts {
   /** Requested but not yet running (pending or starting). */
   readonly inflight: number;
+  /** Of those, still waiting to be placed (no process, no offer yet): cheap to cancel. */
+  readonly waiting: number;
   /** Running now. */
   readonly running: number;
   /** Seconds since each running task started, youngest first. */
@@ -45,6 +47,11 @@ export interface Decision {
   readonly coolers: number;
   /** Warmer tasks to stop (cooler mode `kill`), newest first. */
   readonly kills: number;
+  /**
+   * Tasks still waiting for resources that are no longer needed: cancelled, newest first, so
+   * that when resources come back only the current need starts.
+   */
+  readonly cancel?: { readonly kind: TaskKind; readonly count: number };
   /** Why, in a few words a person can read in a log line. */
   readonly reason: string;
   /** Numbers behind the decision, for logs, the UI and tests. */

@@ -99,6 +99,17 @@ export class SimTasks {
     }
   }
 
+  /** Cancels the `count` newest tasks of `kind` that have not started yet. */
+  cancel(kind: TaskKind, count: number, t: number): void {
+    const waiting = this.#tasks
+      .filter((x) => x.kind === kind && x.state === "pending")
+      .sort((a, b) => b.requestedAt - a.requestedAt);
+    for (const task of waiting.slice(0, count)) {
+      task.state = "killed";
+      task.endedAt = t;
+    }
+  }
+
   /** Advances task states to time `t`. */
   advance(t: number): void {
     const starved = (at: number) => (this.#model.starved ?? []).some(([a, b]) => at >= a && at < b);

@@ -78,7 +78,12 @@ export function simulate(run: SimRun): SimScore {
       if (decision.warmers > 0) run.tasks.launch("warmer", decision.warmers, t);
       if (decision.coolers > 0) run.tasks.launch("cooler", decision.coolers, t);
       if (decision.kills > 0) run.tasks.kill("warmer", decision.kills, t);
-      if (decision.warmers + decision.coolers + decision.kills > 0) actions++;
+      if (decision.cancel) run.tasks.cancel(decision.cancel.kind, decision.cancel.count, t);
+      if (
+        decision.warmers + decision.coolers + decision.kills + (decision.cancel?.count ?? 0) > 0
+      ) {
+        actions++;
+      }
     }
     series.push({ t, target, metric, decision });
     for (let k = 0; k < sub; k++) {
