@@ -15,13 +15,18 @@ import { ClassicLaw } from "./lib/control/classic.ts";
 import { runLoop } from "./lib/control/loop.ts";
 import type { ControlLaw, Limits } from "./lib/control/types.ts";
 import { EventBus } from "./lib/events.ts";
+import { FailureWindow } from "./lib/control/failures.ts";
 import { LocalExecutor } from "./lib/executor/local.ts";
-import { createLogger } from "./lib/log.ts";
+import type { Executor } from "./lib/executor/types.ts";
+import { createLogger, type LogFn } from "./lib/log.ts";
+import { createMesosExecutor } from "./lib/mesos/setup.ts";
 import { createSignal } from "./lib/signals/sources.ts";
 import type { Signal } from "./lib/signals/types.ts";
 
 /** Exit code for bad input: nothing was started. */
 export const EXIT_USAGE = 2;
+/** Exit code when the run could not go on (too many task failures, an ERROR from Mesos). */
+export const EXIT_FATAL = 4;
 
 /** Where the program writes; replaceable so that the demo and tests can capture lines. */
 export interface Io {
@@ -78,15 +83,35 @@ export async function main(
   const logger = createLogger(config.logFormat, config.logLevel, io.out);
   const bus = new EventBus();
   bus.on(logger.event);
-  const executor = new LocalExecutor({
-    warmer: config.warmer,
-    cooler: config.cooler,
-    env: taskEnv,
-    taskTimeoutMs: config.taskTimeout * 1000,
-    clock: systemClock,
-    log: logger.log,
+  // A fatal condition (too many failures, an ERROR from Mesos) ends the run with EXIT_FATAL.
+  let fatal: string | undefined;
+  const loopStop = new AbortController();
+  stop.addEventListener("abort", () => loopStop.abort(), { once: true });
+  const die = (reason: string) => {
+    if (fatal !== undefined) return;
+    fatal = reason;
+    bus.emit({ type: "warning", at: systemClock.now(), message: `stopping: ${reason}` });
+    loopStop.abort();
+  };
+  let executor: Executor;
+  try {
+    executor = await createExecutor(config, taskEnv, logger.log, die);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(`relay.mesos: ${err.message}`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+  const failures = new FailureWindow(config.maxFailures, config.failureWindow * 1000);
+  executor.onTaskEvent((e) => {
+    bus.emit({ type: "task", at: systemClock.now(), ...e });
+    if (e.task.state === "failed" || e.task.state === "lost") {
+      if (failures.record(systemClock.now())) {
+        die(`${failures.count} task failures within ${config.failureWindow} s (--max-failures)`);
+      }
+    }
   });
-  executor.onTaskEvent((e) => bus.emit({ type: "task", at: systemClock.now(), ...e }));
   const law = makeLaw(config);
 
   const result = await runLoop(
@@ -99,7 +124,7 @@ export async function main(
       signalTimeoutMs: config.signalTimeout * 1000,
       dryRun: config.dryRun,
     },
-    stop,
+    loopStop.signal,
   );
   await Promise.all([metric.close?.(), target.close?.()]);
   const running = executor.tasks().filter((t) => t.state === "running").length;
@@ -107,7 +132,35 @@ export async function main(
     logger.log("info", `on exit: ${config.onExit} (${running} tasks running)`);
   }
   await executor.shutdown(config.onExit, config.grace * 1000);
-  return result.exitCode;
+  return fatal !== undefined ? EXIT_FATAL : result.exitCode;
+}
+
+/** The local executor, or the Mesos one when `--mesos-master` is given. */
+async function createExecutor(
+  config: Config,
+  taskEnv: Record<string, string>,
+  log: LogFn,
+  onFatal: (reason: string) => void,
+): Promise<Executor> {
+  if (config.mesosMaster === undefined) {
+    return new LocalExecutor({
+      warmer: config.warmer,
+      cooler: config.cooler,
+      env: taskEnv,
+      taskTimeoutMs: config.taskTimeout * 1000,
+      clock: systemClock,
+      log,
+    });
+  }
+  const executor = createMesosExecutor(config, taskEnv, {
+    clock: systemClock,
+    log,
+    onFatal,
+    readTextFile: (p) => Deno.readTextFileSync(p),
+    user: Deno.env.get("USER") ?? "root",
+  });
+  await executor.start();
+  return executor;
 }
 
 function createSignalOrFail(option: "metric" | "target", spec: string): Signal {

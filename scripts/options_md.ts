@@ -27,8 +27,11 @@ export function optionsMarkdown(): string {
       : Array.isArray(opt.default)
       ? (opt.default.length ? opt.default.join(",") : "")
       : String(opt.default);
+    const flag = opt.envOnly ? "(environment only)" : `\`--${opt.name}${arg}\``;
     rows.push(
-      `| \`--${opt.name}${arg}\` | \`${envName(opt.name)}\` | \`${yamlKey(opt.name)}\` | ` +
+      `| ${flag} | \`${envName(opt.name)}\` | ${
+        opt.envOnly ? "—" : `\`${yamlKey(opt.name)}\``
+      } | ` +
         `${def === "" ? "" : `\`${def}\``} | ${opt.help.replaceAll("|", "\\|")} |`,
     );
   }

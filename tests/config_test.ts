@@ -213,3 +213,46 @@ Deno.test("task environment is PATH plus what was asked for", () => {
       throw new Error("nope");
     }), /--env-file x.env: cannot read/);
 });
+
+Deno.test("Mesos options are checked before anything starts", () => {
+  rejects([...BASE, "--mesos-master", "mesos1:5050"], /^--mesos-master: /);
+  rejects([...BASE, "--mesos-master", "zk://zk1/mesos"], /^--mesos-master: bad ZooKeeper address/);
+  rejects(
+    [...BASE, "--mesos-task-resources", "cpus=1,ram=2"],
+    /^--mesos-task-resources: unknown resource "ram"/,
+  );
+  rejects([...BASE, "--docker-image", "busybox"], /^--docker-image: only used with --mesos-master/);
+  rejects(
+    [...BASE, "--mesos-master", "http://m:5050", "--docker-volume", "data:/data"],
+    /^--docker-volume: expected \/HOST:\/CONTAINER/,
+  );
+  rejects(
+    [...BASE, "--mesos-master", "http://m:5050"],
+    /^--mesos-principal: required with a Mesos secret/,
+    { RELAY_MESOS_SECRET: "s" },
+  );
+  const c = parse([
+    ...BASE,
+    "--mesos-master",
+    "http://m:5050",
+    "--mesos-role",
+    "a",
+    "--mesos-role",
+    "b",
+  ]);
+  assert.deepEqual(c.mesosRole, ["a", "b"]);
+  assert.equal(c.mesosContentType, "protobuf");
+  assert.equal(c.stateDir, "./.relay-mesos");
+});
+
+Deno.test("secrets come only from the environment or a file, never from a flag", () => {
+  rejects([...BASE, "--mesos-secret", "s3cr3t"], /^--mesos-secret: unknown option/);
+  rejects([...BASE, "--web-token", "t0ken"], /^--web-token: unknown option/);
+  const c = parse(BASE, { RELAY_MESOS_SECRET: "s3cr3t", RELAY_MESOS_PRINCIPAL: "relay" });
+  assert.equal(c.mesosSecret, "s3cr3t");
+  rejects(BASE, /^c.yaml: unknown key "mesos_secret"/, { RELAY_CONFIG: "c.yaml" }, {
+    "c.yaml": "mesos_secret: s3cr3t\n",
+  });
+  assert.ok(!helpText().includes("s3cr3t"));
+  assert.match(helpText(), /RELAY_MESOS_SECRET=SECRET \(environment only\)/);
+});

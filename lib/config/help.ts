@@ -39,6 +39,11 @@ export function helpText(): string {
       : opt.type === "enum"
       ? ` ${opt.choices!.join("|")}`
       : ` ${opt.arg ?? "VALUE"}`;
+    if (opt.envOnly) {
+      lines.push(`  ${envName(opt.name)}=${opt.arg ?? "VALUE"} (environment only)`);
+      lines.push(`      ${opt.help}`);
+      continue;
+    }
     lines.push(`  --${opt.name}${value}`);
     lines.push(`      ${opt.help}`);
     lines.push(`      [env ${envName(opt.name)}${defaultText(opt)}]`);

@@ -7,6 +7,8 @@
 
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
+import { parseMasters } from "../mesos/masters.ts";
+import { parseTaskResources } from "../mesos/offers.ts";
 import { parseSignalSpec } from "../signals/spec.ts";
 import { type Config, configKey, envName, OPTIONS, type OptionSpec, yamlKey } from "./options.ts";
 
@@ -62,7 +64,10 @@ export function parseConfig(input: ParseInput): ParseResult {
   const values: Record<string, unknown> = {};
   for (const opt of OPTIONS as readonly OptionSpec[]) {
     let value: unknown = opt.default;
-    if (opt.name in flags) {
+    if (opt.envOnly) {
+      const text = input.env[envName(opt.name)];
+      if (text !== undefined) value = coerce(opt, text, envName(opt.name));
+    } else if (opt.name in flags) {
       value = coerce(opt, flags[opt.name], `--${opt.name}`);
     } else if (input.env[envName(opt.name)] !== undefined) {
       value = coerce(opt, input.env[envName(opt.name)]!, envName(opt.name));
@@ -85,6 +90,7 @@ function parseFlags(argv: readonly string[]): Record<string, Raw> {
     version: { type: "boolean" },
   };
   for (const opt of OPTIONS as readonly OptionSpec[]) {
+    if (opt.envOnly) continue;
     options[opt.name] = opt.type === "boolean"
       ? { type: "boolean" }
       : { type: "string", multiple: opt.type === "list" };
@@ -159,7 +165,9 @@ function readYaml(path: string, readTextFile: (p: string) => string): Record<str
   if (typeof doc !== "object" || Array.isArray(doc)) {
     throw new ConfigError(`--config ${path}: expected a mapping of option keys to values`);
   }
-  const known = new Set((OPTIONS as readonly OptionSpec[]).map((o) => yamlKey(o.name)));
+  const known = new Set(
+    (OPTIONS as readonly OptionSpec[]).filter((o) => !o.envOnly).map((o) => yamlKey(o.name)),
+  );
   known.delete("config");
   for (const key of Object.keys(doc)) {
     if (!known.has(key)) {
@@ -264,6 +272,46 @@ function checkTogether(c: Config): void {
   }
   if (c.coolerMode === "kill" && c.cooler !== undefined) {
     throw new ConfigError("--cooler: not used with --cooler-mode kill (coolers are kills)");
+  }
+  if (c.mesosMaster === undefined) {
+    for (const name of ["docker-image", "mesos-uris"] as const) {
+      const value = c[configKey(name) as "dockerImage" | "mesosUris"];
+      if (value !== undefined && (!Array.isArray(value) || value.length > 0)) {
+        throw new ConfigError(`--${name}: only used with --mesos-master`);
+      }
+    }
+  } else {
+    try {
+      parseMasters(c.mesosMaster);
+    } catch (err) {
+      throw new ConfigError(`--mesos-master: ${(err as Error).message}`);
+    }
+  }
+  try {
+    parseTaskResources(c.mesosTaskResources);
+  } catch (err) {
+    throw new ConfigError(`--mesos-task-resources: ${(err as Error).message}`);
+  }
+  if (c.mesosSecretFile !== undefined && c.mesosSecret !== undefined) {
+    throw new ConfigError(
+      "--mesos-secret-file: give the secret by file or by RELAY_MESOS_SECRET, not both",
+    );
+  }
+  if ((c.mesosSecretFile !== undefined || c.mesosSecret !== undefined) && !c.mesosPrincipal) {
+    throw new ConfigError("--mesos-principal: required with a Mesos secret");
+  }
+  for (
+    const [name, list, pattern, shape] of [
+      ["mesos-label", c.mesosLabel, /^[^=]+=.*$/, "KEY=VALUE"],
+      ["docker-parameter", c.dockerParameter, /^[^=]+=.*$/, "KEY=VALUE"],
+      ["docker-volume", c.dockerVolume, /^\/[^:]*:\/[^:]*(:(ro|rw))?$/, "/HOST:/CONTAINER[:ro|rw]"],
+    ] as const
+  ) {
+    for (const entry of list) {
+      if (!pattern.test(entry)) {
+        throw new ConfigError(`--${name}: expected ${shape}, got "${entry}"`);
+      }
+    }
   }
   for (const entry of c.env) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*(=|$)/.test(entry)) {

@@ -1,0 +1,122 @@
+/**
+ * Builds the Mesos executor from the parsed options: reads the secret and CA certificate files,
+ * turns list options into typed values, and connects leader detection to the scheduler client.
+ * Everything read from disk here fails with a {@linkcode ConfigError} naming the option.
+ * @module
+ */
+
+import type { Clock } from "../clock.ts";
+import type { Config } from "../config/options.ts";
+import { ConfigError } from "../config/parse.ts";
+import type { LogFn } from "../log.ts";
+import { SchedulerClient } from "./client.ts";
+import { MesosExecutor } from "./framework.ts";
+import { MasterList, parseMasters } from "./masters.ts";
+import { parseTaskResources } from "./offers.ts";
+
+/** What the executor needs from the process around it. */
+export interface MesosDeps {
+  readonly clock: Clock;
+  readonly log: LogFn;
+  readonly onFatal: (reason: string) => void;
+  readonly readTextFile: (path: string) => string;
+  /** Default for `--mesos-user`. */
+  readonly user: string;
+}
+
+/**
+ * Creates (but does not start) the Mesos executor for `config`.
+ *
+ * @example
+ * ```ts
+ * const ex = createMesosExecutor(config, { PATH: "/usr/bin:/bin" }, deps);
+ * await ex.start();
+ * ```
+ */
+export function createMesosExecutor(
+  config: Config,
+  taskEnv: Record<string, string>,
+  deps: MesosDeps,
+): MesosExecutor {
+  const secret = config.mesosSecret ??
+    (config.mesosSecretFile === undefined
+      ? undefined
+      : readOption(deps, "mesos-secret-file", config.mesosSecretFile).trim());
+  if (secret === "") throw new ConfigError(`--mesos-secret-file ${config.mesosSecretFile}: empty`);
+  const caCert = config.mesosCaCert === undefined
+    ? undefined
+    : readOption(deps, "mesos-ca-cert", config.mesosCaCert);
+  const masters = parseMasters(config.mesosMaster!);
+  const detector: { current(): string | undefined; next(): void; close?(): void } =
+    masters.kind === "urls"
+      ? new MasterList(masters.urls)
+      : zkLeader(config.mesosMaster!, deps.log);
+  return new MesosExecutor({
+    connect: (handlers) =>
+      new SchedulerClient({
+        leader: () => detector.current(),
+        leaderFailed: () => detector.next(),
+        contentType: config.mesosContentType,
+        maxFrameBytes: config.mesosMaxFrameBytes,
+        ...(secret !== undefined
+          ? { credentials: { principal: config.mesosPrincipal!, secret } }
+          : {}),
+        ...(caCert !== undefined ? { caCert } : {}),
+        log: deps.log,
+      }, handlers),
+    onClose: () => detector.close?.(),
+    frameworkName: config.mesosFrameworkName,
+    user: config.mesosUser ?? deps.user,
+    roles: config.mesosRole.length > 0 ? config.mesosRole : ["*"],
+    ...(config.mesosPrincipal ? { principal: config.mesosPrincipal } : {}),
+    checkpoint: config.mesosCheckpoint,
+    failoverTimeoutSeconds: config.mesosFailoverTimeout,
+    ...(config.mesosHostname ? { hostname: config.mesosHostname } : {}),
+    labels: config.mesosLabel.map(splitPair),
+    refuseSeconds: config.mesosRefuseSeconds,
+    taskResources: parseTaskResources(config.mesosTaskResources),
+    warmer: config.warmer,
+    cooler: config.cooler,
+    env: taskEnv,
+    uris: config.mesosUris,
+    ...(config.dockerImage
+      ? {
+        docker: {
+          image: config.dockerImage,
+          network: config.dockerNetwork,
+          forcePull: config.dockerForcePull,
+          parameters: config.dockerParameter.map(splitPair),
+          volumes: config.dockerVolume.map((v) => {
+            const [host, container, mode] = v.split(":");
+            return { host, container, mode: mode === "ro" ? "RO" as const : "RW" as const };
+          }),
+        },
+      }
+      : {}),
+    stateDir: config.stateDir,
+    clock: deps.clock,
+    log: deps.log,
+    onFatal: deps.onFatal,
+  });
+}
+
+function readOption(deps: MesosDeps, option: string, path: string): string {
+  try {
+    return deps.readTextFile(path);
+  } catch (err) {
+    const why = err instanceof Deno.errors.NotFound ? "file not found" : (err as Error).message;
+    throw new ConfigError(`--${option} ${path}: cannot read: ${why}`);
+  }
+}
+
+function splitPair(entry: string): { key: string; value: string } {
+  const eq = entry.indexOf("=");
+  return { key: entry.slice(0, eq), value: entry.slice(eq + 1) };
+}
+
+/** Follows the leader elected in ZooKeeper. */
+function zkLeader(_spec: string, _log: LogFn): never {
+  throw new ConfigError(
+    "--mesos-master: zk:// leader detection is not wired in yet; give the masters' URLs",
+  );
+}

@@ -1,0 +1,127 @@
+/**
+ * main.ts as a subprocess with --mesos-master against the in-repo test master: the same entry
+ * point `deno task compile` builds, driving real tasks through offers.
+ */
+import assert from "node:assert/strict";
+import { startTestMaster } from "./support/mesos_master.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const PERMS = [
+  "--allow-net=127.0.0.1",
+  "--allow-run",
+  "--allow-env",
+  "--allow-read",
+  "--allow-write",
+];
+
+async function relay(args: string[], env: Record<string, string> = {}) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMS, MAIN, ...args],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+function jsonLines(text: string): Record<string, unknown>[] {
+  return text.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+}
+
+Deno.test("relay.mesos --mesos-master runs the loop on Mesos; the secret never shows", async () => {
+  const master = await startTestMaster({
+    agents: [{ id: "a1", hostname: "a1", resources: { cpus: 2, mem: 1024, disk: 100 } }],
+    heartbeatSeconds: 1,
+  });
+  const stateDir = await Deno.makeTempDir();
+  try {
+    const r = await relay([
+      "--mesos-master",
+      master.url,
+      "--mesos-principal",
+      "relay",
+      "--mesos-content-type",
+      "json",
+      "--metric",
+      "tasks:running",
+      "--target",
+      "2",
+      "--warmer",
+      "exec sleep 60",
+      "--cooler-mode",
+      "kill",
+      "--mesos-task-resources",
+      "cpus=0.5,mem=64",
+      "--delay",
+      "0.25",
+      "--duration",
+      "5",
+      "--on-exit",
+      "kill",
+      "--state-dir",
+      stateDir,
+      "--log-format",
+      "json",
+    ], { RELAY_MESOS_SECRET: "s3cr3t-value" });
+    assert.equal(r.code, 0, r.stderr);
+    const ticks = jsonLines(r.stdout).filter((e) => e.event === "tick");
+    assert.equal(ticks.at(-1)!.metric, 2);
+    assert.equal(master.launchedTasks.length, 2);
+    assert.equal(master.frameworks()[0].info.name, "Relay.Mesos: relay");
+    assert.equal(master.frameworks()[0].info.principal, "relay");
+    const id = Deno.readTextFileSync(`${stateDir}/framework_id`).trim();
+    assert.equal(id, master.frameworks()[0].id);
+    assert.ok(!r.stdout.includes("s3cr3t-value") && !r.stderr.includes("s3cr3t-value"));
+    // On exit with --on-exit kill, the tasks were killed through Mesos.
+    assert.ok(master.callsOfType("KILL").length >= 2);
+  } finally {
+    await master.close();
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});
+
+Deno.test("a task command that fails trips --max-failures: exit code 4", async () => {
+  const master = await startTestMaster({
+    agents: [{ id: "a1", hostname: "a1", resources: { cpus: 4, mem: 1024, disk: 100 } }],
+    heartbeatSeconds: 1,
+  });
+  const stateDir = await Deno.makeTempDir();
+  try {
+    const r = await relay([
+      "--mesos-master",
+      master.url,
+      "--metric",
+      "0",
+      "--target",
+      "3",
+      "--warmer",
+      "no-such-command-here",
+      "--cooler-mode",
+      "kill",
+      "--delay",
+      "0.2",
+      "--duration",
+      "20",
+      "--max-failures",
+      "3",
+      "--failure-window",
+      "60",
+      "--state-dir",
+      stateDir,
+      "--log-format",
+      "json",
+    ]);
+    assert.equal(r.code, 4, r.stderr);
+    const warning = jsonLines(r.stdout).find((e) =>
+      e.event === "warning" && /max-failures/.test(String(e.message))
+    );
+    assert.ok(warning, "the reason is logged");
+  } finally {
+    await master.close();
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});
