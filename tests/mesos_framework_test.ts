@@ -293,3 +293,30 @@ Deno.test("ready: at once on a first subscription, after a settle time when resu
   assert.equal(resumed.executor.ready(), true);
   await Deno.remove(fresh.stateDir, { recursive: true });
 });
+
+Deno.test("--docker-image: tasks carry a Docker ContainerInfo", async () => {
+  const { executor, conn, stateDir } = await setup({
+    docker: {
+      image: "busybox:1.36",
+      network: "BRIDGE",
+      forcePull: true,
+      volumes: [{ host: "/srv/data", container: "/data", mode: "RO" }],
+      parameters: [{ key: "memory-swap", value: "-1" }],
+    },
+  });
+  conn.subscribe();
+  executor.launch("cooler", 1);
+  conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("a", 1, 64)] } });
+  const info = conn.of("ACCEPT")[0].accept!.operations[0].launch!.task_infos[0];
+  assert.deepEqual(info.container, {
+    type: "DOCKER",
+    docker: {
+      image: "busybox:1.36",
+      network: "BRIDGE",
+      force_pull_image: true,
+      parameters: [{ key: "memory-swap", value: "-1" }],
+    },
+    volumes: [{ container_path: "/data", host_path: "/srv/data", mode: "RO" }],
+  });
+  await Deno.remove(stateDir, { recursive: true });
+});
