@@ -12,6 +12,8 @@
  * @module
  */
 
+import { seededRandom } from "./sim/plants.ts";
+
 /** Options of {@linkcode startQueueSim}. */
 export interface QueueSimOptions {
   /** Port to listen on; 0 (default) picks a free one. */
@@ -74,7 +76,7 @@ export class ArrivalAccumulator {
 
   constructor(rate: (tSeconds: number) => number, seed?: number) {
     this.#rate = rate;
-    if (seed !== undefined) this.#random = mulberry32(seed);
+    if (seed !== undefined) this.#random = seededRandom(seed);
   }
 
   /** Simulated seconds elapsed so far. */
@@ -189,18 +191,6 @@ export async function startQueueSim(opts: QueueSimOptions): Promise<QueueSim> {
       })();
       return closing;
     },
-  };
-}
-
-/** A small seeded pseudo-random generator (mulberry32), returning numbers in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

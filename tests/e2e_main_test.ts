@@ -2,38 +2,10 @@
  * End-to-end runs of main.ts as a subprocess: the same entry point `deno task compile` builds.
  */
 import assert from "node:assert/strict";
+import { jsonLines, relayCommand, runRelay } from "./support/relay_process.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const PERMS = [
-  "--allow-net=127.0.0.1",
-  "--allow-run",
-  "--allow-env",
-  "--allow-read",
-  "--allow-write",
-];
-
-function relay(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, MAIN, ...args],
-    cwd: opts.cwd,
-    env: opts.env,
-    stdout: "piped",
-    stderr: "piped",
-  });
-}
-
-async function run(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
-  const out = await relay(args, opts).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
-
-function jsonLines(text: string): Record<string, unknown>[] {
-  return text.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
-}
+const relay = relayCommand;
+const run = runRelay;
 
 Deno.test("--help lists options with env names; --version prints the version", async () => {
   const help = await run(["--help"]);

@@ -3,33 +3,11 @@
  * point `deno task compile` builds, driving real tasks through offers.
  */
 import assert from "node:assert/strict";
+import { jsonLines, runRelay } from "./support/relay_process.ts";
 import { startTestMaster } from "./support/mesos_master.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const PERMS = [
-  "--allow-net=127.0.0.1",
-  "--allow-run",
-  "--allow-env",
-  "--allow-read",
-  "--allow-write",
-];
-
-async function relay(args: string[], env: Record<string, string> = {}) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, MAIN, ...args],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
-
-function jsonLines(text: string): Record<string, unknown>[] {
-  return text.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+function relay(args: string[], env: Record<string, string> = {}) {
+  return runRelay(args, { env });
 }
 
 Deno.test("relay.mesos --mesos-master runs the loop on Mesos; the secret never shows", async () => {

@@ -1,22 +1,11 @@
 import assert from "node:assert/strict";
 import { encodeRecord, RecordIODecoder, RecordIOError } from "../lib/mesos/recordio.ts";
+import { seededRandom } from "../scripts/sim/plants.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const bytes = (s: string) => enc.encode(s);
 const texts = (records: Uint8Array[]) => records.map((r) => dec.decode(r));
-
-/** Small seeded PRNG (mulberry32) so random chunkings are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -77,7 +66,7 @@ Deno.test("recordio: byte-by-byte feeding", () => {
 });
 
 Deno.test("recordio: random chunking (seeded) always gives the same records", () => {
-  const random = rng(20240611);
+  const random = seededRandom(20240611);
   for (let round = 0; round < 200; round++) {
     const records: Uint8Array[] = [];
     const count = Math.floor(random() * 12);

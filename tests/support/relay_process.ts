@@ -1,0 +1,47 @@
+/**
+ * Runs main.ts as a subprocess, as end-to-end tests need: the same entry point that
+ * `deno task compile` builds, with the permissions of `deno task test`.
+ * @module
+ */
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+const PERMS = [
+  "--allow-net=127.0.0.1",
+  "--allow-run",
+  "--allow-env",
+  "--allow-read",
+  "--allow-write",
+];
+
+/** Options of a relay.mesos subprocess. */
+export interface RelayProcessOptions {
+  readonly cwd?: string;
+  /** Added to the environment of the test. */
+  readonly env?: Record<string, string>;
+}
+
+/** A `Deno.Command` for `relay.mesos ARGS` (spawn it or take its output). */
+export function relayCommand(args: string[], opts: RelayProcessOptions = {}): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMS, MAIN, ...args],
+    cwd: opts.cwd,
+    env: opts.env,
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+/** Runs relay.mesos to the end and returns its exit code and output. */
+export async function runRelay(args: string[], opts: RelayProcessOptions = {}) {
+  const out = await relayCommand(args, opts).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+/** The JSON lines of a `--log-format json` run. */
+export function jsonLines(text: string): Record<string, unknown>[] {
+  return text.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+}
