@@ -103,3 +103,65 @@ Deno.test("a task command that fails trips --max-failures: exit code 4", async (
     await Deno.remove(stateDir, { recursive: true });
   }
 });
+
+Deno.test("on Mesos, consumer tasks drain a simulated queue to its target", async () => {
+  const { startQueueSim } = await import("../scripts/queue_sim.ts");
+  const sim = await startQueueSim({ rate: () => 4, initial: 60 });
+  const master = await startTestMaster({
+    agents: [
+      { id: "a1", hostname: "a1", resources: { cpus: 2, mem: 2048, disk: 100 } },
+      { id: "a2", hostname: "a2", resources: { cpus: 2, mem: 2048, disk: 100 } },
+    ],
+    heartbeatSeconds: 1,
+  });
+  const stateDir = await Deno.makeTempDir();
+  const consumer = new URL("../scripts/queue_consumer.ts", import.meta.url).pathname;
+  try {
+    const r = await relay([
+      "--mesos-master",
+      master.url,
+      "--metric",
+      `${sim.url}/length`,
+      "--target",
+      "0",
+      "--cooler",
+      `'${Deno.execPath()}' run --quiet --allow-net=127.0.0.1 --allow-env '${consumer}'`,
+      "--env",
+      `QUEUE_URL=${sim.url}`,
+      "--env",
+      "CONSUMER_RATE=10",
+      "--env",
+      "CONSUMER_LIFE=4",
+      "--env",
+      "HOME",
+      "--mesos-task-resources",
+      "cpus=0.25,mem=64",
+      "--delay",
+      "0.5",
+      "--duration",
+      "20",
+      "--on-exit",
+      "kill",
+      "--state-dir",
+      stateDir,
+      "--log-format",
+      "json",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const ticks = jsonLines(r.stdout).filter((e) => e.event === "tick");
+    const lastHalf = ticks.slice(ticks.length / 2);
+    const mean = lastHalf.reduce((a, t) => a + (t.metric as number), 0) / lastHalf.length;
+    assert.ok(mean <= 8, `mean queue length over the last 10 s: ${mean}`);
+    assert.ok(sim.stats().taken >= 100, `taken ${sim.stats().taken}`);
+    // Same bound as the local run: a handful of consumers, not one per item (140).
+    assert.ok(master.launchedTasks.length <= 35, `${master.launchedTasks.length} consumers`);
+    for (const [uuid, count] of master.acks) assert.equal(count, 1, `uuid ${uuid}`);
+    console.log(
+      `mesos queue e2e: mean length ${mean.toFixed(1)}, ${master.launchedTasks.length} consumers`,
+    );
+  } finally {
+    await master.close();
+    await sim.close();
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});
