@@ -7,7 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
-import { parseMasters } from "../mesos/masters.ts";
+import { parseMasterSpec } from "../mesos/leader.ts";
 import { parseTaskResources } from "../mesos/offers.ts";
 import { parseSignalSpec } from "../signals/spec.ts";
 import { type Config, configKey, envName, OPTIONS, type OptionSpec, yamlKey } from "./options.ts";
@@ -282,7 +282,7 @@ function checkTogether(c: Config): void {
     }
   } else {
     try {
-      parseMasters(c.mesosMaster);
+      parseMasterSpec(c.mesosMaster);
     } catch (err) {
       throw new ConfigError(`--mesos-master: ${(err as Error).message}`);
     }

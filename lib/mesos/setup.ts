@@ -11,7 +11,7 @@ import { ConfigError } from "../config/parse.ts";
 import type { LogFn } from "../log.ts";
 import { SchedulerClient } from "./client.ts";
 import { MesosExecutor } from "./framework.ts";
-import { MasterList, parseMasters } from "./masters.ts";
+import { LeaderDetector } from "./leader.ts";
 import { parseTaskResources } from "./offers.ts";
 
 /** What the executor needs from the process around it. */
@@ -46,14 +46,18 @@ export function createMesosExecutor(
   const caCert = config.mesosCaCert === undefined
     ? undefined
     : readOption(deps, "mesos-ca-cert", config.mesosCaCert);
-  const masters = parseMasters(config.mesosMaster!);
-  const detector: { current(): string | undefined; next(): void; close?(): void } =
-    masters.kind === "urls"
-      ? new MasterList(masters.urls)
-      : zkLeader(config.mesosMaster!, deps.log);
+  const detector = new LeaderDetector(config.mesosMaster!, { log: deps.log });
+  detector.start();
+  let client: SchedulerClient | undefined;
+  // A new leader: leave the old one's stream now rather than when it breaks.
+  detector.onChange((leader, previous) => {
+    if (previous !== undefined && leader !== undefined) {
+      client?.reconnect(`leader changed from ${previous} to ${leader}`);
+    }
+  });
   return new MesosExecutor({
     connect: (handlers) =>
-      new SchedulerClient({
+      client = new SchedulerClient({
         leader: () => detector.current(),
         leaderFailed: () => detector.next(),
         contentType: config.mesosContentType,
@@ -64,7 +68,7 @@ export function createMesosExecutor(
         ...(caCert !== undefined ? { caCert } : {}),
         log: deps.log,
       }, handlers),
-    onClose: () => detector.close?.(),
+    onClose: () => void detector.close(),
     frameworkName: config.mesosFrameworkName,
     user: config.mesosUser ?? deps.user,
     roles: config.mesosRole.length > 0 ? config.mesosRole : ["*"],
@@ -112,11 +116,4 @@ function readOption(deps: MesosDeps, option: string, path: string): string {
 function splitPair(entry: string): { key: string; value: string } {
   const eq = entry.indexOf("=");
   return { key: entry.slice(0, eq), value: entry.slice(eq + 1) };
-}
-
-/** Follows the leader elected in ZooKeeper. */
-function zkLeader(_spec: string, _log: LogFn): never {
-  throw new ConfigError(
-    "--mesos-master: zk:// leader detection is not wired in yet; give the masters' URLs",
-  );
 }
