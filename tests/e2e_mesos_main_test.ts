@@ -165,3 +165,80 @@ Deno.test("on Mesos, consumer tasks drain a simulated queue to its target", asyn
     await Deno.remove(stateDir, { recursive: true });
   }
 });
+
+/** A CA and a server certificate for 127.0.0.1, made with openssl; undefined without it. */
+async function makeCerts(
+  dir: string,
+): Promise<{ ca: string; cert: string; key: string } | undefined> {
+  const sh = (script: string) =>
+    new Deno.Command("sh", { args: ["-c", script], cwd: dir, stdout: "null", stderr: "piped" })
+      .output();
+  const out = await sh([
+    "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=relay-test-ca",
+    "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1",
+    "printf 'subjectAltName=IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\nextendedKeyUsage=serverAuth\\n' > ext.cnf",
+    "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 1 -extfile ext.cnf",
+  ].join(" && ")).catch(() => undefined);
+  if (!out?.success) {
+    console.log(
+      `*** SKIPPED: openssl unavailable: ${
+        out ? new TextDecoder().decode(out.stderr) : "not found"
+      } ***`,
+    );
+    return undefined;
+  }
+  return {
+    ca: `${dir}/ca.pem`,
+    cert: Deno.readTextFileSync(`${dir}/server.pem`),
+    key: Deno.readTextFileSync(`${dir}/server.key`),
+  };
+}
+
+Deno.test("https master: trusted through --mesos-ca-cert, refused without it", async () => {
+  const dir = await Deno.makeTempDir();
+  const certs = await makeCerts(dir);
+  if (!certs) return;
+  const master = await startTestMaster({
+    agents: [{ id: "a1", hostname: "a1", resources: { cpus: 2, mem: 1024, disk: 100 } }],
+    heartbeatSeconds: 1,
+    tls: { cert: certs.cert, key: certs.key },
+  });
+  try {
+    assert.match(master.url, /^https:\/\//);
+    const args = (extra: string[]) => [
+      "--mesos-master",
+      master.url,
+      "--metric",
+      "tasks:running",
+      "--target",
+      "1",
+      "--warmer",
+      "exec sleep 60",
+      "--cooler-mode",
+      "kill",
+      "--delay",
+      "0.25",
+      "--duration",
+      "3",
+      "--on-exit",
+      "kill",
+      "--state-dir",
+      `${dir}/state`,
+      "--log-format",
+      "json",
+      ...extra,
+    ];
+    const untrusted = await relay(args([]));
+    assert.equal(untrusted.code, 0);
+    assert.equal(master.launchedTasks.length, 0, "no subscription without trusting the CA");
+    assert.match(untrusted.stdout, /subscribe to https:\/\/127\.0\.0\.1:\d+ failed/);
+    const trusted = await relay(args(["--mesos-ca-cert", certs.ca]));
+    assert.equal(trusted.code, 0, trusted.stderr);
+    assert.equal(master.launchedTasks.length, 1);
+    const ticks = jsonLines(trusted.stdout).filter((e) => e.event === "tick");
+    assert.equal(ticks.at(-1)!.metric, 1);
+  } finally {
+    await master.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

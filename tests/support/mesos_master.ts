@@ -78,6 +78,8 @@ export interface TestAgent {
 export interface TestMasterOptions {
   /** Port on 127.0.0.1; 0 (default) picks a free one, kept across `restart()`. */
   port?: number;
+  /** Serve https with this certificate and key (PEM); the URL becomes `https://`. */
+  tls?: { cert: string; key: string };
   agents?: TestAgent[];
   /** HEARTBEAT period and `heartbeat_interval_seconds` in SUBSCRIBED (default 15). */
   heartbeatSeconds?: number;
@@ -212,7 +214,8 @@ export async function startTestMaster(opts: TestMasterOptions = {}): Promise<Tes
 }
 
 export class TestMaster {
-  readonly #opts: Required<Omit<TestMasterOptions, "log" | "agents">> & {
+  readonly #opts: Required<Omit<TestMasterOptions, "log" | "agents" | "tls">> & {
+    tls?: { cert: string; key: string };
     log?: (line: string) => void;
   };
   readonly #agents: TestAgent[];
@@ -251,6 +254,7 @@ export class TestMaster {
 
   constructor(opts: TestMasterOptions = {}) {
     this.#opts = {
+      ...(opts.tls ? { tls: opts.tls } : {}),
       port: opts.port ?? 0,
       heartbeatSeconds: opts.heartbeatSeconds ?? 15,
       resendSeconds: opts.resendSeconds ?? 1,
@@ -264,7 +268,7 @@ export class TestMaster {
 
   /** `http://127.0.0.1:<port>` (no path). */
   get url(): string {
-    return `http://127.0.0.1:${this.#port}`;
+    return `${this.#opts.tls ? "https" : "http"}://127.0.0.1:${this.#port}`;
   }
 
   get port(): number {
@@ -283,7 +287,13 @@ export class TestMaster {
     const abort = new AbortController();
     this.#abort = abort;
     this.#server = Deno.serve(
-      { hostname: "127.0.0.1", port: this.#port, signal: abort.signal, onListen: () => {} },
+      {
+        hostname: "127.0.0.1",
+        port: this.#port,
+        signal: abort.signal,
+        onListen: () => {},
+        ...(this.#opts.tls ? { cert: this.#opts.tls.cert, key: this.#opts.tls.key } : {}),
+      },
       (req) => this.#handle(req),
     );
     this.#port = (this.#server.addr as Deno.NetAddr).port;
