@@ -34,7 +34,7 @@ export interface OptionSpec {
   /** True when the minimum itself is not allowed (value must be greater). */
   readonly minExclusive?: boolean;
   /** Help group. */
-  readonly group: "Signals" | "Tasks" | "Control" | "Run" | "Output" | "Mesos" | "Docker" | "Web";
+  readonly group: "Signals" | "Tasks" | "Control" | "Run" | "Output" | "Mesos" | "Docker";
   /** Read only from the environment (secrets): no flag, no YAML key. */
   readonly envOnly?: boolean;
   readonly help: string;
@@ -484,49 +484,6 @@ export const OPTIONS = [
     arg: "KEY=VALUE",
     group: "Docker",
     help: "Extra docker run parameter (repeatable).",
-  },
-  // Web
-  {
-    name: "web",
-    type: "boolean",
-    default: false,
-    group: "Web",
-    help: "Serve the web UI, /metrics, /healthz and the JSON API.",
-  },
-  {
-    name: "web-listen",
-    type: "string",
-    default: "127.0.0.1:8080",
-    arg: "HOST:PORT",
-    group: "Web",
-    help: "Address of the web server (loopback by default; port 0 picks a free one).",
-  },
-  {
-    name: "web-token-file",
-    type: "string",
-    default: undefined,
-    arg: "PATH",
-    group: "Web",
-    help: "File holding a token the web server requires (Bearer header or ?token=); or set " +
-      "RELAY_WEB_TOKEN.",
-  },
-  {
-    name: "web-token",
-    type: "string",
-    default: undefined,
-    arg: "TOKEN",
-    group: "Web",
-    envOnly: true,
-    help: "The web token, from the environment only; never printed.",
-  },
-  {
-    name: "history-points",
-    type: "integer",
-    default: 10000,
-    min: 10,
-    arg: "N",
-    group: "Web",
-    help: "Ticks kept in memory for the chart and /api/history.",
   },
   // Output
   {
