@@ -7,10 +7,9 @@
  */
 
 import { main } from "../main.ts";
-import { startQueueSim, steppingRate } from "./queue_sim.ts";
+import { queueOptions, startQueueSim, steppingRate } from "./queue_sim.ts";
 
 const sim = await startQueueSim({ rate: steppingRate, initial: 40, seed: 1 });
-const consumer = new URL("./queue_consumer.ts", import.meta.url).pathname;
 console.log(`demo: simulated queue at ${sim.url} (arrivals step 2 → 8 → 0.5 items/s every 60 s)`);
 console.log("demo: consumers take 5 items/s for 10 s each; Ctrl-C to stop");
 
@@ -20,20 +19,7 @@ Deno.addSignalListener("SIGINT", stop);
 Deno.addSignalListener("SIGTERM", stop);
 
 const args = [
-  "--metric",
-  `${sim.url}/length`,
-  "--target",
-  "0",
-  "--cooler",
-  `'${Deno.execPath()}' run --quiet --allow-net=127.0.0.1 --allow-env '${consumer}'`,
-  "--env",
-  `QUEUE_URL=${sim.url}`,
-  "--env",
-  "CONSUMER_RATE=5",
-  "--env",
-  "CONSUMER_LIFE=10",
-  "--env",
-  "HOME",
+  ...queueOptions(sim.url, { rate: 5, life: 10 }),
   ...(Deno.env.get("DENO_DIR") ? ["--env", "DENO_DIR"] : []),
   "--delay",
   "1",

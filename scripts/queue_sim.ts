@@ -194,6 +194,35 @@ export async function startQueueSim(opts: QueueSimOptions): Promise<QueueSim> {
   };
 }
 
+/**
+ * relay.mesos options that steer this queue: its length as the metric, 0 as the target, and
+ * `queue_consumer.ts` processes taking `rate` items/s for `life` s as the coolers.
+ *
+ * @example
+ * ```ts
+ * await main([...queueOptions(sim.url, { rate: 5, life: 10 }), "--duration", "60"]);
+ * ```
+ */
+export function queueOptions(url: string, consumer: { rate: number; life: number }): string[] {
+  const script = new URL("./queue_consumer.ts", import.meta.url).pathname;
+  return [
+    "--metric",
+    `${url}/length`,
+    "--target",
+    "0",
+    "--cooler",
+    `'${Deno.execPath()}' run --quiet --allow-net=127.0.0.1 --allow-env '${script}'`,
+    "--env",
+    `QUEUE_URL=${url}`,
+    "--env",
+    `CONSUMER_RATE=${consumer.rate}`,
+    "--env",
+    `CONSUMER_LIFE=${consumer.life}`,
+    "--env",
+    "HOME",
+  ];
+}
+
 function argValue(args: string[], name: string): string | undefined {
   for (let i = 0; i < args.length; i++) {
     if (args[i] === name) return args[i + 1];

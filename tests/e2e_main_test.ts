@@ -150,25 +150,11 @@ Deno.test("SIGTERM: stops launching, waits for running tasks within the grace, e
 });
 
 Deno.test("a queue is drained and held near 0 by consumer processes (HTTP metric)", async () => {
-  const { startQueueSim } = await import("../scripts/queue_sim.ts");
+  const { queueOptions, startQueueSim } = await import("../scripts/queue_sim.ts");
   const sim = await startQueueSim({ rate: () => 4, initial: 60 });
-  const consumer = new URL("../scripts/queue_consumer.ts", import.meta.url).pathname;
   try {
     const r = await run([
-      "--metric",
-      `${sim.url}/length`,
-      "--target",
-      "0",
-      "--cooler",
-      `'${Deno.execPath()}' run --quiet --allow-net=127.0.0.1 --allow-env '${consumer}'`,
-      "--env",
-      `QUEUE_URL=${sim.url}`,
-      "--env",
-      "CONSUMER_RATE=10",
-      "--env",
-      "CONSUMER_LIFE=4",
-      "--env",
-      "HOME",
+      ...queueOptions(sim.url, { rate: 10, life: 4 }),
       "--delay",
       "0.5",
       "--duration",

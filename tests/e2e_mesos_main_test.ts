@@ -105,7 +105,7 @@ Deno.test("a task command that fails trips --max-failures: exit code 4", async (
 });
 
 Deno.test("on Mesos, consumer tasks drain a simulated queue to its target", async () => {
-  const { startQueueSim } = await import("../scripts/queue_sim.ts");
+  const { queueOptions, startQueueSim } = await import("../scripts/queue_sim.ts");
   const sim = await startQueueSim({ rate: () => 4, initial: 60 });
   const master = await startTestMaster({
     agents: [
@@ -115,25 +115,11 @@ Deno.test("on Mesos, consumer tasks drain a simulated queue to its target", asyn
     heartbeatSeconds: 1,
   });
   const stateDir = await Deno.makeTempDir();
-  const consumer = new URL("../scripts/queue_consumer.ts", import.meta.url).pathname;
   try {
     const r = await relay([
       "--mesos-master",
       master.url,
-      "--metric",
-      `${sim.url}/length`,
-      "--target",
-      "0",
-      "--cooler",
-      `'${Deno.execPath()}' run --quiet --allow-net=127.0.0.1 --allow-env '${consumer}'`,
-      "--env",
-      `QUEUE_URL=${sim.url}`,
-      "--env",
-      "CONSUMER_RATE=10",
-      "--env",
-      "CONSUMER_LIFE=4",
-      "--env",
-      "HOME",
+      ...queueOptions(sim.url, { rate: 10, life: 4 }),
       "--mesos-task-resources",
       "cpus=0.25,mem=64",
       "--delay",
