@@ -19,6 +19,7 @@ import {
   type TaskModel,
 } from "./sim/plants.ts";
 import { type SimScore, simulate } from "./sim/simulate.ts";
+import { COOLERS, WARMERS_KILL } from "./sim/limits.ts";
 import { schedulerBench } from "./bench_scheduler.ts";
 
 interface Scenario {
@@ -29,16 +30,6 @@ interface Scenario {
   readonly target: (t: number) => number;
   readonly duration: number;
 }
-
-const NONE: Omit<Limits, "coolerMode" | "hasWarmer" | "hasCooler"> = {
-  maxPerTick: 0,
-  maxRunning: 0,
-  cooldownUp: 0,
-  cooldownDown: 0,
-  deadband: 0,
-};
-const COOLERS: Limits = { ...NONE, coolerMode: "launch", hasWarmer: false, hasCooler: true };
-const WARMERS_KILL: Limits = { ...NONE, coolerMode: "kill", hasWarmer: true, hasCooler: false };
 
 const arrivals = (t: number) => (t < 200 ? 2 : t < 400 ? 8 : 0.5);
 

@@ -3,6 +3,7 @@ import { AdaptiveLaw, fixedLifetime } from "../lib/control/adaptive.ts";
 import { ClassicLaw, spectralWeight } from "../lib/control/classic.ts";
 import { emptyFacts } from "../lib/control/facts.ts";
 import type { ControlLaw, Limits } from "../lib/control/types.ts";
+import { COOLERS as COOL, WARMERS_KILL as WARM } from "../scripts/sim/limits.ts";
 import {
   cpuPlant,
   levelPlant,
@@ -12,18 +13,6 @@ import {
   type TaskModel,
 } from "../scripts/sim/plants.ts";
 import { simulate } from "../scripts/sim/simulate.ts";
-
-const WARM: Limits = {
-  maxPerTick: 0,
-  maxRunning: 0,
-  cooldownUp: 0,
-  cooldownDown: 0,
-  deadband: 0,
-  coolerMode: "kill",
-  hasWarmer: true,
-  hasCooler: false,
-};
-const COOL: Limits = { ...WARM, coolerMode: "launch", hasWarmer: false, hasCooler: true };
 
 function adaptive(limits: Limits, initialEffect = 1): AdaptiveLaw {
   return new AdaptiveLaw(limits, { initialEffect, response: "auto" });

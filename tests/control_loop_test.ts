@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { VirtualClock } from "../lib/clock.ts";
 import { AdaptiveLaw } from "../lib/control/adaptive.ts";
 import { EXIT_MISSING, type LoopSettings, runLoop } from "../lib/control/loop.ts";
-import type { ControlLaw, Decision, Limits, Observation } from "../lib/control/types.ts";
+import type { ControlLaw, Decision, Observation } from "../lib/control/types.ts";
 import { EventBus, type RelayEvent } from "../lib/events.ts";
+import { WARMERS_KILL } from "../scripts/sim/limits.ts";
 import type { Signal } from "../lib/signals/types.ts";
 import { SignalReadError } from "../lib/signals/types.ts";
 import { FakeExecutor } from "./support/fake_executor.ts";
@@ -160,17 +161,7 @@ Deno.test("an executor error becomes a warning and the loop keeps ticking", asyn
 });
 
 Deno.test("tasks still pending are counted: no repeat launches while a task waits to start", async () => {
-  const limits: Limits = {
-    maxPerTick: 0,
-    maxRunning: 0,
-    cooldownUp: 0,
-    cooldownDown: 0,
-    deadband: 0,
-    coolerMode: "kill",
-    hasWarmer: true,
-    hasCooler: false,
-  };
-  const law = new AdaptiveLaw(limits, { initialEffect: 1, response: "level" });
+  const law = new AdaptiveLaw(WARMERS_KILL, { initialEffect: 1, response: "level" });
   const { executor, parts } = setup(scripted([0]), law, "pending");
   parts.target = scripted([1]);
   await runLoop(parts, { ...SETTINGS, maxTicks: 20 }, new AbortController().signal);

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { systemClock } from "../lib/clock.ts";
 import { AdaptiveLaw } from "../lib/control/adaptive.ts";
 import { runLoop } from "../lib/control/loop.ts";
-import type { Limits } from "../lib/control/types.ts";
+import { WARMERS_KILL as KILL_MODE } from "../scripts/sim/limits.ts";
 import { EventBus } from "../lib/events.ts";
 import { SchedulerClient } from "../lib/mesos/client.ts";
 import type { ContentType } from "../lib/mesos/codec.ts";
@@ -18,17 +18,6 @@ const AGENTS: TestAgent[] = [
   { id: "agent-1", hostname: "a1", resources: { cpus: 4, mem: 1024, disk: 1000 } },
   { id: "agent-2", hostname: "a2", resources: { cpus: 4, mem: 1024, disk: 1000 } },
 ];
-
-const KILL_MODE: Limits = {
-  maxPerTick: 0,
-  maxRunning: 0,
-  cooldownUp: 0,
-  cooldownDown: 0,
-  deadband: 0,
-  coolerMode: "kill",
-  hasWarmer: true,
-  hasCooler: false,
-};
 
 interface Harness {
   executor: MesosExecutor;
