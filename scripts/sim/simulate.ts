@@ -33,6 +33,12 @@ export interface SimScore {
   readonly ise: number;
   /** Largest excursion past the target in the direction of the last big move. */
   readonly maxOvershoot: number;
+  /**
+   * Longest time, over the target's steps (and the start), until the metric entered and stayed
+   * within a band of ±max(5 % of the step, 1) around the target; Infinity if it never settled.
+   * Segments shorter than ten ticks (a moving target) are left out.
+   */
+  readonly settlingTime: number;
   /** Launch/kill decisions that did something. */
   readonly actions: number;
   readonly tasksStarted: number;
@@ -116,9 +122,33 @@ export function simulate(run: SimRun): SimScore {
     iae,
     ise,
     maxOvershoot,
+    settlingTime: settling(series, dt),
     actions,
     tasksStarted: run.tasks.started,
     taskSeconds: run.tasks.totalTaskSeconds(end),
     series,
   };
+}
+
+function settling(series: SimScore["series"], dt: number): number {
+  let worst = 0;
+  let start = 0;
+  for (let i = 1; i <= series.length; i++) {
+    if (i < series.length && series[i].target === series[i - 1].target) continue;
+    const segment = series.slice(start, i);
+    if (segment.length >= 10) {
+      const step = start === 0
+        ? Math.abs(segment[0].target - segment[0].metric)
+        : Math.abs(segment[0].target - series[start - 1].target);
+      const band = Math.max(0.05 * step, 1);
+      // The last tick outside the band; settled from the tick after it.
+      let last = -1;
+      segment.forEach((p, k) => {
+        if (Math.abs(p.target - p.metric) > band) last = k;
+      });
+      worst = Math.max(worst, last === segment.length - 1 ? Infinity : (last + 1) * dt);
+    }
+    start = i;
+  }
+  return worst;
 }
