@@ -1,0 +1,504 @@
+/**
+ * The web server: one page with a live chart, a JSON API, an event stream, `/healthz` and
+ * `/metrics`. It only listens to the event bus and flips the loop's pause switch; it never
+ * drives the loop or the executor itself.
+ *
+ * Routes: `GET /`, `GET /assets/…`, `GET /events` (SSE), `GET /api/state`, `GET /api/history`,
+ * `GET /healthz`, `GET /metrics`, `POST /api/pause`, `POST /api/resume`. With a token, every
+ * route wants `Authorization: Bearer <token>` or `?token=<token>`.
+ * @module
+ */
+
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { EventBus, RelayEvent, StopReason } from "../events.ts";
+import type { LogFn } from "../log.ts";
+import { type DecisionEntry, History, type HistoryPoint } from "./history.ts";
+import { type BackendSnapshot, PROMETHEUS_CONTENT_TYPE, RelayMetrics } from "./metrics.ts";
+import { ASSETS, PAGE_CSP, pageHtml } from "./page.ts";
+import { SseClient, sseResponse } from "./sse.ts";
+
+/** What the rest of the program tells the web UI about the run, read at each request. */
+export interface WebState {
+  /** Epoch ms. */
+  readonly startedAt: number;
+  /** Executor name: `local` or `mesos`. */
+  readonly executor: string;
+  readonly dryRun: boolean;
+  /** Effective options, already redacted by the caller. */
+  readonly options: Record<string, unknown>;
+  /** The Mesos backend's state; absent for the local backend. */
+  readonly backend?: BackendSnapshot;
+}
+
+/** The run's status as the UI shows it. */
+export type RunStatus = "running" | "starved" | "dry-run" | "paused" | "stopped";
+
+/** Options of {@linkcode startWebServer}. */
+export interface WebServerOptions {
+  /** `host:port` (`[::1]:port` for IPv6); port 0 picks a free port. */
+  readonly listen: string;
+  /** When set, every route requires it (Bearer header or `?token=`). */
+  readonly token?: string;
+  readonly bus: EventBus;
+  /** The loop's pause switch (`LoopSettings.control`). */
+  readonly control: { paused: boolean };
+  /** Tick points kept for the chart. */
+  readonly historyPoints: number;
+  readonly state: () => WebState;
+  readonly log: LogFn;
+  /** `/healthz` fails after this long without a tick (default 10 s; see defaultStaleAfterMs). */
+  readonly staleAfterMs?: number;
+  /** Tasks pending this long with none starting make the status `starved` (default 30 s). */
+  readonly starvedAfterMs?: number;
+  /** Keep-alive interval of event streams (default 15 s). */
+  readonly keepAliveMs?: number;
+  /** Wall clock (tests only). */
+  readonly now?: () => number;
+}
+
+/** A running web server. */
+export interface WebServer {
+  /** Base address, e.g. `http://127.0.0.1:8080/` (never with the token). */
+  readonly url: string;
+  /** Feeds `relay_signal_read_seconds` (to be called by the loop). */
+  observeSignalRead(signal: "metric" | "target", seconds: number): void;
+  /** Feeds `relay_tick_duration_seconds` (to be called by the loop). */
+  observeTickDuration(seconds: number): void;
+  /** Ends event streams, stops listening and unsubscribes from the bus. */
+  close(): Promise<void>;
+}
+
+/** The `/healthz` threshold for a loop ticking every `delayMs`: max(3 × delay, 10 s). */
+export function defaultStaleAfterMs(delayMs: number): number {
+  return Math.max(3 * delayMs, 10_000);
+}
+
+/** Splits `host:port` (or `[v6]:port`). Throws on a malformed address. */
+export function parseListen(listen: string): { hostname: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(listen.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) {
+    throw new Error(`--web-listen: expected HOST:PORT, got ${JSON.stringify(listen)}`);
+  }
+  return { hostname: m[1] ?? m[2], port };
+}
+
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
+
+/**
+ * Starts the web server and resolves once it listens.
+ *
+ * @example
+ * ```ts
+ * const web = await startWebServer({
+ *   listen: "127.0.0.1:8080", bus, control, historyPoints: 3600, log: logger.log,
+ *   state: () => ({ startedAt, executor: executor.name, dryRun: false, options: redacted }),
+ * });
+ * logger.log("info", `web UI on ${web.url}`);
+ * // ...
+ * await web.close();
+ * ```
+ */
+export function startWebServer(opts: WebServerOptions): Promise<WebServer> {
+  try {
+    return Promise.resolve(start(opts));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function start(opts: WebServerOptions): WebServer {
+  const { hostname, port } = parseListen(opts.listen);
+  const hub = new Hub(opts);
+  const loopbackOnly = LOOPBACK_HOST.test(hostname);
+  const tokenDigest = opts.token ? digest(opts.token) : undefined;
+  const handle = (req: Request): Response => {
+    const url = new URL(req.url);
+    if (loopbackOnly && !LOOPBACK_HOST.test(hostOf(req.headers.get("host") ?? ""))) {
+      // A loopback-only server answers loopback names only (no DNS rebinding).
+      return text(403, "forbidden: unexpected Host header\n");
+    }
+    if (tokenDigest && !authorized(req, url, tokenDigest)) {
+      return text(401, "unauthorized: send Authorization: Bearer <token> or ?token=<token>\n", {
+        "www-authenticate": 'Bearer realm="relay.mesos"',
+      });
+    }
+    const get = req.method === "GET" || req.method === "HEAD";
+    const path = url.pathname;
+    if (path === "/api/pause" || path === "/api/resume") {
+      if (req.method !== "POST") return methodNotAllowed("POST");
+      if (!sameOrigin(req)) return text(403, "forbidden: cross-origin request\n");
+      return json(hub.setPaused(path === "/api/pause"));
+    }
+    if (path === "/events") return req.method === "GET" ? hub.subscribe() : methodNotAllowed("GET");
+    const route = routes[path] ?? (ASSETS.has(path) ? asset : undefined);
+    if (!route) return text(404, "not found\n");
+    if (!get) return methodNotAllowed("GET, HEAD");
+    const res = route(path);
+    return req.method === "HEAD" ? new Response(null, res) : res;
+  };
+
+  const routes: Record<string, (path: string) => Response> = {
+    "/": () =>
+      new Response(pageHtml(), {
+        headers: secure({
+          "content-type": "text/html; charset=utf-8",
+          "content-security-policy": PAGE_CSP,
+          "cache-control": "no-store",
+        }),
+      }),
+    "/api/state": () => json(hub.stateJson()),
+    "/api/history": () => json(hub.historyJson()),
+    "/healthz": () => {
+      const h = hub.health();
+      return text(h.ok ? 200 : 503, `${h.ok ? "ok" : "unhealthy"}: ${h.reason}\n`);
+    },
+    "/metrics": () =>
+      new Response(hub.metrics.render(), {
+        headers: secure({ "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" }),
+      }),
+  };
+  const asset = (path: string) => {
+    const a = ASSETS.get(path)!;
+    return new Response(a.body, {
+      headers: secure({ "content-type": a.type, "cache-control": "no-cache" }),
+    });
+  };
+
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    // Binds synchronously: a busy port or a bad address throws here.
+    server = Deno.serve({
+      hostname,
+      port,
+      onListen: () => {},
+      onError: (err) => {
+        opts.log("warn", `web: request failed: ${(err as Error).message}`);
+        return text(500, "internal error\n");
+      },
+    }, handle);
+  } catch (err) {
+    hub.close();
+    throw err;
+  }
+
+  const addr = server.addr;
+  const shownHost = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${addr.port}/`,
+    observeSignalRead: (signal, seconds) => hub.metrics.observeSignalRead(signal, seconds),
+    observeTickDuration: (seconds) => hub.metrics.observeTickDuration(seconds),
+    close() {
+      closing ??= (async () => {
+        const streams = hub.close();
+        // Graceful first; a client that does not read its last events gets cut after a while.
+        const shutdown = server.shutdown();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), 2_000)));
+        if (await Promise.race([shutdown, late]) === "late") {
+          for (const c of streams) c.abort("server closing");
+        }
+        clearTimeout(timer);
+        await shutdown;
+        await server.finished;
+      })();
+      return closing;
+    },
+  };
+}
+
+/** State shared by the routes: history, metrics, event streams, status. */
+class Hub {
+  readonly metrics: RelayMetrics;
+  readonly #opts: WebServerOptions;
+  readonly #history: History;
+  readonly #clients = new Set<SseClient>();
+  readonly #off: () => void;
+  readonly #now: () => number;
+  readonly #createdAt: number;
+  readonly #staleAfterMs: number;
+  readonly #starvedAfterMs: number;
+  #nextId = 1;
+  #law?: string;
+  #lastBeat?: number;
+  #lastTick?: Extract<RelayEvent, { type: "tick" }>;
+  #lastMissing?: Extract<RelayEvent, { type: "missing" }>;
+  #stopped?: { at: number; reason: StopReason; exitCode: number };
+  #pendingSince?: number;
+  #lastStarting?: number;
+  #disconnectedSeen?: number;
+
+  constructor(opts: WebServerOptions) {
+    this.#opts = opts;
+    this.#now = opts.now ?? Date.now;
+    this.#createdAt = this.#now();
+    this.#staleAfterMs = opts.staleAfterMs ?? 10_000;
+    this.#starvedAfterMs = opts.starvedAfterMs ?? 30_000;
+    this.#history = new History(opts.historyPoints);
+    this.metrics = new RelayMetrics({
+      bus: opts.bus,
+      control: opts.control,
+      backend: () => this.#backend(),
+    });
+    this.#off = opts.bus.on((e) => this.#record(e));
+  }
+
+  /** Unsubscribes and ends the event streams; returns them (for a forced end). */
+  close(): SseClient[] {
+    this.#off();
+    this.metrics.close();
+    const clients = [...this.#clients];
+    for (const c of clients) c.close();
+    this.#clients.clear();
+    return clients;
+  }
+
+  #backend(): BackendSnapshot | undefined {
+    try {
+      return this.#opts.state().backend;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #record(e: RelayEvent): void {
+    const now = this.#now();
+    const change = this.#history.record(e);
+    switch (e.type) {
+      case "start":
+        this.#law = e.law;
+        this.#stopped = undefined;
+        this.#broadcast("status", { at: e.at, change: "start" });
+        break;
+      case "tick":
+        this.#lastBeat = now;
+        this.#lastTick = e;
+        if (e.pending > 0) this.#pendingSince ??= now;
+        else this.#pendingSince = undefined;
+        this.#broadcast("tick", change.point as HistoryPoint);
+        this.#broadcast("decision", change.decision as DecisionEntry);
+        break;
+      case "missing":
+        this.#lastBeat = now;
+        this.#lastMissing = e;
+        this.#broadcast("tick", change.point as HistoryPoint);
+        break;
+      case "task":
+        if (
+          (e.task.state === "starting" || e.task.state === "running") &&
+          e.previous !== e.task.state
+        ) {
+          this.#lastStarting = now;
+        }
+        this.#broadcast("task", { at: e.at, task: e.task, previous: e.previous });
+        break;
+      case "warning":
+        this.#broadcast("warning", { at: e.at, message: e.message });
+        break;
+      case "stop":
+        this.#stopped = { at: e.at, reason: e.reason, exitCode: e.exitCode };
+        this.#broadcast("status", { at: e.at, change: "stop", reason: e.reason });
+        break;
+    }
+  }
+
+  #broadcast(event: string, payload: unknown): void {
+    if (this.#clients.size === 0) return;
+    const data = JSON.stringify(payload);
+    const id = this.#nextId++;
+    for (const c of this.#clients) c.send({ event, data, id });
+  }
+
+  subscribe(): Response {
+    const client: SseClient = new SseClient({
+      keepAliveMs: this.#opts.keepAliveMs,
+      onClose: (reason) => {
+        this.#clients.delete(client);
+        if (reason === "slow") this.#opts.log("warn", "web: dropped a slow event-stream client");
+      },
+    });
+    this.#clients.add(client);
+    client.send({ event: "hello", data: JSON.stringify({ at: this.#now() }), retry: 2000 });
+    return sseResponse(client, SECURITY_HEADERS);
+  }
+
+  setPaused(paused: boolean): Record<string, unknown> {
+    const was = this.#opts.control.paused;
+    this.#opts.control.paused = paused;
+    if (was !== paused) {
+      this.#opts.log("info", paused ? "paused from the web UI" : "resumed from the web UI");
+      this.#broadcast("status", { at: this.#now(), change: paused ? "pause" : "resume" });
+    }
+    return this.stateJson();
+  }
+
+  status(): { status: RunStatus; detail: string } {
+    const now = this.#now();
+    if (this.#stopped) return { status: "stopped", detail: `stopped: ${this.#stopped.reason}` };
+    if (this.#opts.control.paused) {
+      return { status: "paused", detail: "paused from the web UI: signals are read, no action" };
+    }
+    const state = this.#opts.state();
+    if (state.dryRun) {
+      return { status: "dry-run", detail: "dry run: decisions are not carried out" };
+    }
+    const pending = this.#lastTick?.pending ?? 0;
+    if (pending > 0 && this.#pendingSince !== undefined) {
+      const since = Math.max(this.#pendingSince, this.#lastStarting ?? -Infinity);
+      if (now - since > this.#starvedAfterMs) {
+        return {
+          status: "starved",
+          detail: `${pending} task${pending > 1 ? "s" : ""} pending, none starting for ` +
+            `${seconds(now - since)} s`,
+        };
+      }
+    }
+    return { status: "running", detail: "" };
+  }
+
+  stateJson(): Record<string, unknown> {
+    const state = this.#opts.state();
+    const { status, detail } = this.status();
+    const tick = this.#lastTick;
+    return {
+      ...state,
+      status,
+      statusDetail: detail,
+      paused: this.#opts.control.paused,
+      law: this.#law,
+      lastTick: tick
+        ? {
+          at: tick.at,
+          tick: tick.tick,
+          target: tick.target,
+          metric: tick.metric,
+          running: tick.running,
+          pending: tick.pending,
+          decision: tick.decision,
+          launched: tick.launched.length,
+          killed: tick.killed.length,
+        }
+        : null,
+      lastMissing: this.#lastMissing
+        ? {
+          at: this.#lastMissing.at,
+          tick: this.#lastMissing.tick,
+          signal: this.#lastMissing.signal,
+          reason: this.#lastMissing.reason,
+        }
+        : null,
+      stopped: this.#stopped ?? null,
+      serverTime: this.#now(),
+    };
+  }
+
+  historyJson(): Record<string, unknown> {
+    return {
+      capacity: this.#history.capacity,
+      points: this.#history.points(),
+      decisions: this.#history.decisions(),
+    };
+  }
+
+  health(): { ok: boolean; reason: string } {
+    const now = this.#now();
+    if (this.#stopped) return { ok: false, reason: `loop stopped (${this.#stopped.reason})` };
+    const beat = this.#lastBeat ?? this.#createdAt;
+    const quiet = now - beat;
+    if (quiet > this.#staleAfterMs) {
+      return {
+        ok: false,
+        reason: this.#lastBeat === undefined
+          ? `no tick since the server started ${seconds(quiet)} s ago`
+          : `no tick for ${seconds(quiet)} s (limit ${seconds(this.#staleAfterMs)} s)`,
+      };
+    }
+    const backend = this.#backend();
+    if (backend && !backend.connected) {
+      this.#disconnectedSeen ??= now;
+      const since = backend.disconnectedSince ?? this.#disconnectedSeen;
+      if (now - since > this.#staleAfterMs) {
+        return { ok: false, reason: `Mesos disconnected for ${seconds(now - since)} s` };
+      }
+    } else {
+      this.#disconnectedSeen = undefined;
+    }
+    return {
+      ok: true,
+      reason: this.#lastBeat === undefined
+        ? "waiting for the first tick"
+        : `last tick ${seconds(quiet)} s ago`,
+    };
+  }
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(1);
+}
+
+function digest(value: string): Uint8Array {
+  return createHash("sha256").update(value, "utf8").digest();
+}
+
+/** Compares SHA-256 digests in constant time, so neither content nor length leaks. */
+function authorized(req: Request, url: URL, want: Uint8Array): boolean {
+  const header = req.headers.get("authorization");
+  const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  const given = m?.[1] ?? url.searchParams.get("token");
+  if (given === null) return false;
+  return timingSafeEqual(digest(given), want);
+}
+
+function hostOf(host: string): string {
+  const m = /^(\[[^\]]*\]|[^:]*)(?::\d+)?$/.exec(host);
+  return m ? m[1] : host;
+}
+
+/** False for a browser request sent from another origin (no CSRF on pause/resume). */
+function sameOrigin(req: Request): boolean {
+  const site = req.headers.get("sec-fetch-site");
+  if (site && site !== "same-origin" && site !== "none") return false;
+  const origin = req.headers.get("origin");
+  if (!origin) return true;
+  try {
+    return new URL(origin).host === req.headers.get("host");
+  } catch {
+    return false;
+  }
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "x-frame-options": "DENY",
+};
+
+function secure(headers: Record<string, string>): Headers {
+  return new Headers({ ...SECURITY_HEADERS, ...headers });
+}
+
+function text(status: number, body: string, headers: Record<string, string> = {}): Response {
+  return new Response(body, {
+    status,
+    headers: secure({
+      "content-type": "text/plain; charset=utf-8",
+      "cache-control": "no-store",
+      ...headers,
+    }),
+  });
+}
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: secure({
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": "no-store",
+    }),
+  });
+}
+
+function methodNotAllowed(allow: string): Response {
+  return text(405, "method not allowed\n", { allow });
+}

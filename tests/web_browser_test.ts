@@ -1,0 +1,163 @@
+/**
+ * The web UI in a real browser: a demo-like loop runs in this process on the real clock (a sine
+ * target, the metric = tasks running, the adaptive law, an in-memory executor), the web server
+ * serves it with a token, and headless Chromium opens the page. Checks that the chart gets new
+ * points, that decisions are listed, that Pause stops launches and Resume brings them back, then
+ * saves a screenshot to tests/artifacts/web.png.
+ */
+
+import assert from "node:assert/strict";
+import { systemClock } from "../lib/clock.ts";
+import { AdaptiveLaw } from "../lib/control/adaptive.ts";
+import { runLoop } from "../lib/control/loop.ts";
+import { EventBus } from "../lib/events.ts";
+import { createSignal } from "../lib/signals/sources.ts";
+import { startWebServer } from "../lib/web/server.ts";
+import { BrowserSession, ensureChromium } from "./support/browser.ts";
+import { FakeExecutor } from "./support/fake_executor.ts";
+
+const chromium = await ensureChromium();
+if (!chromium.ok) {
+  console.log(
+    `\n${"!".repeat(72)}\nSKIPPED: chromium unavailable: ${chromium.reason}\n${"!".repeat(72)}\n`,
+  );
+}
+
+const ARTIFACTS = new URL("./artifacts/", import.meta.url);
+const TOKEN = "browser-test-token";
+
+/** Ids of decisions that launched or stopped tasks, as listed in the page. */
+const ACTION_IDS = `[...document.querySelectorAll('#decisions li:not([data-action="wait"])')]
+  .map((li) => Number(li.dataset.id))`;
+const TOP_REASON = `document.querySelector("#decisions li .d-reason")?.textContent`;
+const POINTS = `Number(document.getElementById("chart").dataset.points)`;
+
+Deno.test({
+  name: "web UI in headless Chromium: live chart, decisions, pause and resume, screenshot",
+  ignore: !chromium.ok,
+  async fn() {
+    const started = Date.now();
+    const bus = new EventBus();
+    const control = { paused: false };
+    const executor = new FakeExecutor(systemClock);
+    executor.onTaskEvent((e) => bus.emit({ type: "task", at: systemClock.now(), ...e }));
+    const law = new AdaptiveLaw({
+      maxPerTick: 0,
+      maxRunning: 30,
+      cooldownUp: 0,
+      cooldownDown: 0,
+      deadband: 0.5,
+      coolerMode: "kill",
+      hasWarmer: true,
+      hasCooler: false,
+    }, { initialEffect: 1, response: "level" });
+    const logged: string[] = [];
+    const web = await startWebServer({
+      listen: "127.0.0.1:0",
+      token: TOKEN,
+      bus,
+      control,
+      historyPoints: 600,
+      log: (_level, message) => logged.push(message),
+      state: () => ({
+        startedAt: started,
+        executor: executor.name,
+        dryRun: false,
+        options: { metric: "tasks:running", target: "sine:period=6,min=2,max=8", delay: 0.2 },
+      }),
+    });
+    const stop = new AbortController();
+    const loop = runLoop({
+      clock: systemClock,
+      metric: createSignal("tasks:running"),
+      target: createSignal("sine:period=6,min=2,max=8"),
+      executor,
+      law,
+      bus,
+    }, {
+      delayMs: 200,
+      durationMs: 25_000, // A bound in case the test itself hangs.
+      maxTicks: 0,
+      maxMissing: 0,
+      signalTimeoutMs: 1_000,
+      dryRun: false,
+      control,
+    }, stop.signal);
+
+    let browser: BrowserSession | undefined;
+    try {
+      browser = await BrowserSession.open(chromium.ok ? chromium.path : "");
+      await browser.goto(`${web.url}?token=${TOKEN}`);
+
+      // The kept history loads, then live points keep coming.
+      await browser.waitFor(`${POINTS} >= 5`);
+      assert(await browser.evaluate<boolean>(`!!document.querySelector("#chart canvas")`));
+      const before = await browser.evaluate<number>(POINTS);
+      await browser.waitFor(`${POINTS} >= ${before + 4}`, 5_000);
+
+      // Decisions are listed, some of them with launches.
+      await browser.waitFor(`document.querySelectorAll("#decisions li").length >= 3`);
+      await browser.waitFor(`${ACTION_IDS}.length >= 1`, 8_000);
+      await browser.waitFor(`document.getElementById("status").textContent === "running"`);
+
+      // Pause: the status says so, ticks go on, no decision launches anything.
+      await browser.click("#pause");
+      await browser.waitFor(`document.getElementById("status").textContent === "paused"`);
+      assert.deepEqual(control.paused, true);
+      await browser.waitFor(`${TOP_REASON} === "paused"`, 5_000);
+      const launches = executor.launches.length;
+      const kills = executor.kills.length;
+      const lastAction = Math.max(0, ...await browser.evaluate<number[]>(ACTION_IDS));
+      const pausedPoints = await browser.evaluate<number>(POINTS);
+      await new Promise((r) => setTimeout(r, 1_500));
+      assert.deepEqual(executor.launches.length, launches, "no launch while paused");
+      assert.deepEqual(executor.kills.length, kills, "no kill while paused");
+      assert.deepEqual(Math.max(0, ...await browser.evaluate<number[]>(ACTION_IDS)), lastAction);
+      assert.deepEqual(await browser.evaluate<string>(TOP_REASON), "paused");
+      assert(await browser.evaluate<number>(POINTS) > pausedPoints, "ticks go on while paused");
+      assert(
+        await browser.evaluate<boolean>(`document.getElementById("resume").disabled === false`),
+      );
+
+      // Resume: running again, and new decisions launch or stop tasks.
+      await browser.click("#resume");
+      await browser.waitFor(`document.getElementById("status").textContent === "running"`);
+      assert.deepEqual(control.paused, false);
+      await browser.waitFor(`Math.max(0, ...${ACTION_IDS}) > ${lastAction}`, 8_000);
+      assert(logged.includes("paused from the web UI"));
+      assert(logged.includes("resumed from the web UI"));
+
+      // The header shows the backend and the options.
+      const header = await browser.evaluate<string>(
+        `document.getElementById("backend").textContent`,
+      );
+      assert(header.includes("fake executor"), header);
+      const options = await browser.evaluate<number>(
+        `document.querySelectorAll("#options tr").length`,
+      );
+      assert.deepEqual(options, 3);
+
+      assert.equal(
+        await browser.evaluate<string>(`document.getElementById("banner").textContent`),
+        "",
+        "no error banner",
+      );
+
+      await Deno.mkdir(ARTIFACTS, { recursive: true });
+      await browser.screenshot(new URL("web.png", ARTIFACTS).pathname);
+      const png = await Deno.stat(new URL("web.png", ARTIFACTS));
+      assert(png.size > 10_000, `screenshot too small: ${png.size} bytes`);
+
+      assert.deepEqual(browser.problems, [], "no console errors, CSP violations or page errors");
+      assert(Date.now() - started < 30_000, "the test stays within 30 s");
+    } catch (err) {
+      if (browser?.problems.length) console.error("browser problems:", browser.problems);
+      throw err;
+    } finally {
+      await browser?.close();
+      stop.abort();
+      await loop;
+      await web.close();
+    }
+  },
+});
