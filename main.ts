@@ -7,7 +7,6 @@
 
 import { systemClock } from "./lib/clock.ts";
 import { helpText, VERSION } from "./lib/config/help.ts";
-import type { Config } from "./lib/config/options.ts";
 import { ConfigError, parseConfig } from "./lib/config/parse.ts";
 import { buildTaskEnv } from "./lib/config/task_env.ts";
 import { AdaptiveLaw } from "./lib/control/adaptive.ts";
@@ -20,8 +19,11 @@ import { LocalExecutor } from "./lib/executor/local.ts";
 import type { Executor } from "./lib/executor/types.ts";
 import { createLogger, type LogFn } from "./lib/log.ts";
 import { createMesosExecutor } from "./lib/mesos/setup.ts";
+import { MesosExecutor } from "./lib/mesos/framework.ts";
 import { createSignal } from "./lib/signals/sources.ts";
 import type { Signal } from "./lib/signals/types.ts";
+import { defaultStaleAfterMs, startWebServer, type WebServer } from "./lib/web/server.ts";
+import { type Config, configKey, OPTIONS } from "./lib/config/options.ts";
 
 /** Exit code for bad input: nothing was started. */
 export const EXIT_USAGE = 2;
@@ -58,6 +60,7 @@ export async function main(
   let metric: Signal;
   let target: Signal;
   let taskEnv: Record<string, string>;
+  let webToken: string | undefined;
   try {
     const parsed = parseConfig({ argv, env, readTextFile: (p) => Deno.readTextFileSync(p) });
     if (parsed.kind === "help") {
@@ -72,6 +75,7 @@ export async function main(
     taskEnv = buildTaskEnv(config.env, config.envFile, env, (p) => Deno.readTextFileSync(p));
     metric = createSignalOrFail("metric", config.metric!);
     target = createSignalOrFail("target", config.target!);
+    webToken = readWebToken(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       io.err(`relay.mesos: ${err.message}`);
@@ -93,18 +97,50 @@ export async function main(
     bus.emit({ type: "warning", at: systemClock.now(), message: `stopping: ${reason}` });
     loopStop.abort();
   };
-  let executor: Executor;
+  const control = { paused: false };
+  let executor: Executor | undefined;
+  let web: WebServer | undefined;
+  if (config.web) {
+    const startedAt = systemClock.now();
+    const options = redactedOptions(config);
+    try {
+      web = await startWebServer({
+        listen: config.webListen,
+        ...(webToken !== undefined ? { token: webToken } : {}),
+        bus,
+        control,
+        historyPoints: config.historyPoints,
+        staleAfterMs: defaultStaleAfterMs(config.delay * 1000, config.healthTimeout * 1000),
+        log: logger.log,
+        state: () => ({
+          startedAt,
+          executor: executor?.name ?? (config.mesosMaster === undefined ? "local" : "mesos"),
+          dryRun: config.dryRun,
+          options,
+          ...(executor instanceof MesosExecutor ? { backend: backendOf(executor) } : {}),
+        }),
+      });
+    } catch (err) {
+      // A busy port or an address that is not ours: nothing else has started yet.
+      io.err(`relay.mesos: --web-listen ${config.webListen}: ${(err as Error).message}`);
+      await Promise.all([metric.close?.(), target.close?.()]);
+      return EXIT_USAGE;
+    }
+    logger.log("info", `web UI on ${web.url}${webToken !== undefined ? " (token required)" : ""}`);
+  }
   try {
     executor = await createExecutor(config, taskEnv, logger.log, die);
   } catch (err) {
+    await web?.close();
     if (err instanceof ConfigError) {
       io.err(`relay.mesos: ${err.message}`);
       return EXIT_USAGE;
     }
     throw err;
   }
+  const ex: Executor = executor;
   const failures = new FailureWindow(config.maxFailures, config.failureWindow * 1000);
-  executor.onTaskEvent((e) => {
+  ex.onTaskEvent((e) => {
     bus.emit({ type: "task", at: systemClock.now(), ...e });
     if (e.task.state === "failed" || e.task.state === "lost") {
       if (failures.record(systemClock.now())) {
@@ -115,7 +151,22 @@ export async function main(
   const law = makeLaw(config);
 
   const result = await runLoop(
-    { clock: systemClock, metric, target, executor, law, bus },
+    {
+      clock: systemClock,
+      metric,
+      target,
+      executor: ex,
+      law,
+      bus,
+      ...(web
+        ? {
+          observe: {
+            signalRead: web.observeSignalRead,
+            tickDuration: web.observeTickDuration,
+          },
+        }
+        : {}),
+    },
     {
       delayMs: config.delay * 1000,
       durationMs: config.duration * 1000,
@@ -123,15 +174,17 @@ export async function main(
       maxMissing: config.maxMissing,
       signalTimeoutMs: config.signalTimeout * 1000,
       dryRun: config.dryRun,
+      control,
     },
     loopStop.signal,
   );
   await Promise.all([metric.close?.(), target.close?.()]);
-  const running = executor.tasks().filter((t) => t.state === "running").length;
+  const running = ex.tasks().filter((t) => t.state === "running").length;
   if (running > 0 && config.onExit !== "leave") {
     logger.log("info", `on exit: ${config.onExit} (${running} tasks running)`);
   }
-  await executor.shutdown(config.onExit, config.grace * 1000);
+  await ex.shutdown(config.onExit, config.grace * 1000);
+  await web?.close();
   return fatal !== undefined ? EXIT_FATAL : result.exitCode;
 }
 
@@ -161,6 +214,52 @@ async function createExecutor(
   });
   await executor.start();
   return executor;
+}
+
+/** The web token from RELAY_WEB_TOKEN or `--web-token-file`; a ConfigError names the culprit. */
+function readWebToken(config: Config): string | undefined {
+  if (config.webToken !== undefined) return config.webToken;
+  if (config.webTokenFile === undefined) return undefined;
+  let token: string;
+  try {
+    token = Deno.readTextFileSync(config.webTokenFile).trim();
+  } catch (err) {
+    const why = err instanceof Deno.errors.NotFound ? "file not found" : (err as Error).message;
+    throw new ConfigError(`--web-token-file ${config.webTokenFile}: cannot read: ${why}`);
+  }
+  if (token === "") throw new ConfigError(`--web-token-file ${config.webTokenFile}: empty`);
+  return token;
+}
+
+/** The effective options as the web UI shows them: secrets (env-only options) redacted. */
+export function redactedOptions(config: Config): Record<string, unknown> {
+  const shown: Record<string, unknown> = {};
+  const local = config.mesosMaster === undefined;
+  for (const opt of OPTIONS) {
+    // The local executor has no use for the Mesos and Docker options: they would only be noise.
+    if (local && (opt.group === "Mesos" || opt.group === "Docker")) continue;
+    const value = (config as Record<string, unknown>)[configKey(opt.name)];
+    if (value === undefined) continue;
+    shown[opt.name] = "envOnly" in opt && opt.envOnly ? "(redacted)" : value;
+  }
+  return shown;
+}
+
+/** What the web UI shows about the Mesos connection. */
+function backendOf(executor: MesosExecutor) {
+  const s = executor.stats;
+  return {
+    connected: executor.connected,
+    ...(s.leader !== undefined ? { leader: s.leader } : {}),
+    ...(executor.frameworkId !== undefined ? { frameworkId: executor.frameworkId } : {}),
+    offersReceived: s.offersReceived,
+    offersUsed: s.offersUsed,
+    offersDeclined: s.offersDeclined,
+    offersRescinded: s.offersRescinded,
+    updates: { ...s.updates },
+    reconnects: s.reconnects,
+    ...(s.disconnectedSince !== undefined ? { disconnectedSince: s.disconnectedSince } : {}),
+  };
 }
 
 function createSignalOrFail(option: "metric" | "target", spec: string): Signal {

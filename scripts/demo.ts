@@ -2,7 +2,7 @@
  * `deno task demo`: the queue example on this machine. A simulated work queue (fed at a rate
  * that steps between 2, 8 and 0.5 items/s) is the plant; consumer processes that take 5 items/s
  * for 10 s are the coolers; the metric is the queue's length and the target is 0. Prints one line
- * per tick and runs until Ctrl-C. Extra arguments go to relay.mesos, e.g. `-- --duration 60`.
+ * per tick, serves the web UI on http://127.0.0.1:8080/, and runs until Ctrl-C. Extra arguments go to relay.mesos, e.g. `-- --duration 60`.
  * @module
  */
 
@@ -27,6 +27,8 @@ const args = [
   "40",
   "--on-exit",
   "kill",
+  // The web UI (chart, decisions, pause/resume) on http://127.0.0.1:8080/ unless told otherwise.
+  "--web",
   // `deno task demo -- --duration 60` passes the "--" through; it is not ours.
   ...(Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args),
 ];

@@ -255,3 +255,21 @@ Deno.test("secrets come only from the environment or a file, never from a flag",
   assert.ok(!helpText().includes("s3cr3t"));
   assert.match(helpText(), /RELAY_MESOS_SECRET=SECRET \(environment only\)/);
 });
+
+Deno.test("web options: loopback by default, address checked, token from env or file only", () => {
+  const c = parse(BASE);
+  assert.equal(c.web, false);
+  assert.equal(c.webListen, "127.0.0.1:8080");
+  assert.equal(c.historyPoints, 10000);
+  assert.equal(parse(BASE, { RELAY_WEB_LISTEN: "[::1]:9090" }).webListen, "[::1]:9090");
+  rejects([...BASE, "--web-listen", "8080"], /^--web-listen: expected HOST:PORT, got "8080"$/);
+  rejects([...BASE, "--web-listen", "host:99999"], /^--web-listen: expected HOST:PORT/);
+  rejects([...BASE, "--web-token", "t"], /^--web-token: unknown option/);
+  assert.equal(parse(BASE, { RELAY_WEB_TOKEN: "t" }).webToken, "t");
+  rejects([...BASE, "--web-token-file", "tok"], /^--web-token-file: give the token by file or/, {
+    RELAY_WEB_TOKEN: "t",
+  });
+  rejects(BASE, /^RELAY_WEB_TOKEN: must not be empty$/, { RELAY_WEB_TOKEN: "" });
+  rejects([...BASE, "--history-points", "5"], /^--history-points: /);
+  rejects([...BASE, "--health-timeout", "0"], /^--health-timeout: /);
+});

@@ -161,3 +161,83 @@ Deno.test({
     }
   },
 });
+
+const DEMO = new URL("../scripts/demo.ts", import.meta.url).pathname;
+/** How long the demo runs before the screenshot (`WEB_DEMO_SECONDS`, for the README picture). */
+const DEMO_SECONDS = Number(Deno.env.get("WEB_DEMO_SECONDS") ?? "12");
+
+Deno.test({
+  name: "the demo's web UI in headless Chromium: chart and decisions fill, screenshot",
+  ignore: !chromium.ok,
+  async fn() {
+    // `deno task demo` as a subprocess, with its own permissions, on a free port and a token.
+    const demo = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net=127.0.0.1",
+        "--allow-run",
+        "--allow-env",
+        "--allow-read",
+        "--allow-write=.relay-mesos",
+        DEMO,
+        "--web-listen",
+        "127.0.0.1:0",
+        "--duration",
+        String(DEMO_SECONDS + 30),
+      ],
+      cwd: new URL("..", import.meta.url).pathname,
+      env: { RELAY_WEB_TOKEN: TOKEN },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const output: string[] = [];
+    const { promise: url, resolve: found } = Promise.withResolvers<string>();
+    const reading = (async () => {
+      const lines = demo.stdout.pipeThrough(new TextDecoderStream());
+      for await (const chunk of lines) {
+        output.push(chunk);
+        const m = /web UI on (http:\/\/\S+)/.exec(output.join(""));
+        if (m) found(m[1]);
+      }
+    })();
+    const stderr = new Response(demo.stderr).text();
+    let browser: BrowserSession | undefined;
+    try {
+      const base = await Promise.race([
+        url,
+        demo.status.then(async (s) => {
+          throw new Error(`demo exited (${s.code}): ${await stderr}`);
+        }),
+      ]);
+      browser = await BrowserSession.open(chromium.ok ? chromium.path : "");
+      await browser.goto(`${base}?token=${TOKEN}`);
+      await browser.waitFor(`${POINTS} >= 3`);
+      await browser.waitFor(`${ACTION_IDS}.length >= 1`, 10_000);
+      await new Promise((r) => setTimeout(r, DEMO_SECONDS * 1000));
+      assert(await browser.evaluate<number>(POINTS) >= DEMO_SECONDS, "a point per second");
+      const header = await browser.evaluate<string>(
+        `document.getElementById("backend").textContent`,
+      );
+      assert.match(header, /local/);
+      assert.equal(
+        await browser.evaluate<string>(`document.getElementById("status").textContent`),
+        "running",
+      );
+      await Deno.mkdir(ARTIFACTS, { recursive: true });
+      await browser.screenshot(new URL("demo.png", ARTIFACTS).pathname);
+      assert((await Deno.stat(new URL("demo.png", ARTIFACTS))).size > 10_000);
+      assert.deepEqual(browser.problems, [], "no console errors, CSP violations or page errors");
+    } finally {
+      await browser?.close();
+      try {
+        demo.kill("SIGINT");
+      } catch {
+        // Already gone.
+      }
+      const status = await demo.status;
+      await reading;
+      assert.equal(status.code, 0, `demo exit: ${await stderr}`);
+      assert.match(output.join(""), /demo: \d+ items arrived/);
+    }
+  },
+});

@@ -34,7 +34,15 @@ export interface OptionSpec {
   /** True when the minimum itself is not allowed (value must be greater). */
   readonly minExclusive?: boolean;
   /** Help group. */
-  readonly group: "Signals" | "Tasks" | "Control" | "Run" | "Output" | "Mesos" | "Docker";
+  readonly group:
+    | "Signals"
+    | "Tasks"
+    | "Control"
+    | "Run"
+    | "Output"
+    | "Web"
+    | "Mesos"
+    | "Docker";
   /** Read only from the environment (secrets): no flag, no YAML key. */
   readonly envOnly?: boolean;
   readonly help: string;
@@ -501,6 +509,59 @@ export const OPTIONS = [
     default: "info",
     group: "Output",
     help: "Least severe level written.",
+  },
+  // Web
+  {
+    name: "web",
+    type: "boolean",
+    default: false,
+    group: "Web",
+    help: "Serve the web UI, /api, /events, /healthz and /metrics.",
+  },
+  {
+    name: "web-listen",
+    type: "string",
+    default: "127.0.0.1:8080",
+    arg: "HOST:PORT",
+    group: "Web",
+    help: "Address of the web server; loopback by default (port 0 picks a free one).",
+  },
+  {
+    name: "web-token",
+    type: "string",
+    default: undefined,
+    arg: "TOKEN",
+    group: "Web",
+    envOnly: true,
+    help: "Bearer token every web request must carry, from the environment only; never printed.",
+  },
+  {
+    name: "web-token-file",
+    type: "string",
+    default: undefined,
+    arg: "PATH",
+    group: "Web",
+    help: "File holding the web token (instead of RELAY_WEB_TOKEN).",
+  },
+  {
+    name: "health-timeout",
+    type: "number",
+    default: 10,
+    min: 0,
+    minExclusive: true,
+    arg: "SECONDS",
+    group: "Web",
+    help: "/healthz answers 503 after this long without a tick (at least 3 ticks) or without " +
+      "a Mesos connection.",
+  },
+  {
+    name: "history-points",
+    type: "integer",
+    default: 10000,
+    min: 10,
+    arg: "N",
+    group: "Web",
+    help: "Ticks kept in memory for the chart; older ones are dropped.",
   },
 ] as const satisfies readonly OptionSpec[];
 

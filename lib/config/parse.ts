@@ -10,6 +10,7 @@ import { parse as parseYaml } from "yaml";
 import { parseMasterSpec } from "../mesos/leader.ts";
 import { parseTaskResources } from "../mesos/offers.ts";
 import { parseSignalSpec } from "../signals/spec.ts";
+import { parseListen } from "../web/listen.ts";
 import { type Config, configKey, envName, OPTIONS, type OptionSpec, yamlKey } from "./options.ts";
 
 /** Bad input. The message is one line and starts with the option, variable or key at fault. */
@@ -296,6 +297,16 @@ function checkTogether(c: Config): void {
     throw new ConfigError(
       "--mesos-secret-file: give the secret by file or by RELAY_MESOS_SECRET, not both",
     );
+  }
+  if (c.webTokenFile !== undefined && c.webToken !== undefined) {
+    throw new ConfigError(
+      "--web-token-file: give the token by file or by RELAY_WEB_TOKEN, not both",
+    );
+  }
+  try {
+    parseListen(c.webListen);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
   }
   if ((c.mesosSecretFile !== undefined || c.mesosSecret !== undefined) && !c.mesosPrincipal) {
     throw new ConfigError("--mesos-principal: required with a Mesos secret");

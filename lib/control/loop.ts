@@ -40,6 +40,14 @@ export interface LoopParts {
   readonly executor: Executor;
   readonly law: ControlLaw;
   readonly bus: EventBus;
+  /** Optional timing probes (the web server's latency histograms); given seconds of `clock`. */
+  readonly observe?: LoopObserver;
+}
+
+/** Receives how long signal reads and ticks took. */
+export interface LoopObserver {
+  signalRead?(signal: "metric" | "target", seconds: number): void;
+  tickDuration?(seconds: number): void;
 }
 
 /** How a run ended. */
@@ -81,6 +89,14 @@ export async function runLoop(
   let ticks = 0;
   let missing = 0;
   let result: LoopResult | undefined;
+  const timed = async <T>(name: "metric" | "target", fn: () => Promise<T>): Promise<T> => {
+    const begin = clock.now();
+    try {
+      return await fn();
+    } finally {
+      parts.observe?.signalRead?.(name, (clock.now() - begin) / 1000);
+    }
+  };
 
   while (!result) {
     if (stop.aborted) {
@@ -92,8 +108,8 @@ export async function runLoop(
     const counts = countStates(tasks);
     const ctx = { now: tickStart, tasks: counts };
     const [target, metric] = await Promise.all([
-      read(parts.target, ctx, settings.signalTimeoutMs, stop),
-      read(parts.metric, ctx, settings.signalTimeoutMs, stop),
+      timed("target", () => read(parts.target, ctx, settings.signalTimeoutMs, stop)),
+      timed("metric", () => read(parts.metric, ctx, settings.signalTimeoutMs, stop)),
     ]);
     ticks++;
     if (stop.aborted) {
@@ -155,6 +171,7 @@ export async function runLoop(
         dryRun: settings.dryRun,
       });
     }
+    parts.observe?.tickDuration?.((clock.now() - tickStart) / 1000);
     if (settings.maxTicks > 0 && ticks >= settings.maxTicks) {
       result = { reason: "max-ticks", ticks, exitCode: 0 };
       break;

@@ -97,6 +97,10 @@ export interface MesosStats {
   updates: Record<string, number>;
   acknowledged: number;
   reconnects: number;
+  /** The master subscribed to last. */
+  leader?: string;
+  /** Epoch ms (clock) since when the connection is down; unset while subscribed. */
+  disconnectedSince?: number;
 }
 
 const STATE_FILE = "framework_id";
@@ -166,7 +170,10 @@ export class MesosExecutor implements Executor {
       frameworkInfo: () => this.#frameworkInfo(),
       onEvent: (e) => this.#onEvent(e),
       onConnected: (info) => this.#onConnected(info),
-      onDisconnected: (reason) => this.#opts.log("warn", `mesos: disconnected: ${reason}`),
+      onDisconnected: (reason) => {
+        this.stats.disconnectedSince ??= this.#opts.clock.now();
+        this.#opts.log("warn", `mesos: disconnected: ${reason}`);
+      },
     };
     this.#client = options.connect(handlers);
   }
@@ -317,6 +324,8 @@ export class MesosExecutor implements Executor {
 
   #onConnected(info: { leader: string; frameworkId: string }): void {
     this.stats.reconnects = this.#client.reconnects;
+    this.stats.leader = info.leader;
+    delete this.stats.disconnectedSince;
     const first = this.#frameworkId !== info.frameworkId;
     this.#frameworkId = info.frameworkId;
     this.#opts.log("info", `mesos: subscribed to ${info.leader} as framework ${info.frameworkId}`);

@@ -13,10 +13,8 @@
 
 import { createHash } from "node:crypto";
 // Pinned inline until deno.json maps "uplot/" (then: "uplot/dist/uPlot.min.css").
-// deno-lint-ignore no-import-prefix
-import uplotCss from "npm:uplot@1.6.32/dist/uPlot.min.css" with { type: "text" };
-// deno-lint-ignore no-import-prefix
-import uplotJs from "npm:uplot@1.6.32/dist/uPlot.iife.min.js" with { type: "text" };
+import uplotCss from "uplot/dist/uPlot.min.css" with { type: "text" };
+import uplotJs from "uplot/dist/uPlot.iife.min.js" with { type: "text" };
 import clientJs from "./client.js" with { type: "text" };
 
 /** A static file served under `/assets/`. */

@@ -16,6 +16,9 @@ import { type DecisionEntry, History, type HistoryPoint } from "./history.ts";
 import { type BackendSnapshot, PROMETHEUS_CONTENT_TYPE, RelayMetrics } from "./metrics.ts";
 import { ASSETS, PAGE_CSP, pageHtml } from "./page.ts";
 import { SseClient, sseResponse } from "./sse.ts";
+import { isLoopbackHost, parseListen } from "./listen.ts";
+
+export { parseListen };
 
 /** What the rest of the program tells the web UI about the run, read at each request. */
 export interface WebState {
@@ -68,22 +71,18 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
-/** The `/healthz` threshold for a loop ticking every `delayMs`: max(3 × delay, 10 s). */
-export function defaultStaleAfterMs(delayMs: number): number {
-  return Math.max(3 * delayMs, 10_000);
+/**
+ * The `/healthz` threshold for a loop ticking every `delayMs`: max(3 × delay, `floorMs`), so a
+ * slow loop is not called stuck between two ticks. `floorMs` is `--health-timeout` (10 s).
+ *
+ * @example
+ * ```ts
+ * defaultStaleAfterMs(5_000); // 15_000
+ * ```
+ */
+export function defaultStaleAfterMs(delayMs: number, floorMs = 10_000): number {
+  return Math.max(3 * delayMs, floorMs);
 }
-
-/** Splits `host:port` (or `[v6]:port`). Throws on a malformed address. */
-export function parseListen(listen: string): { hostname: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(listen.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) {
-    throw new Error(`--web-listen: expected HOST:PORT, got ${JSON.stringify(listen)}`);
-  }
-  return { hostname: m[1] ?? m[2], port };
-}
-
-const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
 
 /**
  * Starts the web server and resolves once it listens.
@@ -110,11 +109,11 @@ export function startWebServer(opts: WebServerOptions): Promise<WebServer> {
 function start(opts: WebServerOptions): WebServer {
   const { hostname, port } = parseListen(opts.listen);
   const hub = new Hub(opts);
-  const loopbackOnly = LOOPBACK_HOST.test(hostname);
+  const loopbackOnly = isLoopbackHost(hostname);
   const tokenDigest = opts.token ? digest(opts.token) : undefined;
   const handle = (req: Request): Response => {
     const url = new URL(req.url);
-    if (loopbackOnly && !LOOPBACK_HOST.test(hostOf(req.headers.get("host") ?? ""))) {
+    if (loopbackOnly && !isLoopbackHost(hostOf(req.headers.get("host") ?? ""))) {
       // A loopback-only server answers loopback names only (no DNS rebinding).
       return text(403, "forbidden: unexpected Host header\n");
     }

@@ -268,8 +268,7 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
 
 async function driver(executablePath: string): Promise<void> {
   const send = (msg: Reply | Notice) => console.log(PREFIX + JSON.stringify(msg));
-  // deno-lint-ignore no-import-prefix
-  const { chromium } = await import("npm:playwright-core@1.65.1");
+  const { chromium } = await import("playwright-core");
   // playwright gives every launch a fresh temporary profile (user-data-dir) and removes it on
   // close; passing --user-data-dir ourselves is refused by launch().
   const browser = await chromium.launch({
