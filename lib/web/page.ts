@@ -12,7 +12,6 @@
  */
 
 import { createHash } from "node:crypto";
-// Pinned inline until deno.json maps "uplot/" (then: "uplot/dist/uPlot.min.css").
 import uplotCss from "uplot/dist/uPlot.min.css" with { type: "text" };
 import uplotJs from "uplot/dist/uPlot.iife.min.js" with { type: "text" };
 import clientJs from "./client.js" with { type: "text" };
