@@ -166,6 +166,11 @@ export interface Plant {
   step(t: number, dt: number, running: Readonly<Record<TaskKind, number>>): void;
   /** The metric as a sensor would read it now. */
   read(): number;
+  /**
+   * The plant's exact state now, before rounding and without noise. Only the perfect-knowledge
+   * bound reads it; the laws under test see `read()`.
+   */
+  state(): number;
 }
 
 /** A queue: items arrive at `arrivals(t)` per second; each running cooler takes `drain` per second. */
@@ -177,6 +182,7 @@ export function queuePlant(arrivals: (t: number) => number, drain: number, initi
       length = Math.max(0, length + (arrivals(t) - drain * running.cooler) * dt);
     },
     read: () => Math.round(length),
+    state: () => length,
   };
 }
 
@@ -189,6 +195,7 @@ export function levelPlant(effect: number, base = 0): Plant {
       value = base + effect * (running.warmer - running.cooler);
     },
     read: () => value,
+    state: () => value,
   };
 }
 
@@ -199,12 +206,15 @@ export function cpuPlant(
   noise: number,
   random: () => number,
 ): Plant {
+  let exact = 0;
   let value = 0;
   return {
     name: "cpu",
     step(t, _dt, running) {
-      value = load(t) - effect * running.cooler + noise * gaussian(random);
+      exact = load(t) - effect * running.cooler;
+      value = exact + noise * gaussian(random);
     },
     read: () => value,
+    state: () => exact,
   };
 }
