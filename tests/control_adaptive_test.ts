@@ -13,6 +13,7 @@ import {
   type TaskModel,
 } from "../scripts/sim/plants.ts";
 import { simulate } from "../scripts/sim/simulate.ts";
+import { predictMetric } from "../lib/control/predict.ts";
 
 function adaptive(limits: Limits, initialEffect = 1): AdaptiveLaw {
   return new AdaptiveLaw(limits, { initialEffect, response: "auto" });
@@ -108,6 +109,58 @@ Deno.test("a queue is recognised as a rate response and drained with few consume
     score.taskSeconds * 4 <= classic.taskSeconds,
     `task-seconds ours ${score.taskSeconds} classic ${classic.taskSeconds}`,
   );
+});
+
+Deno.test("a queue one consumer empties within a tick is kept at zero by one consumer at a time", () => {
+  // Each consumer drains 50/s against 2/s arriving: every sample with a consumer running sits on
+  // the empty floor, so what a consumer can do is only ever seen as a lower bound.
+  const law = adaptive(COOL);
+  const score = simulate({
+    law,
+    plant: queuePlant(() => 2, 50),
+    tasks: tasks({ startDelay: 3, life: 10 }),
+    target: () => 0,
+    duration: 300,
+  });
+  const tail = score.series.slice(100);
+  assert.ok(meanAbsError(score.series, 100) < 0.5, `mean |e| ${meanAbsError(score.series, 100)}`);
+  assert.ok(
+    Math.max(...tail.map((p) => p.metric)) <= 4,
+    "replacements start before the queue grows",
+  );
+  // About one consumer alive at a time: 300 s of 10 s lives.
+  assert.ok(score.taskSeconds <= 360, `task-seconds ${score.taskSeconds}`);
+});
+
+Deno.test("coolers about to end are replaced before the error shows, even within the noise", () => {
+  for (const seed of [3, 5, 9]) {
+    const law = adaptive(COOL);
+    const score = simulate({
+      law,
+      plant: cpuPlant(() => 20, 2, 1, seededRandom(seed)),
+      tasks: tasks({ startDelay: 2, life: 20 }),
+      target: () => 0,
+      duration: 300,
+    });
+    const tail = score.series.slice(100);
+    // Noise alone (σ = 1) gives a mean |e| of 0.8; letting ten coolers lapse gives spikes of 20.
+    assert.ok(
+      meanAbsError(score.series, 100) < 1.5,
+      `seed ${seed}: ${meanAbsError(score.series, 100)}`,
+    );
+    assert.ok(Math.max(...tail.map((p) => Math.abs(p.metric))) < 8, `seed ${seed}: spike`);
+  }
+});
+
+Deno.test("prediction over the dead time: slopes by window, held at a floor", () => {
+  const consumer = { slope: -5, from: -Infinity, until: 1 };
+  assert.equal(predictMetric(10, 2, [consumer], 3), 11);
+  // Drained below zero in the first second without a floor, held at 0 with one.
+  assert.equal(predictMetric(1, 2, [{ slope: -5, from: -Infinity, until: 1 }], 1), -2);
+  assert.equal(predictMetric(1, 2, [{ slope: -5, from: -Infinity, until: 1 }], 3, 0), 4);
+  // A task on its way acts only from its start.
+  assert.equal(predictMetric(0, 2, [{ slope: -5, from: 2, until: 12 }], 4, 0), 0);
+  assert.equal(predictMetric(0, 2, [{ slope: -5, from: 2, until: 12 }], 4), -2);
 });
 
 Deno.test("starvation: no demand piles up while tasks cannot start", () => {

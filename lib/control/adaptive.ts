@@ -16,6 +16,7 @@
 
 import type { TaskKind } from "../executor/types.ts";
 import { type Estimate, ResponseLearner } from "./learner.ts";
+import { type Activity, predictMetric } from "./predict.ts";
 import type { ControlLaw, Decision, KindFacts, Limits, Observation } from "./types.ts";
 import { noAction } from "./types.ts";
 
@@ -50,6 +51,8 @@ export class AdaptiveLaw implements ControlLaw {
   #dt = 1;
   /** Recent request-to-running delays (s); kept when the executor's window has none. */
   #startDelays: number[] = [0];
+  /** This law's recent starts, newest last: when the tasks still in flight were asked for. */
+  readonly #asked: { t: number; kind: TaskKind; count: number }[] = [];
 
   constructor(limits: Limits, options: AdaptiveOptions) {
     this.#limits = limits;
@@ -97,6 +100,7 @@ export class AdaptiveLaw implements ControlLaw {
 
     // `need` is in the model's units: metric units (level) or metric units per second (rate).
     let need: number;
+    let roundUp = false;
     if (est.model === "level") {
       const ago = this.#learner.countsAgo(est.lag) ?? { warmers: 0, coolers: 0 };
       const comingW = warmer.inflight + warmer.running - ago.warmers - this.#ending(warmer);
@@ -105,6 +109,8 @@ export class AdaptiveLaw implements ControlLaw {
       need = error - coming;
       detail.coming = round(coming);
     } else {
+      // Look ahead over the dead time: where will the metric be when a task asked for now
+      // starts to act, with the tasks running or on their way, each over its known window?
       const delay = this.#deadTime(est);
       const life = fixedLifetime(
         [...warmer.lifetimes, ...cooler.lifetimes],
@@ -113,20 +119,37 @@ export class AdaptiveLaw implements ControlLaw {
       const horizon = life !== undefined
         ? Math.max(life, 2 * delay, 2 * this.#dt)
         : Math.max(4 * delay, 10 * this.#dt);
-      const nw = warmer.running + warmer.inflight - this.#ending(warmer);
-      const nc = cooler.running + cooler.inflight - this.#ending(cooler);
-      const slope = est.drift + gw * nw + gc * nc;
-      need = error / horizon - slope;
+      const lag = est.lag * this.#dt;
+      const activities = [
+        ...this.#activities("warmer", warmer, gw, obs.t, lag),
+        ...this.#activities("cooler", cooler, gc, obs.t, lag),
+      ];
+      const predicted = predictMetric(obs.metric, est.drift, activities, delay, est.floor);
+      // Tasks that end before a replacement could act are left out, as in the level branch.
+      const at = delay + this.#dt / 2;
+      const slope = activities.reduce(
+        (acc, a) => acc + (a.from <= at && at < a.until ? a.slope : 0),
+        est.drift,
+      );
+      need = (obs.target - predicted) / horizon - slope;
+      detail.predicted = round(predicted);
       detail.horizon = round(horizon);
       detail.drift = round(est.drift);
       detail.slope = round(slope);
+      // Resting on a floor at the target (an empty queue), one task too many cannot push the
+      // metric past the target: round a need that stands out of the noise up, not to nearest.
+      if (est.floor !== undefined && obs.target <= est.floor && -need * horizon > est.noise) {
+        roundUp = true;
+      }
     }
     detail.need = round(need);
 
     // Tasks still waiting for resources that the need no longer calls for are cancelled first:
     // after a starved spell only what is needed now may start.
-    const excessWarmers = need < 0 ? Math.min(warmer.waiting, roundTasks(-need / gw)) : 0;
-    const excessCoolers = need > 0 ? Math.min(cooler.waiting, roundTasks(need / -gc)) : 0;
+    // Only whole tasks beyond the need are excess: those left must still be enough, or the
+    // next tick would start again what this one cancelled.
+    const excessWarmers = need < 0 ? Math.min(warmer.waiting, wholeTasks(-need / gw)) : 0;
+    const excessCoolers = need > 0 ? Math.min(cooler.waiting, wholeTasks(need / -gc)) : 0;
     if (excessWarmers > 0 || excessCoolers > 0) {
       const kind = excessWarmers > 0 ? "warmer" : "cooler";
       const count = Math.max(excessWarmers, excessCoolers);
@@ -140,9 +163,10 @@ export class AdaptiveLaw implements ControlLaw {
       };
     }
 
-    // A metric within two noise deviations of the target is not evidence of a need to act.
+    // A need within two noise deviations is not evidence to act on. The need, not the error:
+    // tasks known to end soon are a need the error does not show yet.
     const noiseBand = est.model === "level" ? Math.SQRT2 * est.noise : 0;
-    const withinNoise = Math.abs(error) < noiseBand;
+    const withinNoise = Math.abs(need) < noiseBand;
     detail.noiseBand = round(noiseBand);
     if (need > 0) {
       if (!this.#limits.hasWarmer) return noAction("too cold, but no warmer", detail);
@@ -156,6 +180,7 @@ export class AdaptiveLaw implements ControlLaw {
         doubtful: est.gainWarmer < 0,
       });
       if (n > 0) this.#lastUp = obs.t;
+      this.#remember(obs.t, "warmer", n);
       return this.#result({ warmers: n, coolers: 0, kills: 0 }, "too cold", detail);
     }
     if (need < 0) {
@@ -165,7 +190,8 @@ export class AdaptiveLaw implements ControlLaw {
       }
       if (this.#limits.coolerMode === "kill") {
         const killable = warmer.running + warmer.inflight;
-        const n = Math.min(roundTasks(-need / gw), killable);
+        const wanted = roundUp ? Math.ceil(-need / gw - 1e-9) : roundTasks(-need / gw);
+        const n = Math.min(wanted, killable);
         if (n > 0) this.#lastDown = obs.t;
         return this.#result({ warmers: 0, coolers: 0, kills: n }, "too warm", detail);
       }
@@ -174,10 +200,12 @@ export class AdaptiveLaw implements ControlLaw {
         return noAction("on target; cooler effect not known well enough to act ahead", detail);
       }
       if (this.#wrongSign.has("cooler")) return noAction("too warm; coolers raise it", detail);
-      const n = this.#cap(roundTasks(need / gc), cooler, est.confidentCooler, obs, detail, {
+      const wanted = roundUp ? Math.ceil(need / gc - 1e-9) : roundTasks(need / gc);
+      const n = this.#cap(wanted, cooler, est.confidentCooler, obs, detail, {
         doubtful: est.gainCooler > 0,
       });
       if (n > 0) this.#lastDown = obs.t;
+      this.#remember(obs.t, "cooler", n);
       return this.#result({ warmers: 0, coolers: n, kills: 0 }, "too warm", detail);
     }
     return noAction("on target", detail);
@@ -224,6 +252,38 @@ export class AdaptiveLaw implements ControlLaw {
     return n;
   }
 
+  #remember(t: number, kind: TaskKind, count: number): void {
+    if (count <= 0) return;
+    this.#asked.push({ t, kind, count });
+    if (this.#asked.length > 200) this.#asked.shift();
+  }
+
+  /**
+   * When each task of a kind acts on the metric, in seconds from now: running ones from (their
+   * start plus the effect lag) to the end of a fixed life when lives are fixed; those in flight
+   * from when they should start, by this law's record of when it asked and the usual delay.
+   */
+  #activities(kind: TaskKind, facts: KindFacts, gain: number, now: number, lag: number) {
+    const life = fixedLifetime(facts.lifetimes, facts.runningAges) ?? Infinity;
+    const out: Activity[] = facts.runningAges.map((age) => ({
+      slope: gain,
+      from: lag - age,
+      until: life - age + lag,
+    }));
+    const delay = median(this.#startDelays);
+    let left = facts.inflight;
+    for (let i = this.#asked.length - 1; i >= 0 && left > 0; i--) {
+      const asked = this.#asked[i];
+      if (asked.kind !== kind) continue;
+      const count = Math.min(left, asked.count);
+      left -= count;
+      const from = Math.max(0, asked.t + delay - now) + lag;
+      out.push({ slope: gain * count, from, until: from + life });
+    }
+    if (left > 0) out.push({ slope: gain * left, from: delay + lag, until: delay + lag + life });
+    return out;
+  }
+
   /** Running tasks of fixed-length life that will end before a replacement could take effect. */
   #ending(facts: KindFacts): number {
     const life = fixedLifetime(facts.lifetimes, facts.runningAges);
@@ -253,6 +313,11 @@ export class AdaptiveLaw implements ControlLaw {
     check("warmer", est.wrongSignWarmer, est.gainWarmer);
     check("cooler", est.wrongSignCooler, est.gainCooler);
   }
+}
+
+/** Whole tasks in a fractional count. */
+function wholeTasks(x: number): number {
+  return Math.max(0, Math.floor(x + 1e-9));
 }
 
 /** Rounds a fractional task count: half a task or less is no task. */

@@ -41,6 +41,11 @@ export interface Estimate {
    */
   readonly wrongSignWarmer: boolean;
   readonly wrongSignCooler: boolean;
+  /**
+   * The lowest value the metric has rested on (seen at least three times, like an empty
+   * queue): it cannot be pushed below it. Undefined while no such floor is seen.
+   */
+  readonly floor?: number;
 }
 
 /** Settings of {@linkcode ResponseLearner}. */
@@ -92,6 +97,7 @@ export class ResponseLearner {
   #model: ResponseModel;
   #cached?: Estimate;
   #floor = Infinity;
+  #floorHits = 0;
 
   constructor(options: LearnerOptions) {
     this.#opts = { capacity: 400, halfLife: 150, maxLag: 8, ...options };
@@ -104,7 +110,12 @@ export class ResponseLearner {
     if (last && t <= last.t) return;
     this.#samples.push({ t, m: metric, nw: runningWarmers, nc: runningCoolers });
     if (this.#samples.length > this.#opts.capacity) this.#samples.shift();
-    this.#floor = Math.min(this.#floor, metric);
+    if (metric < this.#floor) {
+      this.#floor = metric;
+      this.#floorHits = 1;
+    } else if (metric === this.#floor) {
+      this.#floorHits++;
+    }
     this.#cached = undefined;
   }
 
@@ -182,6 +193,7 @@ export class ResponseLearner {
         samples: n,
         wrongSignWarmer: false,
         wrongSignCooler: false,
+        floor: this.#restingFloor(),
       };
     }
     const { fit, lag } = chosen;
@@ -204,7 +216,12 @@ export class ResponseLearner {
       samples: n,
       wrongSignWarmer: wrong(0, 1),
       wrongSignCooler: wrong(1, -1),
+      floor: this.#restingFloor(),
     };
+  }
+
+  #restingFloor(): number | undefined {
+    return this.#floorHits >= 3 ? this.#floor : undefined;
   }
 
   #priorGains(model: ResponseModel): [number, number] {
@@ -225,8 +242,16 @@ export class ResponseLearner {
     return steps[Math.floor(steps.length / 2)];
   }
 
-  /** Regressors and target of row i (sample i vs i-1), or undefined when the row is unusable. */
-  #row(model: ResponseModel, i: number, lag: number): { x: number[]; y: number } | undefined {
+  /**
+   * Regressors and target of row i (sample i vs i-1), or undefined when the row is unusable.
+   * A rate row touching the floor while tasks push down is censored: the metric could not go
+   * lower, so the tasks' true effect is at least what was seen (true change ≤ observed change).
+   */
+  #row(
+    model: ResponseModel,
+    i: number,
+    lag: number,
+  ): { x: number[]; y: number; censored: boolean } | undefined {
     const s = this.#samples;
     const cur = s[i];
     const prev = s[i - 1];
@@ -234,28 +259,29 @@ export class ResponseLearner {
     if (!(dt > 0)) return undefined;
     const y = cur.m - prev.m;
     // A metric resting on its floor (an empty queue) hides what the tasks could do: a level
-    // row that did not move there says nothing, and a rate row touching it is clipped.
+    // row that did not move there says nothing.
     if (y === 0 && cur.m === this.#floor) return undefined;
     const a = s[i - lag];
     const b = s[i - 1 - lag];
+    if (model === "level") return { x: [a.nw - b.nw, a.nc - b.nc], y, censored: false };
     // Only tasks pushing down can be clipped by the floor; with none running, a flat floor row
     // is honest evidence that nothing else moves the metric.
     const pushingDown = a.nc + b.nc > 0;
-    if (model === "rate" && pushingDown && Math.min(cur.m, prev.m) <= this.#floor) {
-      return undefined;
-    }
-    if (model === "level") return { x: [a.nw - b.nw, a.nc - b.nc], y };
-    return { x: [dt, ((a.nw + b.nw) / 2) * dt, ((a.nc + b.nc) / 2) * dt], y };
+    const censored = pushingDown && Math.min(cur.m, prev.m) <= this.#floor;
+    return { x: [dt, ((a.nw + b.nw) / 2) * dt, ((a.nc + b.nc) / 2) * dt], y, censored };
   }
 
+  /**
+   * Weighted least squares with forgetting. Censored rows enter with their observed change
+   * capped by what the previous pass predicted (min of the two), a few passes: they can only
+   * pull an effect to be stronger than seen, never weaker.
+   */
   #fit(model: ResponseModel, lag: number): Fit | undefined {
     const s = this.#samples;
-    const p = model === "level" ? 2 : 3;
-    const xtx = Array.from({ length: p }, () => new Array<number>(p).fill(0));
-    const xty = new Array<number>(p).fill(0);
-    const rows: { x: number[]; y: number; w: number }[] = [];
+    const rows: { x: number[]; y: number; w: number; censored: boolean }[] = [];
     const excited: [number, number] = [0, 0];
     const decay = Math.pow(0.5, 1 / this.#opts.halfLife);
+    const g0 = model === "level" ? 0 : 1;
     let weight = 0;
     // Weights decay per usable row, not per sample: time spent resting on the floor must not
     // age out what was learned before it.
@@ -266,15 +292,40 @@ export class ResponseLearner {
       w *= decay;
       rows.push({ ...row, w });
       weight += w;
-      const g0 = model === "level" ? 0 : 1;
       if (row.x[g0] !== 0) excited[0]++;
       if (row.x[g0 + 1] !== 0) excited[1]++;
-      for (let j = 0; j < p; j++) {
-        xty[j] += w * row.x[j] * row.y;
-        for (let k = 0; k < p; k++) xtx[j][k] += w * row.x[j] * row.x[k];
-      }
     }
     if (rows.length < 3) return undefined;
+    const censored = rows.some((r) => r.censored);
+    let solved = this.#solve(model, rows.filter((r) => !r.censored));
+    for (let pass = 0; censored && pass < 3; pass++) {
+      const theta: number[] | undefined = solved?.theta;
+      const imputed = rows.map((r) => {
+        if (!r.censored) return r;
+        const predicted = theta ? dot(r.x, theta) : r.y;
+        return { ...r, y: Math.min(r.y, predicted) };
+      });
+      solved = this.#solve(model, imputed);
+    }
+    if (!solved) return undefined;
+    return { ...solved, weight, excited, rows: rows.length };
+  }
+
+  #solve(
+    model: ResponseModel,
+    rows: readonly { x: number[]; y: number; w: number }[],
+  ): { theta: number[]; se: number[]; sse: number } | undefined {
+    const p = model === "level" ? 2 : 3;
+    const xtx = Array.from({ length: p }, () => new Array<number>(p).fill(0));
+    const xty = new Array<number>(p).fill(0);
+    let weight = 0;
+    for (const row of rows) {
+      weight += row.w;
+      for (let j = 0; j < p; j++) {
+        xty[j] += row.w * row.x[j] * row.y;
+        for (let k = 0; k < p; k++) xtx[j][k] += row.w * row.x[j] * row.x[k];
+      }
+    }
     // A weak prior (worth about one task start) keeps unexcited gains at the first guess.
     const prior = this.#priorGains(model);
     const g0 = model === "level" ? 0 : 1;
@@ -289,12 +340,12 @@ export class ResponseLearner {
     const theta = inverse.map((r) => r.reduce((acc, v, k) => acc + v * xty[k], 0));
     let sse = 0;
     for (const row of rows) {
-      const r = row.y - row.x.reduce((acc, v, k) => acc + v * theta[k], 0);
+      const r = row.y - dot(row.x, theta);
       sse += row.w * r * r;
     }
     const sigma2 = sse / Math.max(1, weight - p);
     const se = inverse.map((r, j) => Math.sqrt(Math.max(0, r[j] * sigma2)));
-    return { theta, se, sse, weight, excited, rows: rows.length };
+    return { theta, se, sse };
   }
 
   /** The outside drift per second over the last few usable rows, with the tasks' effect removed. */
@@ -302,13 +353,17 @@ export class ResponseLearner {
     const values: number[] = [];
     for (let i = this.#samples.length - 1; i >= 1 + lag && values.length < 5; i--) {
       const row = this.#row("rate", i, lag);
-      if (!row) continue;
+      if (!row || row.censored) continue;
       const effect = row.x[1] * fit.theta[1] + row.x[2] * fit.theta[2];
       values.push((row.y - effect) / row.x[0]);
     }
     if (values.length === 0) return fit.theta[0];
     return values.reduce((a, b) => a + b, 0) / values.length;
   }
+}
+
+function dot(x: readonly number[], theta: readonly number[]): number {
+  return x.reduce((acc, v, k) => acc + v * theta[k], 0);
 }
 
 /** True when warmer gains are not negative and cooler gains not positive. */
