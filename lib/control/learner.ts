@@ -300,12 +300,10 @@ export class ResponseLearner {
     let solved = this.#solve(model, rows.filter((r) => !r.censored));
     for (let pass = 0; censored && pass < 3; pass++) {
       const theta: number[] | undefined = solved?.theta;
-      const imputed = rows.map((r) => {
-        if (!r.censored) return r;
-        const predicted = theta ? dot(r.x, theta) : r.y;
-        return { ...r, y: Math.min(r.y, predicted) };
-      });
-      solved = this.#solve(model, imputed);
+      // A censored row the fit already respects says nothing more; one it violates holds the
+      // fit to what was seen.
+      const active = rows.filter((r) => !r.censored || !theta || dot(r.x, theta) > r.y);
+      solved = this.#solve(model, active);
     }
     if (!solved) return undefined;
     return { ...solved, weight, excited, rows: rows.length };
