@@ -163,6 +163,24 @@ Deno.test("prediction over the dead time: slopes by window, held at a floor", ()
   assert.equal(predictMetric(0, 2, [{ slope: -5, from: 2, until: 12 }], 4), -2);
 });
 
+Deno.test("starvation: a queue's backlog is gone within a dead time of tasks starting again", () => {
+  // Consumers asked for while starved are overdue: they are not counted on to drain the queue
+  // before they could start, so enough wait to clear the backlog as soon as the spell ends.
+  const law = adaptive(COOL);
+  const score = simulate({
+    law,
+    plant: queuePlant(() => 4, 5),
+    tasks: tasks({ startDelay: 3, life: 10, starved: [[60, 120]] }),
+    target: () => 0,
+    duration: 200,
+  });
+  const after = score.series.filter((p) => p.t >= 120);
+  assert.ok(after[0].metric > 150, `backlog ${after[0].metric}`);
+  const empty = after.find((p) => p.metric === 0)!;
+  assert.ok(empty.t <= 124, `empty at ${empty.t}`);
+  assert.equal(Math.max(...score.series.filter((p) => p.t >= 150).map((p) => p.metric)), 0);
+});
+
 Deno.test("starvation: no demand piles up while tasks cannot start", () => {
   const law = adaptive(WARM);
   const sim = tasks({ startDelay: 1, life: Infinity, starved: [[20, 120]] });

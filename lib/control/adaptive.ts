@@ -278,14 +278,17 @@ export class AdaptiveLaw implements ControlLaw {
       from: lag - age,
       until: life - age + lag,
     }));
-    const delay = median(this.#startDelays);
+    const delay = this.#startDelay();
     let left = facts.inflight;
     for (let i = this.#asked.length - 1; i >= 0 && left > 0; i--) {
       const asked = this.#asked[i];
       if (asked.kind !== kind) continue;
       const count = Math.min(left, asked.count);
       left -= count;
-      const from = Math.max(0, asked.t + delay - now) + lag;
+      // Due in (delay − waited); once overdue, nobody knows: assume it waits as long again as
+      // it is already late, but no longer than a task asked for now.
+      const late = now - asked.t - delay;
+      const from = (late <= 0 ? -late : Math.min(delay, late)) + lag;
       out.push({ slope: gain * count, from, until: from + life });
     }
     if (left > 0) out.push({ slope: gain * left, from: delay + lag, until: delay + lag + life });
@@ -300,9 +303,19 @@ export class AdaptiveLaw implements ControlLaw {
     return facts.runningAges.filter((age) => age + delay + this.#dt / 2 >= life).length;
   }
 
+  /**
+   * Usual seconds from asking for a task to its start: the lower quartile of recent delays, so
+   * that tasks which waited out a starved spell (all starting together when it ends) do not
+   * make every later task look slow.
+   */
+  #startDelay(): number {
+    const sorted = [...this.#startDelays].sort((a, b) => a - b);
+    return sorted[Math.floor((sorted.length - 1) / 4)];
+  }
+
   /** Seconds from asking for a task to seeing its effect. */
   #deadTime(est: Estimate): number {
-    return median(this.#startDelays) + est.lag * this.#dt;
+    return this.#startDelay() + est.lag * this.#dt;
   }
 
   #checkSigns(est: Estimate): void {
@@ -349,12 +362,6 @@ export function fixedLifetime(
   if (hi - lo > 0.25 * mid) return undefined;
   if (runningAges.some((age) => age > 1.25 * hi + 1)) return undefined;
   return mid;
-}
-
-function median(values: readonly number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 function round(x: number): number {

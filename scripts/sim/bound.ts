@@ -34,7 +34,8 @@ interface Cohort {
  * Per plant:
  * - queue: launches the fewest consumers that, starting after the delay (or the end of a
  *   starvation window), bring the queue predicted from its exact length and the known future
- *   arrivals to zero by the end of the first tick they run in;
+ *   arrivals to zero by the end of the first tick they run in, and keep it there until the next
+ *   tick's consumers could act (the last tick before a starved spell stocks up for it);
  * - level (consumer count, cooling by kill): keeps running + starting = target ÷ effect at the
  *   time new tasks would start, kills at the moment the target drops, and replaces deaths on the
  *   tick after they happen;
@@ -94,18 +95,26 @@ export class BoundLaw implements ControlLaw {
 
   #queue(t: number, arrivals: (t: number) => number, drain: number): Decision {
     const s = this.#startAt(t);
-    const h = s + this.#dt;
     const life = this.#life();
+    // The queue must be empty by the end of the first tick these consumers run in, and stay so
+    // until consumers asked for next tick can act (later than that when a starved spell lies
+    // ahead), as far as these consumers' life reaches.
+    const first = s + this.#dt;
+    const h = Math.max(first, Math.min(this.#startAt(t + this.#dt), s + life));
     const step = this.#dt / this.#sub;
     const steps = Math.round((h - t) / step);
+    const firstStep = Math.round((first - t) / step);
+    /** The larger queue of the two checkpoints: end of the first tick, and `h`. */
     const predict = (extra: number) => {
       let length = this.#setup.plant.state();
+      let worst = 0;
       for (let i = 0; i < steps; i++) {
         const x = t + i * step;
         const n = this.#aliveAt(x) + (x >= s && x < s + life ? extra : 0);
         length = Math.max(0, length + (arrivals(x) - drain * n) * step);
+        if (i + 1 === firstStep || i + 1 === steps) worst = Math.max(worst, length);
       }
-      return length;
+      return worst;
     };
     // The read rounds: a queue under half an item reads 0.
     let hi = 0;
