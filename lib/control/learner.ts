@@ -324,10 +324,11 @@ export class ResponseLearner {
         for (let k = 0; k < p; k++) xtx[j][k] += row.w * row.x[j] * row.x[k];
       }
     }
-    // A weak prior (worth about one task start) keeps unexcited gains at the first guess.
+    // A weak prior (worth a quarter of one task start) keeps unexcited gains at the first
+    // guess, yet gives way to the first real start when the guess is ten times off.
     const prior = this.#priorGains(model);
     const g0 = model === "level" ? 0 : 1;
-    const scale = model === "level" ? 1 : this.#medianStep() ** 2;
+    const scale = 0.25 * (model === "level" ? 1 : this.#medianStep() ** 2);
     for (let j = 0; j < 2; j++) {
       xtx[g0 + j][g0 + j] += scale;
       xty[g0 + j] += scale * prior[j];
