@@ -5,8 +5,11 @@
  * nothing winds up while tasks cannot start, and demand never piles up across ticks.
  *
  * - level response: need = error − effect still to come from tasks in flight or just started;
- * - rate response: pick the number of tasks whose combined slope, with the outside drift, closes
- *   the error over a horizon of one task lifetime (or a few dead times when lifetimes are unknown).
+ * - rate response: predict the metric at the end of the dead time from the drift and the tasks
+ *   running or on their way (each over its known window, see `predict.ts`), then pick the number
+ *   of tasks whose combined slope closes that predicted error over one task lifetime (or a few
+ *   dead times when lifetimes are unknown); resting on a floor at the target (an empty queue),
+ *   where nothing can go past it, over one dead time, rounding up.
  *
  * While a gain is not yet known, starts are capped to double what already runs (slow start).
  * A warmer observed to lower the metric (or a cooler to raise it) is reported once and that kind

@@ -8,6 +8,9 @@
  * - `rate`: a running task changes the metric's slope (a queue drained by consumers):
  *   Δm ≈ (λ + g_w·N_w + g_c·N_c)·Δt, with λ the outside drift (arrivals).
  *
+ * A rate sample touching the floor the metric rests on (an empty queue) is censored: the tasks
+ * drained at least what was seen. Such samples enter the fit only where it contradicts them.
+ *
  * Pure: no I/O, no timers; the caller passes the sample times.
  * @module
  */
