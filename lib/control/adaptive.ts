@@ -91,10 +91,11 @@ export class AdaptiveLaw implements ControlLaw {
       error: round(error),
       model: est.model,
       lag: est.lag,
-      gainWarmer: round(est.gainWarmer),
-      gainCooler: round(est.gainCooler),
       noise: round(est.noise),
     };
+    // Only the gains of task kinds that can be started (or killed) say anything to a reader.
+    if (this.#limits.hasWarmer) detail.gainWarmer = round(est.gainWarmer);
+    if (this.#limits.hasCooler) detail.gainCooler = round(est.gainCooler);
     // With no deadband, being on target is no reason to stop: a queue at zero still needs the
     // consumers that keep it there, and tasks in flight may already be too many.
     if (this.#limits.deadband > 0 && Math.abs(error) <= this.#limits.deadband) {
@@ -180,7 +181,13 @@ export class AdaptiveLaw implements ControlLaw {
     const withinNoise = Math.abs(need) < noiseBand;
     detail.noiseBand = round(noiseBand);
     if (need > 0) {
-      if (!this.#limits.hasWarmer) return noAction("too cold, but no warmer", detail);
+      if (!this.#limits.hasWarmer) {
+        // At or above the target, a need to warm only means more coolers than needed are on.
+        return noAction(
+          error > 0 ? "too cold, but no warmer" : "on target; more coolers on than needed",
+          detail,
+        );
+      }
       if (this.#wrongSign.has("warmer")) return noAction("too cold; warmers lower it", detail);
       if (error <= 0 && !est.confidentWarmer) {
         return noAction("on target; warmer effect not known well enough to act ahead", detail);
@@ -206,7 +213,12 @@ export class AdaptiveLaw implements ControlLaw {
         if (n > 0) this.#lastDown = obs.t;
         return this.#result({ warmers: 0, coolers: 0, kills: n }, "too warm", detail);
       }
-      if (!this.#limits.hasCooler) return noAction("too warm, but no cooler", detail);
+      if (!this.#limits.hasCooler) {
+        return noAction(
+          error < 0 ? "too warm, but no cooler" : "on target; more warmers on than needed",
+          detail,
+        );
+      }
       if (error >= 0 && !est.confidentCooler) {
         return noAction("on target; cooler effect not known well enough to act ahead", detail);
       }
