@@ -4,11 +4,14 @@
  * steers (coolers are consumers, see `queue_consumer.ts`), and the stepping arrival rate makes
  * the right number of consumers change over time, so the control loop has something to do.
  *
- * Endpoints (on 127.0.0.1): `GET /length` (plain number), `GET /stats` (JSON),
+ * Endpoints (on 127.0.0.1 unless told otherwise): `GET /length` (plain number), `GET /stats` (JSON),
  * `POST /take?n=K` (removes up to K items, answers how many), `POST /hello` and `POST /bye`
  * (consumers register, for the consumer count in `/stats`).
  *
- * Standalone: `deno run --allow-net=127.0.0.1 scripts/queue_sim.ts --port 8080`.
+ * Standalone: `deno run --allow-net=127.0.0.1 scripts/queue_sim.ts --port 8080`, with
+ * `--hostname ADDR` (default 127.0.0.1; `0.0.0.0` in the docker-compose demo, where consumers run
+ * on Mesos agents in other containers), `--initial N` (items queued at the start, default 0) and
+ * `--seed S` (jittered arrivals). It prints its URL and runs until SIGINT or SIGTERM.
  * @module
  */
 
@@ -18,8 +21,8 @@ import { seededRandom } from "./sim/plants.ts";
 export interface QueueSimOptions {
   /** Port to listen on; 0 (default) picks a free one. */
   port?: number;
-  /** Address to listen on; only 127.0.0.1 is meant to be used. */
-  hostname?: "127.0.0.1";
+  /** Address to listen on; default 127.0.0.1. */
+  hostname?: string;
   /** Arrival rate (items/s) at `t` seconds of simulated time since start. */
   rate: (tSeconds: number) => number;
   /**
@@ -239,9 +242,17 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   const seedArg = argValue(Deno.args, "--seed");
+  const initialArg = argValue(Deno.args, "--initial") ?? "0";
+  const initial = Number(initialArg);
+  if (!Number.isInteger(initial) || initial < 0) {
+    console.error(`queue_sim: bad --initial ${initialArg}`);
+    Deno.exit(2);
+  }
   const sim = await startQueueSim({
     port,
+    hostname: argValue(Deno.args, "--hostname") ?? "127.0.0.1",
     rate: steppingRate,
+    initial,
     seed: seedArg === undefined ? undefined : Number(seedArg),
   });
   console.log(sim.url);
