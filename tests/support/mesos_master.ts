@@ -38,6 +38,11 @@
  *   and is torn down, tasks killed, after its `failover_timeout` (default 0); TEARDOWN likewise;
  * - `crash()` aborts every connection and stops listening; tasks keep running and their updates
  *   wait; `restart()` listens again on the same port and knows the frameworks and tasks.
+ *
+ * Faults a test can inject besides those: `breakStreams()` (a record cut off mid-frame then the
+ * stream closed, a bad length line, a record that does not decode), `failCalls()` (the next calls
+ * of a type answered with an error status, not carried out), `removeAgent()` (an agent lost: its
+ * offers rescinded, its tasks TASK_LOST from the master and their processes killed), `addAgent()`.
  * @module
  */
 
@@ -116,6 +121,23 @@ export interface FrameworkView {
   contentType?: ContentType;
   roles: string[];
   suppressed: string[];
+}
+
+/** How `breakStreams()` breaks a subscription stream. */
+export type StreamFault =
+  /** Half of a record, then the stream closes (the master sees the framework disconnect). */
+  | "mid-frame"
+  /** A RecordIO length line that is not a number; the master keeps the stream open. */
+  | "bad-length"
+  /** A well-framed record that is not an Event in the stream's content type; stream kept open. */
+  | "garbage";
+
+/** One HTTP request the master answered. */
+export interface AnsweredRequest {
+  at: number;
+  status: number;
+  /** The call type, when the body decoded. */
+  call?: Call["type"];
 }
 
 /** An UPDATE event the master sent (resends included). */
@@ -251,6 +273,10 @@ export class TestMaster {
   readonly updatesSent: SentUpdate[] = [];
   /** Number of successful SUBSCRIBE calls (SUBSCRIBED sent). */
   subscriptions = 0;
+  /** Every request answered, in order, with its status (503s and injected faults included). */
+  readonly answered: AnsweredRequest[] = [];
+  /** Injected call faults: call type → status and how many more calls to refuse. */
+  readonly #callFaults = new Map<Call["type"], { status: number; left: number }>();
 
   constructor(opts: TestMasterOptions = {}) {
     this.#opts = {
@@ -339,6 +365,96 @@ export class TestMaster {
   /** Sends any event to every connected framework (e.g. ERROR, MESSAGE, FAILURE). */
   emit(event: Event): void {
     for (const fw of this.#frameworks.values()) this.#send(fw, event);
+  }
+
+  /**
+   * Breaks every open subscription stream (see {@linkcode StreamFault}); returns how many.
+   * Frameworks keep their tasks; they have to re-subscribe.
+   */
+  breakStreams(how: StreamFault): number {
+    let broken = 0;
+    for (const fw of this.#frameworks.values()) {
+      const stream = fw.stream;
+      if (!stream?.open) continue;
+      broken++;
+      let bytes: Uint8Array;
+      if (how === "mid-frame") {
+        const record = encodeRecord(encodeEvent({ type: "HEARTBEAT" }, stream.ct));
+        bytes = record.subarray(0, Math.ceil(record.length / 2));
+      } else if (how === "bad-length") {
+        bytes = new TextEncoder().encode("12x\n");
+      } else {
+        // Protobuf: field 1 with wire type 7, which does not exist. JSON: not JSON.
+        const body = stream.ct === "protobuf"
+          ? new Uint8Array([0x0f, 0x01, 0x02, 0x03])
+          : new TextEncoder().encode("{not json");
+        bytes = encodeRecord(body);
+      }
+      try {
+        stream.controller.enqueue(bytes);
+      } catch { /* already gone */ }
+      if (how === "mid-frame") {
+        this.#closeStream(fw);
+        fw.disconnectedAt = Date.now();
+        this.#dropOffers(fw);
+      }
+      this.#log(`broke the stream of ${fw.id} (${how})`);
+    }
+    return broken;
+  }
+
+  /** Answers the next `times` calls of `type` with `status` (not carried out), e.g. 400. */
+  failCalls(type: Call["type"], status: number, times = 1): void {
+    this.#callFaults.set(type, { status, left: times });
+  }
+
+  /**
+   * An agent lost: its outstanding offers are rescinded, its live tasks get TASK_LOST from the
+   * master (no uuid, REASON_AGENT_REMOVED) and their processes are killed. False if unknown.
+   */
+  removeAgent(agentId: string): boolean {
+    const index = this.#agents.findIndex((a) => a.id === agentId);
+    if (index < 0) return false;
+    this.#agents.splice(index, 1);
+    for (const [offerId, record] of [...this.#offers]) {
+      if (record.agentId === agentId) this.rescind(offerId);
+    }
+    for (const task of this.#tasks.values()) {
+      if (task.agentId !== agentId || task.completed) continue;
+      const fw = this.#frameworks.get(task.frameworkId);
+      task.pending = [];
+      task.completed = true;
+      if (!TERMINAL.has(task.state)) {
+        task.state = "TASK_LOST";
+        if (fw) {
+          this.#masterUpdate(fw, task.info, "TASK_LOST", "REASON_AGENT_REMOVED", "Agent removed");
+        }
+      }
+      clearTimeout(task.killTimer);
+      if (task.child && task.exitCode === undefined) killGroup(task.child.pid, "SIGKILL");
+    }
+    this.#log(`agent ${agentId} removed`);
+    return true;
+  }
+
+  /** Adds an agent (e.g. one removed earlier coming back); false if its id is in use. */
+  addAgent(agent: TestAgent): boolean {
+    if (this.#agents.some((a) => a.id === agent.id)) return false;
+    this.#agents.push({ ...agent, resources: { ...agent.resources } });
+    this.#allocate();
+    return true;
+  }
+
+  /** Ids of the agents now registered. */
+  agentIds(): string[] {
+    return this.#agents.map((a) => a.id);
+  }
+
+  /** Status updates (with a uuid) sent or waiting that no ACKNOWLEDGE has settled yet. */
+  unacknowledged(): number {
+    let n = 0;
+    for (const task of this.#tasks.values()) n += task.pending.length;
+    return n;
   }
 
   /** Drops every connection abruptly and stops listening; tasks keep running. */
@@ -447,23 +563,38 @@ export class TestMaster {
   // ---- HTTP --------------------------------------------------------------------------------
 
   async #handle(req: Request): Promise<Response> {
+    const seen: { call?: Call["type"] } = {};
+    let response: Response;
     try {
-      return await this.#route(req);
+      response = await this.#route(req, seen);
     } catch (err) {
-      if (err instanceof HttpError) return text(err.status, err.message);
-      this.#log(`internal error: ${(err as Error).stack}`);
-      return text(500, (err as Error).message);
+      if (err instanceof HttpError) response = text(err.status, err.message);
+      else {
+        this.#log(`internal error: ${(err as Error).stack}`);
+        response = text(500, (err as Error).message);
+      }
     }
+    this.answered.push({
+      at: Date.now(),
+      status: response.status,
+      ...(seen.call ? { call: seen.call } : {}),
+    });
+    return response;
   }
 
-  async #route(req: Request): Promise<Response> {
+  async #route(req: Request, seen: { call?: Call["type"] }): Promise<Response> {
     const path = new URL(req.url).pathname;
     if (path !== "/api/v1/scheduler") {
       await req.body?.cancel();
       return text(404, `no such endpoint ${path}`);
     }
     if (this.#electing) {
-      await req.body?.cancel();
+      // Not carried out; decoded only so that tests can tell what was refused.
+      const ct = contentTypeOf(req.headers.get("Content-Type") ?? "");
+      const body = new Uint8Array(await req.arrayBuffer().catch(() => new ArrayBuffer(0)));
+      try {
+        if (ct) seen.call = decodeCall(body, ct).type;
+      } catch { /* refused either way */ }
       return text(503, "No leader elected");
     }
     if (this.#leader) {
@@ -492,6 +623,12 @@ export class TestMaster {
       throw new HttpError(400, `Failed to parse body into Call: ${(err as Error).message}`);
     }
     this.calls.push(call);
+    seen.call = call.type;
+    const fault = this.#callFaults.get(call.type);
+    if (fault && fault.left > 0) {
+      fault.left--;
+      throw new HttpError(fault.status, `injected fault: ${call.type} refused`);
+    }
     const invalid = validateCall(call);
     if (invalid) throw new HttpError(400, `Failed to validate scheduler::Call: ${invalid}`);
 
@@ -609,9 +746,11 @@ export class TestMaster {
     stream.frameworkId = id;
     let fw = this.#frameworks.get(id);
     if (fw?.stream?.open) {
-      // Only one subscription per framework: the older scheduler instance is told and cut off.
+      // Only one subscription per framework: the older scheduler instance is told and cut off,
+      // and its offers are rescinded (the new instance gets fresh ones).
       this.#send(fw, { type: "ERROR", error: { message: "Framework failed over" } });
       this.#closeStream(fw);
+      this.#dropOffers(fw);
     }
     const capabilities = new Set((info.capabilities ?? []).map((c) => c.type));
     const roles = capabilities.has("MULTI_ROLE") ? [...(info.roles ?? [])] : [info.role ?? "*"];

@@ -1,0 +1,270 @@
+/**
+ * Faults on the Mesos connection, end to end in one process: the real scheduler client, the Mesos
+ * executor and the control loop against the in-repo test master, with real task processes. Each
+ * fault (a stream cut mid-frame, a bad length line, a record that does not decode, a 400 on ACCEPT
+ * or ACKNOWLEDGE) must end the same way: re-subscribed with backoff as the same framework,
+ * reconciled, no task id launched twice, every status update acknowledged exactly once, and the
+ * loop ticking on through the outage. (Master restart, 307, 503 and lost heartbeats are in
+ * mesos_e2e_test.ts.)
+ */
+import assert from "node:assert/strict";
+import { systemClock } from "../lib/clock.ts";
+import { AdaptiveLaw } from "../lib/control/adaptive.ts";
+import { runLoop } from "../lib/control/loop.ts";
+import { EventBus } from "../lib/events.ts";
+import { SchedulerClient } from "../lib/mesos/client.ts";
+import type { ContentType } from "../lib/mesos/codec.ts";
+import { MesosExecutor } from "../lib/mesos/framework.ts";
+import { createSignal } from "../lib/signals/sources.ts";
+import { WARMERS_KILL } from "../scripts/sim/limits.ts";
+import { startTestMaster, type StreamFault, type TestMaster } from "./support/mesos_master.ts";
+
+const AGENTS = [
+  { id: "agent-1", hostname: "a1", resources: { cpus: 4, mem: 1024, disk: 1000 } },
+  { id: "agent-2", hostname: "a2", resources: { cpus: 4, mem: 1024, disk: 1000 } },
+];
+const DELAY_MS = 200;
+/** The client's backoff in these tests: attempt n waits between 2^n × 50 and 2^n × 100 ms. */
+const BACKOFF = { initial: 100, max: 1000 };
+
+interface Tick {
+  at: number;
+  metric: number;
+  launched: number;
+}
+
+interface Harness {
+  executor: MesosExecutor;
+  client: () => SchedulerClient;
+  logs: string[];
+  stateDir: string;
+}
+
+async function framework(master: TestMaster, contentType: ContentType): Promise<Harness> {
+  const stateDir = await Deno.makeTempDir();
+  const logs: string[] = [];
+  let client!: SchedulerClient;
+  const log = (level: string, msg: string) => logs.push(`${level} ${msg}`);
+  const executor = new MesosExecutor({
+    connect: (handlers) =>
+      client = new SchedulerClient({
+        leader: () => master.url,
+        contentType,
+        maxFrameBytes: 1 << 20,
+        heartbeatFloorMs: 3000,
+        backoffMs: BACKOFF,
+        log,
+      }, handlers),
+    frameworkName: "faults",
+    user: Deno.env.get("USER") ?? "root",
+    roles: ["*"],
+    checkpoint: true,
+    failoverTimeoutSeconds: 3600,
+    labels: [],
+    refuseSeconds: 1,
+    taskResources: { cpus: 1, mem: 128, disk: 0, gpus: 0 },
+    warmer: "exec sleep 60",
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    uris: [],
+    stateDir,
+    clock: systemClock,
+    log,
+    onFatal: (reason) => logs.push(`fatal ${reason}`),
+  });
+  await executor.start();
+  return { executor, client: () => client, logs, stateDir };
+}
+
+/** The loop with metric = our running tasks and a constant target, for `seconds`. */
+async function control(h: Harness, target: number, seconds: number): Promise<Tick[]> {
+  const bus = new EventBus();
+  const ticks: Tick[] = [];
+  bus.on((e) => {
+    if (e.type === "tick") ticks.push({ at: e.at, metric: e.metric, launched: e.launched.length });
+  });
+  await runLoop(
+    {
+      clock: systemClock,
+      metric: createSignal("tasks:running"),
+      target: createSignal(String(target)),
+      executor: h.executor,
+      law: new AdaptiveLaw(WARMERS_KILL, { initialEffect: 1, response: "level" }),
+      bus,
+    },
+    {
+      delayMs: DELAY_MS,
+      durationMs: seconds * 1000,
+      maxTicks: 0,
+      maxMissing: 0,
+      signalTimeoutMs: 1000,
+      dryRun: false,
+    },
+    new AbortController().signal,
+  );
+  return ticks;
+}
+
+async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * What every fault must leave behind: one framework at the master, the FrameworkID unchanged,
+ * no task id in two LAUNCH operations, every update with a uuid acknowledged exactly once, and
+ * ticks that never stopped (no gap much longer than the delay).
+ */
+async function assertSurvived(master: TestMaster, h: Harness, id: string, ticks: Tick[]) {
+  assert.equal(h.executor.frameworkId, id, "same FrameworkID");
+  assert.equal(master.frameworks().length, 1, "one framework at the master");
+  assert.equal(master.frameworks()[0].id, id);
+  assert.ok(h.client().reconnects >= 1, `${h.client().reconnects} reconnects`);
+  const launches = new Map<string, number>();
+  for (const call of master.callsOfType("ACCEPT")) {
+    for (const op of call.accept!.operations) {
+      for (const t of op.launch?.task_infos ?? []) {
+        launches.set(t.task_id.value, (launches.get(t.task_id.value) ?? 0) + 1);
+      }
+    }
+  }
+  for (const [task, n] of launches) assert.equal(n, 1, `task ${task} in ${n} LAUNCH operations`);
+  // Updates still in flight at the end of the run get their (one) acknowledgement now.
+  await until("every update acknowledged", () => master.unacknowledged() === 0, 5000);
+  const uuids = new Set(master.updatesSent.flatMap((u) => u.status.uuid ? [u.status.uuid] : []));
+  assert.ok(uuids.size >= 6, `${uuids.size} updates with a uuid`);
+  for (const uuid of uuids) assert.equal(master.ackCount(uuid), 1, `update ${uuid} acks`);
+  for (const [uuid, n] of master.acks) assert.equal(n, 1, `uuid ${uuid} acknowledged ${n} times`);
+  for (let i = 1; i < ticks.length; i++) {
+    const gap = ticks[i].at - ticks[i - 1].at;
+    assert.ok(gap < DELAY_MS * 3, `tick ${i}: ${gap} ms after the previous one`);
+  }
+}
+
+async function finish(h: Harness, master: TestMaster) {
+  await h.executor.shutdown("kill", 0);
+  await master.close();
+  await Deno.remove(h.stateDir, { recursive: true });
+}
+
+const STREAM_FAULTS: [StreamFault, ContentType][] = [
+  ["mid-frame", "protobuf"],
+  ["bad-length", "protobuf"],
+  ["garbage", "protobuf"],
+  ["garbage", "json"],
+];
+
+for (const [fault, contentType] of STREAM_FAULTS) {
+  Deno.test(`stream fault ${fault} (${contentType}) during an election: backoff, same framework, nothing twice`, async () => {
+    const master = await startTestMaster({ agents: AGENTS, heartbeatSeconds: 1 });
+    const h = await framework(master, contentType);
+    try {
+      const run = control(h, 3, 7);
+      await until(
+        "three running tasks",
+        () => master.tasks().filter((t) => t.state === "TASK_RUNNING").length === 3,
+      );
+      const id = h.executor.frameworkId!;
+      const reconcilesBefore = master.callsOfType("RECONCILE").length;
+      // The fault, then 1.2 s in which no master answers (503), and a task dies meanwhile: its
+      // TASK_FAILED waits at the agent for the new subscription.
+      const faultAt = Date.now();
+      master.setElecting(true);
+      assert.equal(master.breakStreams(fault), 1);
+      await until("disconnect noticed", () => !h.executor.connected, 2000);
+      assert.ok(h.executor.stats.disconnectedSince !== undefined, "the outage is on record");
+      const victim = master.tasks().find((t) => t.state === "TASK_RUNNING")!;
+      Deno.kill(-victim.pid!, "SIGKILL");
+      await sleep(1200);
+      master.setElecting(false);
+      await until("re-subscribed", () => h.executor.connected && h.client().reconnects >= 1, 3000);
+      const backAt = Date.now();
+      const ticks = await run;
+
+      await assertSurvived(master, h, id, ticks);
+      assert.ok(
+        h.logs.some((l) => /disconnected: stream (broken|closed)/.test(l)),
+        h.logs.filter((l) => /disconnected/.test(l)).join("\n"),
+      );
+      assert.ok(master.callsOfType("RECONCILE").length > reconcilesBefore, "reconciled");
+      // Backoff: the SUBSCRIBE attempts refused with 503 come further and further apart.
+      const tries = master.answered.filter((a) =>
+        a.status === 503 && a.call === "SUBSCRIBE" && a.at >= faultAt
+      );
+      assert.ok(tries.length >= 3 && tries.length <= 8, `${tries.length} attempts in 1.2 s`);
+      const gaps = tries.slice(1).map((t, i) => t.at - tries[i].at);
+      for (let i = 0; i < gaps.length; i++) {
+        assert.ok(gaps[i] >= BACKOFF.initial / 2 - 5, `gap ${i}: ${gaps[i]} ms`);
+        if (i > 0) assert.ok(gaps[i] >= gaps[i - 1] * 0.8, `gaps ${gaps.join(", ")} ms`);
+      }
+      // The loop ticked through the outage.
+      const during = ticks.filter((t) => t.at > faultAt && t.at < backAt).length;
+      assert.ok(
+        during >= Math.floor((backAt - faultAt) / DELAY_MS) - 1,
+        `${during} ticks in the outage`,
+      );
+      // The dead task was reported once and replaced once: four launches for a need of three.
+      assert.equal(master.task(victim.taskId)!.state, "TASK_FAILED");
+      assert.equal(
+        master.launchedTasks.length,
+        4,
+        master.launchedTasks.map((t) => t.task_id.value).join(),
+      );
+      assert.equal(ticks.at(-1)!.metric, 3);
+      console.log(
+        `${fault}/${contentType}: outage ${backAt - faultAt} ms, ${during} ticks in it, ` +
+          `${tries.length} refused subscribes (gaps ${gaps.join(", ")} ms)`,
+      );
+    } finally {
+      await finish(h, master);
+    }
+  });
+}
+
+Deno.test("400 on ACCEPT: tasks counted lost, stream renewed, the need launched anew once", async () => {
+  const master = await startTestMaster({ agents: AGENTS, heartbeatSeconds: 1 });
+  master.failCalls("ACCEPT", 400, 1);
+  const h = await framework(master, "protobuf");
+  try {
+    const ticks = await control(h, 3, 5);
+    const id = h.executor.frameworkId!;
+    await assertSurvived(master, h, id, ticks);
+    const refused = master.answered.filter((a) => a.call === "ACCEPT" && a.status === 400);
+    assert.equal(refused.length, 1);
+    assert.ok(h.logs.some((l) => /ACCEPT answered 400/.test(l)), "the 400 is logged");
+    assert.ok(h.logs.some((l) => /dropping the stream: ACCEPT answered 400/.test(l)));
+    // The refused ACCEPT launched nothing; what it carried was relaunched under new ids.
+    const refusedIds = master.callsOfType("ACCEPT")[0].accept!.operations[0].launch!.task_infos
+      .map((t) => t.task_id.value);
+    assert.ok(refusedIds.every((t) => master.task(t) === undefined));
+    assert.equal(master.launchedTasks.length, 3, "exactly the need, once");
+    assert.equal(ticks.at(-1)!.metric, 3);
+    assert.ok(master.subscriptions >= 2 && master.callsOfType("RECONCILE").length >= 2);
+  } finally {
+    await finish(h, master);
+  }
+});
+
+Deno.test("400 on ACKNOWLEDGE: the update comes again after re-subscribing and is acknowledged once", async () => {
+  const master = await startTestMaster({ agents: AGENTS, heartbeatSeconds: 1 });
+  master.failCalls("ACKNOWLEDGE", 400, 1);
+  const h = await framework(master, "protobuf");
+  try {
+    const ticks = await control(h, 3, 5);
+    const id = h.executor.frameworkId!;
+    await assertSurvived(master, h, id, ticks);
+    const refused = master.calls.filter((c) => c.type === "ACKNOWLEDGE");
+    const first = refused[0].acknowledge!.uuid;
+    // Refused once, then accepted once: two calls for that uuid, one that counted.
+    assert.equal(refused.filter((c) => c.acknowledge!.uuid === first).length, 2);
+    assert.equal(master.ackCount(first), 1);
+    assert.equal(master.launchedTasks.length, 3);
+    assert.equal(ticks.at(-1)!.metric, 3);
+  } finally {
+    await finish(h, master);
+  }
+});
