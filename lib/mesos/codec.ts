@@ -146,8 +146,8 @@ function encodeMessage(
   ct: ContentType,
 ): Uint8Array<ArrayBuffer> {
   const what = `cannot encode ${typeName} as ${ct}`;
-  const wire = wireRoot.lookupType(typeName);
-  validateTop(strictRoot.lookupType(typeName), value, what);
+  const { strict, wire } = typesOf(typeName);
+  validateTop(strict, value, what);
   try {
     const message = wire.fromObject(value as Record<string, unknown>);
     if (ct === "protobuf") return new Uint8Array(wire.encode(message).finish());
@@ -159,8 +159,7 @@ function encodeMessage(
 
 function decodeMessage(typeName: string, bytes: Uint8Array, ct: ContentType): unknown {
   const what = `cannot decode ${typeName} from ${ct}`;
-  const strict = strictRoot.lookupType(typeName);
-  const wire = wireRoot.lookupType(typeName);
+  const { strict, wire } = typesOf(typeName);
   if (!(bytes instanceof Uint8Array)) throw new CodecError(`${what}: expected bytes`);
   let object: Record<string, unknown>;
   if (ct === "protobuf") {
@@ -192,6 +191,18 @@ function decodeMessage(typeName: string, bytes: Uint8Array, ct: ContentType): un
   return object;
 }
 
+const typeCache = new Map<string, { strict: protobuf.Type; wire: protobuf.Type }>();
+
+/** The strict and the wire type of a message, looked up once. */
+function typesOf(typeName: string): { strict: protobuf.Type; wire: protobuf.Type } {
+  let types = typeCache.get(typeName);
+  if (!types) {
+    types = { strict: strictRoot.lookupType(typeName), wire: wireRoot.lookupType(typeName) };
+    typeCache.set(typeName, types);
+  }
+  return types;
+}
+
 function oneLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   return text.split("\n")[0].slice(0, 300);
@@ -204,7 +215,9 @@ function validateTop(type: protobuf.Type, value: unknown, what: string): void {
   const fail = (problem: string, path: string) =>
     new CodecError(`${what}: ${problem}${path ? ` (at ${path})` : ""}`);
   try {
-    validate(type, value, "", fail);
+    // The quick check passes nearly every message; only a doubtful one gets the slow, precise
+    // walk, which finds and words the problem (paths are built only there).
+    if (!isValid(type, value)) validate(type, value, "", fail);
   } catch (err) {
     if (err instanceof CodecError) throw err;
     // A stack overflow or similar on a pathological input: still a CodecError.
@@ -333,18 +346,133 @@ function isNumeric(s: string): boolean {
 
 /** Sets the always-present repeated fields to [] where a decoded object lacks them. */
 function fillArrays(type: protobuf.Type, object: Record<string, unknown>): void {
-  for (const field of type.fieldsArray) {
+  const plan = planOf(type);
+  for (const name of plan.alwaysArrays) {
+    if (object[name] === undefined) object[name] = [];
+  }
+  for (const field of plan.messages) {
     const value = object[field.name];
-    if (value === undefined) {
-      if (field.repeated && ALWAYS_PRESENT_ARRAYS.has(fieldName(type, field))) {
-        object[field.name] = [];
-      }
-      continue;
+    if (value === undefined) continue;
+    if (field.repeated) {
+      for (const item of value as Record<string, unknown>[]) fillArrays(field.message!, item);
+    } else {
+      fillArrays(field.message!, value as Record<string, unknown>);
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The quick check: the same rules as `validate`, from a plan computed once per message type, with
+// no strings built. It only answers yes or no; `validate` explains a no.
+
+type FieldKind = "message" | "enum" | "string" | "bool" | "bytes" | "float" | "int" | "other";
+
+interface FieldPlan {
+  readonly name: string;
+  readonly repeated: boolean;
+  readonly kind: FieldKind;
+  readonly message?: protobuf.Type;
+  readonly enumType?: protobuf.Enum;
+  readonly range?: readonly [number, number];
+}
+
+interface TypePlan {
+  readonly byName: ReadonlyMap<string, FieldPlan>;
+  readonly required: readonly string[];
+  readonly messages: readonly FieldPlan[];
+  readonly alwaysArrays: readonly string[];
+}
+
+const plans = new Map<protobuf.Type, TypePlan>();
+
+function planOf(type: protobuf.Type): TypePlan {
+  let plan = plans.get(type);
+  if (plan) return plan;
+  const byName = new Map<string, FieldPlan>();
+  const required: string[] = [];
+  const messages: FieldPlan[] = [];
+  const alwaysArrays: string[] = [];
+  for (const field of type.fieldsArray) {
     const resolved = field.resolvedType;
-    if (!(resolved instanceof protobuf.Type)) continue;
-    for (const item of field.repeated ? value as unknown[] : [value]) {
-      fillArrays(resolved, item as Record<string, unknown>);
+    const kind: FieldKind = resolved instanceof protobuf.Type
+      ? "message"
+      : resolved instanceof protobuf.Enum
+      ? "enum"
+      : field.type === "string" || field.type === "bool" || field.type === "bytes"
+      ? field.type
+      : field.type === "double" || field.type === "float"
+      ? "float"
+      : INT_RANGES[field.type]
+      ? "int"
+      : "other";
+    const fp: FieldPlan = {
+      name: field.name,
+      repeated: field.repeated,
+      kind,
+      ...(resolved instanceof protobuf.Type ? { message: resolved } : {}),
+      ...(resolved instanceof protobuf.Enum ? { enumType: resolved } : {}),
+      ...(kind === "int" ? { range: INT_RANGES[field.type] } : {}),
+    };
+    byName.set(field.name, fp);
+    if (field.required) required.push(field.name);
+    if (kind === "message") messages.push(fp);
+    if (field.repeated && ALWAYS_PRESENT_ARRAYS.has(fieldName(type, field))) {
+      alwaysArrays.push(field.name);
     }
+  }
+  plan = { byName, required, messages, alwaysArrays };
+  plans.set(type, plan);
+  return plan;
+}
+
+function isValid(type: protobuf.Type, value: unknown, depth = 0): boolean {
+  if (depth > 64 || !isPlainObject(value)) return false;
+  const plan = planOf(type);
+  for (const name of plan.required) {
+    if (value[name] == null) return false;
+  }
+  for (const key in value) {
+    const field = plan.byName.get(key);
+    if (field === undefined) continue;
+    const v = value[key];
+    if (v == null) continue;
+    if (field.repeated) {
+      if (!Array.isArray(v)) return false;
+      for (const item of v) if (!isValidValue(field, item, depth)) return false;
+    } else if (!isValidValue(field, v, depth)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function isValidValue(field: FieldPlan, v: unknown, depth: number): boolean {
+  switch (field.kind) {
+    case "message":
+      return isValid(field.message!, v, depth + 1);
+    case "enum":
+      return typeof v === "string"
+        ? Object.hasOwn(field.enumType!.values, v)
+        : typeof v === "number" && Object.hasOwn(field.enumType!.valuesById, v);
+    case "string":
+      return typeof v === "string";
+    case "bool":
+      return typeof v === "boolean";
+    case "bytes":
+      return v instanceof Uint8Array || (typeof v === "string" && BASE64.test(v));
+    case "float":
+      return typeof v === "number" ||
+        (typeof v === "string" && (FLOAT_SPECIAL.has(v) || isNumeric(v)));
+    case "int": {
+      const n = typeof v === "number"
+        ? v
+        : typeof v === "string" && DECIMAL.test(v)
+        ? Number(v)
+        : NaN;
+      const [lo, hi] = field.range!;
+      return Number.isInteger(n) && n >= lo && n <= hi;
+    }
+    default:
+      return false;
   }
 }

@@ -89,6 +89,11 @@ export function packOffers(offers: readonly Offer[], wanted: number, need: TaskR
   const decline: Offer[] = [];
   let left = wanted;
   for (const offer of offers) {
+    // Once every task is placed, the rest are declined without looking at their resources.
+    if (left === 0) {
+      decline.push(offer);
+      continue;
+    }
     const pool = offer.resources
       .filter((r) => r.type === "SCALAR" && r.scalar && r.scalar.value > 0)
       .map((r) => ({ resource: r, free: r.scalar!.value }));
