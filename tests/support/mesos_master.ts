@@ -881,8 +881,16 @@ export class TestMaster {
     for (const fw of this.#frameworks.values()) {
       fw.filters = fw.filters.filter((f) => f.until > now);
     }
+    // Used resources per agent in one pass (hundreds of agents, thousands of tasks in a soak).
+    const used = new Map<string, Scalars>();
+    const add = (agentId: string, r: Scalars) =>
+      used.set(agentId, plus(used.get(agentId) ?? zero(), r));
+    for (const task of this.#tasks.values()) {
+      if (!TERMINAL.has(task.state)) add(task.agentId, task.resources);
+    }
+    for (const offer of this.#offers.values()) add(offer.agentId, offer.resources);
     for (const agent of this.#agents) {
-      const free = this.#unused(agent);
+      const free = minus(scalarsOf(agent.resources), used.get(agent.id) ?? zero());
       if (!allocatable(free)) continue;
       placed: for (const fw of this.#frameworks.values()) {
         if (!fw.stream?.open) continue;
@@ -902,19 +910,6 @@ export class TestMaster {
         }
       }
     }
-  }
-
-  #unused(agent: TestAgent): Scalars {
-    let free = scalarsOf(agent.resources);
-    for (const task of this.#tasks.values()) {
-      if (task.agentId === agent.id && !TERMINAL.has(task.state)) {
-        free = minus(free, task.resources);
-      }
-    }
-    for (const offer of this.#offers.values()) {
-      if (offer.agentId === agent.id) free = minus(free, offer.resources);
-    }
-    return free;
   }
 
   #makeOffer(fw: Framework, agent: TestAgent, role: string, free: Scalars): void {
