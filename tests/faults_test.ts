@@ -268,3 +268,23 @@ Deno.test("400 on ACKNOWLEDGE: the update comes again after re-subscribing and i
     await finish(h, master);
   }
 });
+
+Deno.test("ACCEPT carried out but answered 500: the launched tasks are tracked, not left running unseen", async () => {
+  const master = await startTestMaster({ agents: AGENTS, heartbeatSeconds: 1 });
+  master.failCalls("ACCEPT", 500, 1, true);
+  const h = await framework(master, "protobuf");
+  try {
+    const ticks = await control(h, 3, 6);
+    const atMaster = master.tasks().filter((t) => t.state === "TASK_RUNNING").map((t) => t.taskId);
+    const ours = h.executor.tasks().filter((t) => t.state === "running").map((t) => t.id);
+    // What runs at the master is exactly what the loop counts: no task runs unaccounted for.
+    assert.deepEqual(ours.toSorted(), atMaster.toSorted());
+    assert.equal(atMaster.length, 3);
+    assert.equal(ticks.at(-1)!.metric, 3);
+    assert.ok(h.logs.some((l) => /ACCEPT answered 500/.test(l)));
+    assert.ok(h.logs.some((l) => /was launched after all/.test(l)), "the lost task came back");
+    for (const [uuid, n] of master.acks) assert.equal(n, 1, `uuid ${uuid} acknowledged ${n} times`);
+  } finally {
+    await finish(h, master);
+  }
+});

@@ -86,6 +86,8 @@ interface MesosTask {
   endedAt?: number;
   reason?: string;
   agentId?: string;
+  /** Counted lost because its ACCEPT call failed; the master may have launched it after all. */
+  acceptFailed?: boolean;
 }
 
 /** Counters for logs and metrics. */
@@ -423,7 +425,10 @@ export class MesosExecutor implements Executor {
         // Not launched (as far as we can tell): count them lost so the loop decides again. If
         // the master did launch them, their updates will bring them back.
         for (const t of launched) {
-          if (t.state === "starting") this.#update(t, "lost", "ACCEPT call failed");
+          if (t.state === "starting") {
+            t.acceptFailed = true;
+            this.#update(t, "lost", "ACCEPT call failed");
+          }
         }
       });
     }
@@ -499,7 +504,15 @@ export class MesosExecutor implements Executor {
     if (task) {
       const state = taskStateOf(status.state);
       if (status.agent_id) task.agentId = status.agent_id.value;
-      if (task.state !== state && !TERMINAL_STATES.has(task.state)) {
+      const revived = task.acceptFailed === true && task.state === "lost" && state !== "lost";
+      if (revived) {
+        // Its ACCEPT failed on the way back, not at the master: the task is ours to count again.
+        delete task.acceptFailed;
+        delete task.endedAt;
+        delete task.reason;
+        this.#opts.log("info", `mesos: task ${id} was launched after all (${status.state})`);
+      }
+      if (task.state !== state && (revived || !TERMINAL_STATES.has(task.state))) {
         const reason = [status.reason, status.message].filter(Boolean).join(": ") || undefined;
         this.#update(task, state, TERMINAL_STATES.has(state) ? reason : undefined);
       }

@@ -276,7 +276,10 @@ export class TestMaster {
   /** Every request answered, in order, with its status (503s and injected faults included). */
   readonly answered: AnsweredRequest[] = [];
   /** Injected call faults: call type → status and how many more calls to refuse. */
-  readonly #callFaults = new Map<Call["type"], { status: number; left: number }>();
+  readonly #callFaults = new Map<
+    Call["type"],
+    { status: number; left: number; afterDoing: boolean }
+  >();
 
   constructor(opts: TestMasterOptions = {}) {
     this.#opts = {
@@ -403,9 +406,12 @@ export class TestMaster {
     return broken;
   }
 
-  /** Answers the next `times` calls of `type` with `status` (not carried out), e.g. 400. */
-  failCalls(type: Call["type"], status: number, times = 1): void {
-    this.#callFaults.set(type, { status, left: times });
+  /**
+   * Answers the next `times` calls of `type` with `status`, e.g. 400: not carried out, or, with
+   * `afterDoing`, carried out all the same (a reply lost on the way back, a proxy's 5xx).
+   */
+  failCalls(type: Call["type"], status: number, times = 1, afterDoing = false): void {
+    this.#callFaults.set(type, { status, left: times, afterDoing });
   }
 
   /**
@@ -625,7 +631,7 @@ export class TestMaster {
     this.calls.push(call);
     seen.call = call.type;
     const fault = this.#callFaults.get(call.type);
-    if (fault && fault.left > 0) {
+    if (fault && fault.left > 0 && !fault.afterDoing) {
       fault.left--;
       throw new HttpError(fault.status, `injected fault: ${call.type} refused`);
     }
@@ -664,6 +670,10 @@ export class TestMaster {
       );
     }
     this.#dispatch(fw, call);
+    if (fault && fault.left > 0 && fault.afterDoing) {
+      fault.left--;
+      throw new HttpError(fault.status, `injected fault: ${call.type} done, answered as failed`);
+    }
     return new Response(null, { status: 202 });
   }
 
