@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import protobuf from "protobufjs";
 import {
   CodecError,
   type ContentType,
@@ -8,7 +9,9 @@ import {
   encodeCall,
   encodeEvent,
   mediaType,
+  referenceCodec,
 } from "../lib/mesos/codec.ts";
+import { CALL_TYPE, EVENT_TYPE, MESOS_SCHEMA } from "../lib/mesos/schema.ts";
 import type { Call, Event, Offer, Resource, TaskInfo } from "../lib/mesos/messages.ts";
 
 const CTS: ContentType[] = ["protobuf", "json"];
@@ -564,5 +567,193 @@ Deno.test("codec: random bytes never escape as anything but CodecError (seeded)"
         assert.ok(err instanceof CodecError, `input ${input}: ${err}`);
       }
     }
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// The direct protobuf decoder and encoder against the reference path (protobufjs and the
+// validation walk): the same objects (key order included), bytes and error messages.
+
+/** The outcome of `f`: its value, or the error's text. */
+function outcome(f: () => unknown): { ok: unknown } | { error: string } {
+  try {
+    return { ok: f() };
+  } catch (err) {
+    return { error: String(err) };
+  }
+}
+
+function sameOutcome(a: () => unknown, b: () => unknown, what: string): boolean {
+  const x = outcome(a);
+  const y = outcome(b);
+  assert.deepEqual(x, y, what);
+  // deepEqual ignores key order; the JSON text does not.
+  assert.equal(JSON.stringify(x), JSON.stringify(y), what);
+  return "ok" in x;
+}
+
+function lcg(seed: number): () => number {
+  return () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
+}
+
+Deno.test("codec: direct protobuf decoding equals the reference path, also on broken input", () => {
+  const valid = [
+    ...EVENTS.map((e) => encodeEvent(e, "protobuf")),
+    ...CALLS.map((c) => encodeCall(c, "protobuf")),
+    // Strings below and above 13 bytes (decoded differently), non-ASCII, a byte-order mark.
+    ...["ü", "\uFEFFhi", "\uFEFFhello, wörld and more", "日本語のテキストです", "😀".repeat(20)]
+      .map((m) => encodeEvent({ type: "ERROR", error: { message: m } }, "protobuf")),
+    // Fields out of number order, a singular field twice, a huge field number, a 5-byte varint.
+    Uint8Array.of(0x2a, 0x05, 0x0a, 0x03, 0x0a, 0x01, 0x74, 0x08, 0x04),
+    Uint8Array.of(0x08, 0x08, 0x08, 0x08),
+    Uint8Array.of(0x08, 0x08, 0xf8, 0xff, 0xff, 0xff, 0x0f, 0x00),
+    Uint8Array.of(0x08, 0x88, 0x80, 0x80, 0x80, 0x00),
+  ];
+  const random = lcg(4242);
+  let decoded = 0;
+  for (let i = 0; i < 6000; i++) {
+    let input = valid[i % valid.length].slice();
+    if (i >= valid.length) {
+      const flips = 1 + Math.floor(random() * 3);
+      for (let k = 0; k < flips; k++) {
+        const at = Math.floor(random() * input.length);
+        if (random() < 0.5) input[at] ^= 1 << Math.floor(random() * 8);
+        else input[at] = Math.floor(random() * 256);
+      }
+      if (random() < 0.2) input = input.subarray(0, Math.floor(random() * input.length));
+      if (random() < 0.2) {
+        const bytes = [...input];
+        const at = Math.floor(random() * bytes.length);
+        if (random() < 0.5) bytes.splice(at, 1 + Math.floor(random() * 3));
+        else bytes.splice(at, 0, Math.floor(random() * 256), Math.floor(random() * 256));
+        input = Uint8Array.from(bytes);
+      }
+    }
+    const what = `input ${[...input]}`;
+    if (
+      sameOutcome(
+        () => decodeEvent(input, "protobuf"),
+        () => referenceCodec.decodeEvent(input, "protobuf"),
+        what,
+      )
+    ) decoded++;
+    sameOutcome(
+      () => decodeCall(input, "protobuf"),
+      () => referenceCodec.decodeCall(input, "protobuf"),
+      what,
+    );
+  }
+  assert.ok(decoded > 300, `enough inputs decode (${decoded})`);
+});
+
+/** A random object shaped by a message type; `bad` is the chance of a wrong or odd value. */
+function randomMessage(
+  type: protobuf.Type,
+  random: () => number,
+  bad: number,
+  depth = 0,
+): Record<string, unknown> {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+  const value = (field: protobuf.Field): unknown => {
+    const resolved = field.resolvedType;
+    if (resolved instanceof protobuf.Type) {
+      return random() < bad / 2
+        ? pick([null, "x", [], new Uint8Array(1)])
+        : randomMessage(resolved, random, bad, depth + 1);
+    }
+    if (resolved instanceof protobuf.Enum) {
+      const names = Object.keys(resolved.values);
+      const r = random();
+      if (r < bad) return pick(["NOPE", 999, -1, 1.5, null]);
+      return r < 0.2 ? resolved.values[pick(names)] : pick(names);
+    }
+    const r = random();
+    switch (field.type) {
+      case "string":
+        if (r < bad) return pick([5, null, true, {}]);
+        if (r < 0.7) {
+          return Array.from(
+            { length: Math.floor(random() * 20) },
+            () => String.fromCharCode(32 + Math.floor(random() * 95)),
+          ).join("");
+        }
+        if (r < 0.85) return pick(["é", "日本語", "😀x", "a\uD800b", "\uDC00", "ü".repeat(100)]);
+        return "x".repeat(Math.floor(random() * 300));
+      case "bool":
+        return r < bad ? pick([0, "true", null]) : r < 0.5;
+      case "bytes": {
+        if (r < bad) return pick(["abc$", "a", 5]);
+        const bytes = Uint8Array.from(
+          { length: Math.floor(random() * 20) },
+          () => Math.floor(random() * 256),
+        );
+        return r < 0.5 ? bytes : btoa(String.fromCharCode(...bytes));
+      }
+      case "double":
+      case "float":
+        if (r < bad) return pick(["NaN", "1.5", "Infinity", "x", null]);
+        return pick([0, -0, 1.5, 1e300, -3.25, NaN, Infinity, 0.1, 604800.5]);
+      default: {
+        if (r < bad) return pick(["42", "-1", 1.5, -1, 2 ** 53, 2 ** 60, null, "x", true]);
+        if (field.type === "uint64") return pick([0, 1, 31000, 2 ** 40, 2 ** 53 - 1]);
+        if (field.type === "uint32") return pick([0, 1, 5050, 2 ** 31, 2 ** 32 - 1]);
+        return pick([0, 1, 300, 2 ** 31 - 1]);
+      }
+    }
+  };
+  const out: Record<string, unknown> = {};
+  if (random() < 0.05) out.not_in_the_schema = 1;
+  for (const field of type.fieldsArray) {
+    const always = field.required || (depth === 0 && field.name === "type");
+    if (!(always ? random() > bad / 2 : random() < (depth > 4 ? 0.15 : 0.5))) continue;
+    if (field.repeated) {
+      out[field.name] = random() < bad / 2
+        ? pick(["x", {}, 5])
+        : Array.from({ length: Math.floor(random() * 4) }, () => value(field));
+    } else {
+      out[field.name] = random() < bad / 3 ? null : value(field);
+    }
+  }
+  return out;
+}
+
+Deno.test("codec: direct protobuf encoding equals the reference path, bytes and errors", () => {
+  const root = protobuf.Root.fromJSON(MESOS_SCHEMA).resolveAll();
+  const call = root.lookupType(CALL_TYPE);
+  const event = root.lookupType(EVENT_TYPE);
+  const random = lcg(777);
+  let encoded = 0;
+  for (let i = 0; i < 4000; i++) {
+    const bad = [0, 0.003, 0.03][i % 3];
+    const isCall = i % 2 === 0;
+    const value = randomMessage(isCall ? call : event, random, bad);
+    const bytes = (f: () => Uint8Array) => () => [...f()];
+    const ok = isCall
+      ? sameOutcome(
+        bytes(() => encodeCall(value as unknown as Call, "protobuf")),
+        bytes(() => referenceCodec.encodeCall(value as unknown as Call, "protobuf")),
+        JSON.stringify(value),
+      )
+      : sameOutcome(
+        bytes(() => encodeEvent(value as unknown as Event, "protobuf")),
+        bytes(() => referenceCodec.encodeEvent(value as unknown as Event, "protobuf")),
+        JSON.stringify(value),
+      );
+    if (ok) encoded++;
+  }
+  assert.ok(encoded > 1000, `enough objects encode (${encoded})`);
+  // The fixed samples too, and a call big enough to grow the encoder's buffer.
+  const big: Call = {
+    type: "DECLINE",
+    decline: { offer_ids: Array.from({ length: 5000 }, (_, i) => ({ value: `offer-${i}` })) },
+  };
+  for (const c of [...CALLS, big]) {
+    assert.deepEqual(encodeCall(c, "protobuf"), referenceCodec.encodeCall(c, "protobuf"));
+  }
+  for (const e of EVENTS) {
+    assert.deepEqual(encodeEvent(e, "protobuf"), referenceCodec.encodeEvent(e, "protobuf"));
   }
 });

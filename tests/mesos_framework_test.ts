@@ -118,6 +118,13 @@ Deno.test("waiting tasks are packed into offers and launched with full TaskInfos
     ["mem", 64, "*"],
   ]);
   assert.equal(accepts[0].accept!.filters!.refuse_seconds, 7);
+  // Every task has its own id in its environment, though the rest of it is shared.
+  const envIds = accepts.flatMap((c) =>
+    c.accept!.operations[0].launch!.task_infos.map((i) =>
+      i.command!.environment!.variables.find((v) => v.name === "RELAY_TASK_ID")!.value
+    )
+  );
+  assert.deepEqual(envIds, ids);
   assert.ok(executor.tasks().every((t) => t.state === "starting"));
   // Suppressed while idle after subscribing, revived by the launch, suppressed again once
   // everything was placed.
@@ -318,5 +325,33 @@ Deno.test("--docker-image: tasks carry a Docker ContainerInfo", async () => {
     },
     volumes: [{ container_path: "/data", host_path: "/srv/data", mode: "RO" }],
   });
+  await Deno.remove(stateDir, { recursive: true });
+});
+
+Deno.test("task environment: RELAY_TASK_ID and RELAY_TASK_KIND override the configured env in place", async () => {
+  const { executor, conn, stateDir } = await setup({
+    env: { RELAY_TASK_KIND: "x", PATH: "/bin", RELAY_TASK_ID: "y" },
+  });
+  conn.subscribe();
+  const warm = executor.launch("warmer", 1);
+  const cool = executor.launch("cooler", 2);
+  conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("a", 8, 1024)] } });
+  const infos = conn.of("ACCEPT")[0].accept!.operations[0].launch!.task_infos;
+  assert.deepEqual(
+    infos.map((i) => [i.name, i.command!.value, i.labels!.labels[0].value]),
+    [
+      ["relay.mesos warmer queue", "echo warm", "warmer"],
+      ["relay.mesos cooler queue", "./consume", "cooler"],
+      ["relay.mesos cooler queue", "./consume", "cooler"],
+    ],
+  );
+  assert.deepEqual(
+    infos.map((i) => i.command!.environment!.variables),
+    [...warm, ...cool].map((id, n) => [
+      { name: "RELAY_TASK_KIND", value: n === 0 ? "warmer" : "cooler" },
+      { name: "PATH", value: "/bin" },
+      { name: "RELAY_TASK_ID", value: id },
+    ]),
+  );
   await Deno.remove(stateDir, { recursive: true });
 });

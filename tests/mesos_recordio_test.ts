@@ -167,3 +167,30 @@ Deno.test("recordio: constructor rejects a bad limit", () => {
   assert.throws(() => new RecordIODecoder(-1), RangeError);
   assert.throws(() => new RecordIODecoder(1.5), RangeError);
 });
+
+Deno.test("recordio: long and zero-padded length lines read as Number() reads them", () => {
+  // 15 digits are exact; beyond, the length is rounded as Number("...") rounds it.
+  assert.deepEqual(texts(new RecordIODecoder(10).push(bytes("000000000000000003\nabc"))), ["abc"]);
+  for (
+    const digits of ["123456789012345", "1234567890123456", "12345678901234567", "9".repeat(20)]
+  ) {
+    for (const step of [1, 3, 100]) {
+      const d = new RecordIODecoder(1024);
+      const input = bytes(digits + "\n");
+      assert.throws(() => {
+        for (let at = 0; at < input.length; at += step) d.push(input.subarray(at, at + step));
+      }, new RegExp(`frame of ${Number(digits)} bytes exceeds`));
+    }
+  }
+});
+
+Deno.test("recordio: records cut from one chunk stay intact whatever happens to the others", () => {
+  const d = new RecordIODecoder(100);
+  const chunk = bytes("3\nabc2\nde4\nfg");
+  const [abc, de] = d.push(chunk);
+  chunk.fill(0);
+  abc.fill(0x7a);
+  assert.equal(dec.decode(de), "de");
+  assert.equal(dec.decode(abc), "zzz");
+  assert.deepEqual(texts(d.push(bytes("hi"))), ["fghi"]);
+});

@@ -107,6 +107,18 @@ export interface MesosStats {
 
 const STATE_FILE = "framework_id";
 
+/** What every TaskInfo of one kind has in common. */
+interface TaskTemplate {
+  readonly name: string;
+  readonly command: string;
+  /** The environment, with a placeholder for RELAY_TASK_ID at `idAt`. */
+  readonly variables: readonly { name: string; value: string }[];
+  readonly idAt: number;
+  readonly uris: { value: string }[] | undefined;
+  readonly labels: NonNullable<TaskInfo["labels"]>;
+  readonly container: ContainerInfo | undefined;
+}
+
 /** Maps a Mesos task state to the executor-neutral one. */
 export function taskStateOf(state: TaskStateName): TaskState {
   switch (state) {
@@ -157,6 +169,10 @@ export class MesosExecutor implements Executor {
   readonly #opts: MesosExecutorOptions;
   readonly #client: SchedulerConnection;
   readonly #tasks = new Map<string, MesosTask>();
+  /** The tasks waiting for an offer, in launch order (the order of `#tasks`). */
+  readonly #pending = new Set<MesosTask>();
+  /** The parts of a TaskInfo that are the same for every task of a kind, made once. */
+  readonly #templates = new Map<TaskKind, TaskTemplate>();
   readonly #listeners = new Set<(e: TaskEvent) => void>();
   readonly #acked = new Set<string>();
   #frameworkId?: string;
@@ -225,6 +241,7 @@ export class MesosExecutor implements Executor {
       const id = this.#newId(kind);
       const task: MesosTask = { id, kind, state: "pending", requestedAt: this.#opts.clock.now() };
       this.#tasks.set(id, task);
+      this.#pending.add(task);
       this.#emit(task);
       ids.push(id);
     }
@@ -349,9 +366,8 @@ export class MesosExecutor implements Executor {
       },
     });
     if (known.length > 0) this.#send({ type: "RECONCILE", reconcile: { tasks: [] } });
-    const waiting = [...this.#tasks.values()].some((t) => t.state === "pending");
     this.#suppressed = false;
-    if (!waiting) this.#suppress();
+    if (this.#pending.size === 0) this.#suppress();
   }
 
   #saveFrameworkId(id: string): void {
@@ -401,19 +417,20 @@ export class MesosExecutor implements Executor {
 
   #onOffers(offers: Offer[]): void {
     this.stats.offersReceived += offers.length;
-    const waiting = [...this.#tasks.values()].filter((t) => t.state === "pending");
+    const waiting = [...this.#pending];
     const { accept, decline } = packOffers(offers, waiting.length, this.#opts.taskResources);
     let next = 0;
     for (const plan of accept) {
       const infos: TaskInfo[] = [];
+      const launched: MesosTask[] = [];
       for (const resources of plan.tasks) {
         const task = waiting[next++];
         task.agentId = plan.offer.agent_id.value;
         infos.push(this.#taskInfo(task, plan.offer, resources));
+        launched.push(task);
       }
       this.stats.offersUsed++;
-      for (const info of infos) this.#update(this.#tasks.get(info.task_id.value)!, "starting");
-      const launched = infos.map((i) => this.#tasks.get(i.task_id.value)!);
+      for (const task of launched) this.#update(task, "starting");
       this.#send({
         type: "ACCEPT",
         accept: {
@@ -434,6 +451,7 @@ export class MesosExecutor implements Executor {
     }
     if (decline.length > 0) {
       this.stats.offersDeclined += decline.length;
+      // One call for all of them: DECLINE takes any number of offer ids.
       this.#send({
         type: "DECLINE",
         decline: {
@@ -452,28 +470,37 @@ export class MesosExecutor implements Executor {
   }
 
   #taskInfo(task: MesosTask, offer: Offer, resources: Resource[]): TaskInfo {
-    const o = this.#opts;
-    const command = task.kind === "warmer" ? o.warmer! : o.cooler!;
-    const variables = Object.entries({
-      ...o.env,
-      RELAY_TASK_ID: task.id,
-      RELAY_TASK_KIND: task.kind,
-    }).map(([name, value]) => ({ name, value }));
+    const t = this.#template(task.kind);
+    // The shared parts are shared objects: a call is a value that nobody changes once built.
+    const variables = t.variables.slice();
+    variables[t.idAt] = { name: "RELAY_TASK_ID", value: task.id };
     const info: TaskInfo = {
-      name: `relay.mesos ${task.kind} ${o.frameworkName}`,
+      name: t.name,
       task_id: { value: task.id },
       agent_id: offer.agent_id,
       resources,
       command: {
         shell: true,
-        value: command,
+        value: t.command,
         environment: { variables },
-        ...(o.uris.length ? { uris: o.uris.map((value) => ({ value })) } : {}),
+        ...(t.uris ? { uris: t.uris } : {}),
       },
-      labels: { labels: [{ key: "relay.mesos.kind", value: task.kind }] },
+      labels: t.labels,
     };
+    if (t.container) info.container = t.container;
+    return info;
+  }
+
+  #template(kind: TaskKind): TaskTemplate {
+    let t = this.#templates.get(kind);
+    if (t) return t;
+    const o = this.#opts;
+    // The environment is {...env, RELAY_TASK_ID, RELAY_TASK_KIND} in that key order.
+    const env: Record<string, string> = { ...o.env, RELAY_TASK_ID: "", RELAY_TASK_KIND: kind };
+    const variables = Object.entries(env).map(([name, value]) => ({ name, value }));
+    let container: ContainerInfo | undefined;
     if (o.docker) {
-      const container: ContainerInfo = {
+      container = {
         type: "DOCKER",
         docker: {
           image: o.docker.image,
@@ -491,9 +518,18 @@ export class MesosExecutor implements Executor {
           }
           : {}),
       };
-      info.container = container;
     }
-    return info;
+    t = {
+      name: `relay.mesos ${kind} ${o.frameworkName}`,
+      command: kind === "warmer" ? o.warmer! : o.cooler!,
+      variables,
+      idAt: variables.findIndex((v) => v.name === "RELAY_TASK_ID"),
+      uris: o.uris.length ? o.uris.map((value) => ({ value })) : undefined,
+      labels: { labels: [{ key: "relay.mesos.kind", value: kind }] },
+      container,
+    };
+    this.#templates.set(kind, t);
+    return t;
   }
 
   #onUpdate(status: TaskStatus): void {
@@ -552,6 +588,7 @@ export class MesosExecutor implements Executor {
   #update(task: MesosTask, state: TaskState, reason?: string): void {
     const previous = task.state;
     task.state = state;
+    if (previous === "pending") this.#pending.delete(task);
     const now = this.#opts.clock.now();
     if (state === "running" && task.startedAt === undefined) task.startedAt = now;
     if (TERMINAL_STATES.has(state)) {
@@ -562,6 +599,7 @@ export class MesosExecutor implements Executor {
   }
 
   #emit(task: MesosTask, previous?: TaskState): void {
+    if (this.#listeners.size === 0) return;
     const event: TaskEvent = previous === undefined
       ? { task: { ...task } }
       : { task: { ...task }, previous };

@@ -20,7 +20,10 @@ export interface TaskResources {
 /** One offer's share of the packing. */
 export interface OfferPlan {
   readonly offer: Offer;
-  /** Resources for each task placed in this offer (one entry per task). */
+  /**
+   * Resources for each task placed in this offer (one entry per task). Tasks that take the same
+   * shares share the objects (the list and its resources): the packing is read-only.
+   */
   readonly tasks: Resource[][];
 }
 
@@ -94,14 +97,25 @@ export function packOffers(offers: readonly Offer[], wanted: number, need: TaskR
       decline.push(offer);
       continue;
     }
-    const pool = offer.resources
-      .filter((r) => r.type === "SCALAR" && r.scalar && r.scalar.value > 0)
-      .map((r) => ({ resource: r, free: r.scalar!.value }));
+    const pool: PoolEntry[] = [];
+    for (const r of offer.resources) {
+      if (r.type === "SCALAR" && r.scalar && r.scalar.value > 0) {
+        pool.push({
+          resource: r,
+          name: r.name,
+          free: r.scalar.value,
+          rest: undefined,
+          last: undefined,
+        });
+      }
+    }
     const tasks: Resource[][] = [];
+    const scratch: Resource[] = [];
     while (left > 0) {
-      const taken = take(pool, need);
-      if (!taken) break;
-      tasks.push(taken);
+      if (!take(pool, need, scratch)) break;
+      // A task taking the same resources as the one before shares its list.
+      const previous = tasks[tasks.length - 1];
+      tasks.push(previous && sameItems(previous, scratch) ? previous : scratch.slice());
       left--;
     }
     if (tasks.length > 0) accept.push({ offer, tasks });
@@ -110,25 +124,52 @@ export function packOffers(offers: readonly Offer[], wanted: number, need: TaskR
   return { accept, decline };
 }
 
-/** Takes one task's resources from the pool, or returns undefined (pool unchanged) if short. */
-function take(pool: { resource: Resource; free: number }[], need: TaskResources) {
+/** One scalar resource of an offer and how much of it is still free. */
+interface PoolEntry {
+  readonly resource: Resource;
+  readonly name: string;
+  free: number;
+  /** The resource without its `scalar`, made once per offer when first taken from. */
+  rest: Omit<Resource, "scalar"> | undefined;
+  /** The last share taken from it, reused by the next task taking the same amount. */
+  last: Resource | undefined;
+}
+
+function sameItems(a: readonly Resource[], b: readonly Resource[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Takes one task's resources from the pool into `out` (emptied first), or returns false (pool
+ * unchanged) if short.
+ */
+function take(pool: PoolEntry[], need: TaskResources, out: Resource[]): boolean {
   for (const name of NAMES) {
     if (need[name] <= 0) continue;
-    const free = pool.filter((p) => p.resource.name === name).reduce((a, p) => a + p.free, 0);
-    if (fixed(free) < need[name]) return undefined;
+    let free = 0;
+    for (const p of pool) if (p.name === name) free += p.free;
+    if (fixed(free) < need[name]) return false;
   }
-  const out: Resource[] = [];
+  out.length = 0;
   for (const name of NAMES) {
     let still = need[name];
     for (const p of pool) {
       if (still <= 0) break;
-      if (p.resource.name !== name || p.free <= 0) continue;
+      if (p.name !== name || p.free <= 0) continue;
       const amount = fixed(Math.min(p.free, still));
       p.free = fixed(p.free - amount);
       still = fixed(still - amount);
-      const { scalar: _scalar, ...rest } = p.resource;
-      out.push({ ...rest, scalar: { value: amount } });
+      if (p.last === undefined || p.last.scalar!.value !== amount) {
+        if (p.rest === undefined) {
+          const { scalar: _scalar, ...rest } = p.resource;
+          p.rest = rest;
+        }
+        p.last = { ...p.rest, scalar: { value: amount } } as Resource;
+      }
+      out.push(p.last);
     }
   }
-  return out;
+  return true;
 }

@@ -44,8 +44,12 @@ const MAX_LENGTH_DIGITS = 20;
  */
 export class RecordIODecoder {
   readonly #maxFrameBytes: number;
-  /** Digits of the length line read so far (only while reading a length line). */
-  #digits = "";
+  /** How many digits of the length line were read so far (only while reading one). */
+  #digitCount = 0;
+  /** Their value, while it is exact (at most 15 digits). */
+  #length = 0;
+  /** Past 15 digits, the digits as text (Number() of it is the length, rounded as Number does). */
+  #longDigits: string | undefined;
   /** The record being filled, once its length line is complete. */
   #record: Uint8Array | undefined;
   #filled = 0;
@@ -61,12 +65,14 @@ export class RecordIODecoder {
 
   /** True when the decoder sits between records (nothing partial buffered). */
   get idle(): boolean {
-    return this.#failure === undefined && this.#record === undefined && this.#digits === "";
+    return this.#failure === undefined && this.#record === undefined && this.#digitCount === 0;
   }
 
   /**
    * Consumes one chunk and returns every record it completes, in order. The returned arrays are
-   * owned by the caller (they never alias `chunk`).
+   * owned by the caller (they never alias `chunk`). Records that lie wholly inside one chunk are
+   * views into a single copy of that chunk (one copy per chunk instead of one allocation per
+   * record), so a record kept alive keeps that copy alive.
    * @throws RecordIOError on a malformed length line or a record over the size limit, and on
    * every later call. Records completed earlier in the same chunk are not returned then: the
    * stream is broken and the caller starts over (re-subscribes).
@@ -74,53 +80,78 @@ export class RecordIODecoder {
   push(chunk: Uint8Array): Uint8Array[] {
     if (this.#failure) throw this.#failure;
     const out: Uint8Array[] = [];
+    const end = chunk.length;
+    /** The copy of `chunk` from `base` on, made for the first record wholly inside it. */
+    let copy: Uint8Array | undefined;
+    let base = 0;
     let i = 0;
-    while (i < chunk.length) {
-      if (this.#record) {
-        const want = this.#record.length - this.#filled;
-        const take = Math.min(want, chunk.length - i);
-        this.#record.set(chunk.subarray(i, i + take), this.#filled);
+    while (i < end) {
+      const record = this.#record;
+      if (record !== undefined) {
+        const take = Math.min(record.length - this.#filled, end - i);
+        record.set(chunk.subarray(i, i + take), this.#filled);
         this.#filled += take;
         i += take;
-        if (this.#filled === this.#record.length) {
-          out.push(this.#record);
+        if (this.#filled === record.length) {
+          out.push(record);
           this.#record = undefined;
           this.#filled = 0;
         }
         continue;
       }
       const byte = chunk[i++];
-      if (byte === LF) {
-        this.#startRecord(out);
-      } else if (byte >= ZERO && byte <= NINE) {
-        if (this.#digits.length >= MAX_LENGTH_DIGITS) {
-          this.#fail(`length line longer than ${MAX_LENGTH_DIGITS} digits without a newline`);
-        }
-        this.#digits += String.fromCharCode(byte);
-      } else {
+      if (byte >= ZERO && byte <= NINE) {
+        this.#digit(byte);
+        continue;
+      }
+      if (byte !== LF) {
         this.#fail(`length line contains ${describeByte(byte)}; expected decimal digits`);
+      }
+      const size = this.#endLengthLine();
+      if (size === 0) out.push(new Uint8Array(0));
+      else if (end - i >= size) {
+        if (copy === undefined) {
+          copy = chunk.slice(i);
+          base = i;
+        }
+        out.push(copy.subarray(i - base, i - base + size));
+        i += size;
+      } else {
+        this.#record = new Uint8Array(size);
+        this.#filled = 0;
       }
     }
     return out;
   }
 
-  #startRecord(out: Uint8Array[]): void {
-    if (this.#digits === "") this.#fail("empty length line; expected decimal digits");
-    const size = Number(this.#digits);
-    this.#digits = "";
+  #digit(byte: number): void {
+    if (this.#digitCount >= MAX_LENGTH_DIGITS) {
+      this.#fail(`length line longer than ${MAX_LENGTH_DIGITS} digits without a newline`);
+    }
+    this.#digitCount++;
+    if (this.#longDigits !== undefined) this.#longDigits += String.fromCharCode(byte);
+    else if (this.#digitCount <= 15) this.#length = this.#length * 10 + (byte - ZERO);
+    else this.#longDigits = String(this.#length) + String.fromCharCode(byte);
+  }
+
+  /** The length line is complete: its value, checked against the limit. */
+  #endLengthLine(): number {
+    if (this.#digitCount === 0) this.#fail("empty length line; expected decimal digits");
+    const size = this.#longDigits !== undefined ? Number(this.#longDigits) : this.#length;
+    this.#digitCount = 0;
+    this.#length = 0;
+    this.#longDigits = undefined;
     if (size > this.#maxFrameBytes) {
       this.#fail(`frame of ${size} bytes exceeds --mesos-max-frame-bytes ${this.#maxFrameBytes}`);
     }
-    if (size === 0) out.push(new Uint8Array(0));
-    else {
-      this.#record = new Uint8Array(size);
-      this.#filled = 0;
-    }
+    return size;
   }
 
   #fail(message: string): never {
     this.#failure = new RecordIOError(`recordio: ${message}`);
-    this.#digits = "";
+    this.#digitCount = 0;
+    this.#length = 0;
+    this.#longDigits = undefined;
     this.#record = undefined;
     throw this.#failure;
   }
