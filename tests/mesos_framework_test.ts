@@ -355,3 +355,26 @@ Deno.test("task environment: RELAY_TASK_ID and RELAY_TASK_KIND override the conf
   );
   await Deno.remove(stateDir, { recursive: true });
 });
+
+Deno.test("acknowledged uuids are forgotten after twice the retain time: memory stays flat", async () => {
+  const clock = new VirtualClock(1000);
+  const { executor, conn, stateDir } = await setup({ clock, retainMs: 60_000 });
+  conn.subscribe();
+  const [id] = executor.launch("cooler", 1);
+  conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("a", 2, 512)] } });
+  const running = {
+    type: "UPDATE" as const,
+    update: { status: update(id, "TASK_RUNNING", "dTE=") },
+  };
+  conn.handlers.onEvent(running);
+  clock.advance(60_000);
+  executor.tasks();
+  conn.handlers.onEvent(running); // A duplicate within the window: not acknowledged again.
+  assert.equal(conn.of("ACKNOWLEDGE").length, 1);
+  clock.advance(61_000);
+  executor.tasks(); // Prunes uuids older than 120 s.
+  // A resend this late means the master never got the acknowledgement: answer it.
+  conn.handlers.onEvent(running);
+  assert.equal(conn.of("ACKNOWLEDGE").length, 2);
+  await Deno.remove(stateDir, { recursive: true });
+});

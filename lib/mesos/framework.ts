@@ -174,7 +174,8 @@ export class MesosExecutor implements Executor {
   /** The parts of a TaskInfo that are the same for every task of a kind, made once. */
   readonly #templates = new Map<TaskKind, TaskTemplate>();
   readonly #listeners = new Set<(e: TaskEvent) => void>();
-  readonly #acked = new Set<string>();
+  /** Update uuids acknowledged, with when: a duplicate delivery is not acknowledged twice. */
+  readonly #acked = new Map<string, number>();
   #frameworkId?: string;
   #suppressed = false;
   #closed = false;
@@ -269,7 +270,15 @@ export class MesosExecutor implements Executor {
   }
 
   tasks(): TaskView[] {
-    const cutoff = this.#opts.clock.now() - (this.#opts.retainMs ?? 60_000);
+    const now = this.#opts.clock.now();
+    const cutoff = now - (this.#opts.retainMs ?? 60_000);
+    // An acknowledged uuid is only needed while a duplicate of its update may still arrive; a
+    // resend long after means the master never got the acknowledgement, so answering is right.
+    const ackCutoff = now - 2 * (this.#opts.retainMs ?? 60_000);
+    for (const [uuid, at] of this.#acked) {
+      if (at >= ackCutoff) break; // Insertion order is time order.
+      this.#acked.delete(uuid);
+    }
     const out: TaskView[] = [];
     for (const [id, t] of this.#tasks) {
       if (t.endedAt !== undefined && t.endedAt < cutoff) {
@@ -555,7 +564,7 @@ export class MesosExecutor implements Executor {
     }
     // Recorded above; now acknowledge, once per update.
     if (status.uuid && status.agent_id && !this.#acked.has(status.uuid)) {
-      this.#acked.add(status.uuid);
+      this.#acked.set(status.uuid, this.#opts.clock.now());
       const uuid = status.uuid;
       this.#send({
         type: "ACKNOWLEDGE",
