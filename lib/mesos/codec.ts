@@ -570,8 +570,10 @@ function decodeDirect(type: protobuf.Type, bytes: Uint8Array): Record<string, un
   return decoder(bytes);
 }
 
-/** Generates the decoder of `root` and of every message type reachable from it. */
-function compileDirect(root: protobuf.Type): DirectDecoder {
+/** `root` and every message type reachable from it, in visiting order, with their positions. */
+function reachableTypes(
+  root: protobuf.Type,
+): { index: Map<protobuf.Type, number>; order: protobuf.Type[] } {
   const index = new Map<protobuf.Type, number>();
   const order: protobuf.Type[] = [];
   const visit = (type: protobuf.Type) => {
@@ -583,6 +585,12 @@ function compileDirect(root: protobuf.Type): DirectDecoder {
     }
   };
   visit(root);
+  return { index, order };
+}
+
+/** Generates the decoder of `root` and of every message type reachable from it. */
+function compileDirect(root: protobuf.Type): DirectDecoder {
+  const { index, order } = reachableTypes(root);
   const enums: (string | undefined)[][] = [];
   const functions = order.map((type, n) => {
     const known: number[] = [];
@@ -726,17 +734,7 @@ function encodeDirect(type: protobuf.Type, value: unknown): Uint8Array<ArrayBuff
 }
 
 function compileEncoder(root: protobuf.Type): DirectEncoder {
-  const index = new Map<protobuf.Type, number>();
-  const order: protobuf.Type[] = [];
-  const visit = (type: protobuf.Type) => {
-    if (index.has(type)) return;
-    index.set(type, order.length);
-    order.push(type);
-    for (const field of type.fieldsArray) {
-      if (field.resolvedType instanceof protobuf.Type) visit(field.resolvedType);
-    }
-  };
-  visit(root);
+  const { index, order } = reachableTypes(root);
   const enums: Record<string, number>[] = [];
   const known: Record<number, true>[] = [];
   const functions = order.map((type, n) => {
