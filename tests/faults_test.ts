@@ -12,12 +12,11 @@ import { systemClock } from "../lib/clock.ts";
 import { AdaptiveLaw } from "../lib/control/adaptive.ts";
 import { runLoop } from "../lib/control/loop.ts";
 import { EventBus } from "../lib/events.ts";
-import { SchedulerClient } from "../lib/mesos/client.ts";
 import type { ContentType } from "../lib/mesos/codec.ts";
-import { MesosExecutor } from "../lib/mesos/framework.ts";
 import { createSignal } from "../lib/signals/sources.ts";
 import { WARMERS_KILL } from "../scripts/sim/limits.ts";
 import { startTestMaster, type StreamFault, type TestMaster } from "./support/mesos_master.ts";
+import { type FrameworkHarness, startFramework } from "./support/mesos_harness.ts";
 
 const AGENTS = [
   { id: "agent-1", hostname: "a1", resources: { cpus: 4, mem: 1024, disk: 1000 } },
@@ -33,46 +32,16 @@ interface Tick {
   launched: number;
 }
 
-interface Harness {
-  executor: MesosExecutor;
-  client: () => SchedulerClient;
-  logs: string[];
-  stateDir: string;
-}
+type Harness = FrameworkHarness;
 
-async function framework(master: TestMaster, contentType: ContentType): Promise<Harness> {
-  const stateDir = await Deno.makeTempDir();
-  const logs: string[] = [];
-  let client!: SchedulerClient;
-  const log = (level: string, msg: string) => logs.push(`${level} ${msg}`);
-  const executor = new MesosExecutor({
-    connect: (handlers) =>
-      client = new SchedulerClient({
-        leader: () => master.url,
-        contentType,
-        maxFrameBytes: 1 << 20,
-        heartbeatFloorMs: 3000,
-        backoffMs: BACKOFF,
-        log,
-      }, handlers),
+function framework(master: TestMaster, contentType: ContentType): Promise<Harness> {
+  return startFramework({
+    leader: () => master.url,
+    contentType,
+    heartbeatFloorMs: 3000,
+    backoffMs: BACKOFF,
     frameworkName: "faults",
-    user: Deno.env.get("USER") ?? "root",
-    roles: ["*"],
-    checkpoint: true,
-    failoverTimeoutSeconds: 3600,
-    labels: [],
-    refuseSeconds: 1,
-    taskResources: { cpus: 1, mem: 128, disk: 0, gpus: 0 },
-    warmer: "exec sleep 60",
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
-    uris: [],
-    stateDir,
-    clock: systemClock,
-    log,
-    onFatal: (reason) => logs.push(`fatal ${reason}`),
   });
-  await executor.start();
-  return { executor, client: () => client, logs, stateDir };
 }
 
 /** The loop with metric = our running tasks and a constant target, for `seconds`. */

@@ -8,67 +8,26 @@ import { AdaptiveLaw } from "../lib/control/adaptive.ts";
 import { runLoop } from "../lib/control/loop.ts";
 import { WARMERS_KILL as KILL_MODE } from "../scripts/sim/limits.ts";
 import { EventBus } from "../lib/events.ts";
-import { SchedulerClient } from "../lib/mesos/client.ts";
-import type { ContentType } from "../lib/mesos/codec.ts";
-import { MesosExecutor, type MesosExecutorOptions } from "../lib/mesos/framework.ts";
 import { createSignal } from "../lib/signals/sources.ts";
 import { startTestMaster, type TestAgent, type TestMaster } from "./support/mesos_master.ts";
+import {
+  type FrameworkHarness,
+  type FrameworkSettings,
+  startFramework,
+} from "./support/mesos_harness.ts";
 
 const AGENTS: TestAgent[] = [
   { id: "agent-1", hostname: "a1", resources: { cpus: 4, mem: 1024, disk: 1000 } },
   { id: "agent-2", hostname: "a2", resources: { cpus: 4, mem: 1024, disk: 1000 } },
 ];
 
-interface Harness {
-  executor: MesosExecutor;
-  client: () => SchedulerClient;
-  logs: string[];
-  fatal: string[];
-  stateDir: string;
-}
+type Harness = FrameworkHarness;
 
-async function framework(
+function framework(
   leader: () => string | undefined,
-  opts:
-    & { contentType?: ContentType; stateDir?: string; roles?: string[] }
-    & Partial<
-      MesosExecutorOptions
-    > = {},
+  opts: Omit<FrameworkSettings, "leader"> = {},
 ): Promise<Harness> {
-  const stateDir = opts.stateDir ?? await Deno.makeTempDir();
-  const logs: string[] = [];
-  const fatal: string[] = [];
-  let client!: SchedulerClient;
-  const log = (level: string, msg: string) => logs.push(`${level} ${msg}`);
-  const executor = new MesosExecutor({
-    connect: (handlers) =>
-      client = new SchedulerClient({
-        leader,
-        contentType: opts.contentType ?? "protobuf",
-        maxFrameBytes: 1 << 20,
-        heartbeatFloorMs: 1500,
-        backoffMs: { initial: 100, max: 1000 },
-        log,
-      }, handlers),
-    frameworkName: "e2e",
-    user: Deno.env.get("USER") ?? "root",
-    roles: opts.roles ?? ["*"],
-    checkpoint: true,
-    failoverTimeoutSeconds: 3600,
-    labels: [],
-    refuseSeconds: 1,
-    taskResources: { cpus: 1, mem: 128, disk: 0, gpus: 0 },
-    warmer: "exec sleep 60",
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
-    uris: [],
-    stateDir,
-    clock: systemClock,
-    log,
-    onFatal: (r) => fatal.push(r),
-    ...opts,
-  });
-  await executor.start();
-  return { executor, client: () => client, logs, fatal, stateDir };
+  return startFramework({ leader, ...opts });
 }
 
 async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
