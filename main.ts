@@ -9,6 +9,7 @@ import { systemClock } from "./lib/clock.ts";
 import { helpText, VERSION } from "./lib/config/help.ts";
 import { ConfigError, parseConfig } from "./lib/config/parse.ts";
 import { buildTaskEnv } from "./lib/config/task_env.ts";
+import { readSecretFile } from "./lib/config/option_files.ts";
 import { AdaptiveLaw } from "./lib/control/adaptive.ts";
 import { ClassicLaw } from "./lib/control/classic.ts";
 import { runLoop } from "./lib/control/loop.ts";
@@ -218,17 +219,8 @@ async function createExecutor(
 
 /** The web token from RELAY_WEB_TOKEN or `--web-token-file`; a ConfigError names the culprit. */
 function readWebToken(config: Config): string | undefined {
-  if (config.webToken !== undefined) return config.webToken;
-  if (config.webTokenFile === undefined) return undefined;
-  let token: string;
-  try {
-    token = Deno.readTextFileSync(config.webTokenFile).trim();
-  } catch (err) {
-    const why = err instanceof Deno.errors.NotFound ? "file not found" : (err as Error).message;
-    throw new ConfigError(`--web-token-file ${config.webTokenFile}: cannot read: ${why}`);
-  }
-  if (token === "") throw new ConfigError(`--web-token-file ${config.webTokenFile}: empty`);
-  return token;
+  if (config.webTokenFile === undefined) return config.webToken;
+  return readSecretFile("web-token-file", config.webTokenFile, (p) => Deno.readTextFileSync(p));
 }
 
 /** The effective options as the web UI shows them: secrets (env-only options) redacted. */

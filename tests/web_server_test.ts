@@ -6,12 +6,12 @@ import type { BackendSnapshot } from "../lib/web/metrics.ts";
 import { parsePrometheus, sampleValue } from "../lib/web/metrics.ts";
 import {
   defaultStaleAfterMs,
-  parseListen,
   startWebServer,
   type WebServer,
   type WebServerOptions,
   type WebState,
 } from "../lib/web/server.ts";
+import { parseListen } from "../lib/web/listen.ts";
 
 const TOKEN = "s3cret-token-for-tests";
 

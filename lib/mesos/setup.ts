@@ -7,7 +7,7 @@
 
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config/options.ts";
-import { ConfigError } from "../config/parse.ts";
+import { readOptionFile, readSecretFile } from "../config/option_files.ts";
 import type { LogFn } from "../log.ts";
 import { SchedulerClient } from "./client.ts";
 import { MesosExecutor } from "./framework.ts";
@@ -41,11 +41,10 @@ export function createMesosExecutor(
   const secret = config.mesosSecret ??
     (config.mesosSecretFile === undefined
       ? undefined
-      : readOption(deps, "mesos-secret-file", config.mesosSecretFile).trim());
-  if (secret === "") throw new ConfigError(`--mesos-secret-file ${config.mesosSecretFile}: empty`);
+      : readSecretFile("mesos-secret-file", config.mesosSecretFile, deps.readTextFile));
   const caCert = config.mesosCaCert === undefined
     ? undefined
-    : readOption(deps, "mesos-ca-cert", config.mesosCaCert);
+    : readOptionFile("mesos-ca-cert", config.mesosCaCert, deps.readTextFile);
   const detector = new LeaderDetector(config.mesosMaster!, { log: deps.log });
   detector.start();
   let client: SchedulerClient | undefined;
@@ -102,15 +101,6 @@ export function createMesosExecutor(
     log: deps.log,
     onFatal: deps.onFatal,
   });
-}
-
-function readOption(deps: MesosDeps, option: string, path: string): string {
-  try {
-    return deps.readTextFile(path);
-  } catch (err) {
-    const why = err instanceof Deno.errors.NotFound ? "file not found" : (err as Error).message;
-    throw new ConfigError(`--${option} ${path}: cannot read: ${why}`);
-  }
 }
 
 function splitPair(entry: string): { key: string; value: string } {

@@ -18,8 +18,6 @@ import { ASSETS, PAGE_CSP, pageHtml } from "./page.ts";
 import { SseClient, sseResponse } from "./sse.ts";
 import { isLoopbackHost, parseListen } from "./listen.ts";
 
-export { parseListen };
-
 /** What the rest of the program tells the web UI about the run, read at each request. */
 export interface WebState {
   /** Epoch ms. */
