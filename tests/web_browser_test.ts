@@ -163,6 +163,10 @@ Deno.test({
 });
 
 const DEMO = new URL("../scripts/demo.ts", import.meta.url).pathname;
+/** The permissions `deno task demo` grants, read from deno.json so the test cannot drift. */
+const DEMO_PERMISSIONS = (JSON.parse(
+  Deno.readTextFileSync(new URL("../deno.json", import.meta.url)),
+).tasks.demo as string).split(/\s+/).filter((arg) => arg.startsWith("--allow-"));
 /** How long the demo runs before the screenshot (`WEB_DEMO_SECONDS`, for the README picture). */
 const DEMO_SECONDS = Number(Deno.env.get("WEB_DEMO_SECONDS") ?? "12");
 
@@ -174,11 +178,7 @@ Deno.test({
     const demo = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
-        "--allow-net=127.0.0.1",
-        "--allow-run",
-        "--allow-env",
-        "--allow-read",
-        "--allow-write=.relay-mesos",
+        ...DEMO_PERMISSIONS,
         DEMO,
         "--web-listen",
         "127.0.0.1:0",
