@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { VirtualClock } from "../lib/clock.ts";
 import type { TaskEvent } from "../lib/executor/types.ts";
 import type { ClientHandlers, SchedulerConnection } from "../lib/mesos/connection.ts";
-import { MesosExecutor, type MesosExecutorOptions, taskStateOf } from "../lib/mesos/framework.ts";
+import {
+  MesosExecutor,
+  type MesosExecutorOptions,
+  REVIVE_AFTER_MS,
+  taskStateOf,
+} from "../lib/mesos/framework.ts";
 import type { Call, Offer, TaskStatus } from "../lib/mesos/messages.ts";
 
 /** A connection double: records calls, lets the test deliver events. */
@@ -11,13 +16,23 @@ class FakeConnection implements SchedulerConnection {
   reconnects = 0;
   readonly calls: Omit<Call, "framework_id">[] = [];
   failing = new Set<string>();
+  /** Calls of these types stay unanswered until `answer()`: a slow master. */
+  holding = new Set<string>();
+  readonly held: { type: string; answer: () => void }[] = [];
   constructor(readonly handlers: ClientHandlers) {}
   start() {}
   call(call: Omit<Call, "framework_id">): Promise<void> {
     this.calls.push(call);
+    if (this.holding.has(call.type)) {
+      return new Promise((resolve) => this.held.push({ type: call.type, answer: resolve }));
+    }
     return this.failing.has(call.type)
       ? Promise.reject(new Error(`${call.type} refused`))
       : Promise.resolve();
+  }
+  /** Answers the oldest held call with 202. */
+  answer() {
+    this.held.shift()!.answer();
   }
   close() {
     return Promise.resolve();
@@ -75,6 +90,9 @@ async function setup(overrides: Partial<MesosExecutorOptions> = {}) {
   return { executor, conn, stateDir, fatal, logs, events };
 }
 
+/** Lets answered calls' continuations run. */
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
 function update(task: string, state: TaskStatus["state"], uuid?: string): TaskStatus {
   return {
     task_id: { value: task },
@@ -87,6 +105,7 @@ function update(task: string, state: TaskStatus["state"], uuid?: string): TaskSt
 Deno.test("waiting tasks are packed into offers and launched with full TaskInfos", async () => {
   const { executor, conn, stateDir } = await setup();
   conn.subscribe();
+  await settle();
   const ids = executor.launch("cooler", 3);
   conn.handlers.onEvent({
     type: "OFFERS",
@@ -126,6 +145,7 @@ Deno.test("waiting tasks are packed into offers and launched with full TaskInfos
   );
   assert.deepEqual(envIds, ids);
   assert.ok(executor.tasks().every((t) => t.state === "starting"));
+  await settle();
   // Suppressed while idle after subscribing, revived by the launch, suppressed again once
   // everything was placed.
   assert.deepEqual(
@@ -139,6 +159,7 @@ Deno.test("offers are never held: unused ones are declined; SUPPRESS when idle, 
   const { executor, conn, stateDir } = await setup();
   conn.subscribe();
   assert.equal(conn.of("SUPPRESS").length, 1, "nothing waits after subscribing");
+  await settle();
   conn.handlers.onEvent({
     type: "OFFERS",
     offers: { offers: [offer("a", 0.5, 512), offer("b", 4, 8)] },
@@ -150,10 +171,86 @@ Deno.test("offers are never held: unused ones are declined; SUPPRESS when idle, 
   executor.launch("warmer", 1);
   assert.equal(conn.of("REVIVE").length, 1);
   executor.launch("warmer", 1);
+  await settle();
   assert.equal(conn.of("REVIVE").length, 1, "revived once");
   // Too small offers leave the tasks waiting (starvation): still pending, nothing piles up.
   conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("c", 0.5, 512)] } });
   assert.deepEqual(executor.tasks().map((t) => t.state), ["pending", "pending"]);
+  await Deno.remove(stateDir, { recursive: true });
+});
+
+Deno.test("SUPPRESS and REVIVE are never in flight together, so the master ends as the tasks need", async () => {
+  // Calls travel on separate connections: a REVIVE sent while a SUPPRESS is on its way may
+  // reach the master first and leave the framework suppressed while tasks wait (seen in CI).
+  const { executor, conn, stateDir } = await setup();
+  conn.holding.add("SUPPRESS").add("REVIVE");
+  conn.subscribe();
+  assert.deepEqual(conn.held.map((h) => h.type), ["SUPPRESS"]);
+  executor.launch("cooler", 2);
+  executor.tasks();
+  assert.equal(conn.of("REVIVE").length, 0, "waits for the SUPPRESS to be answered");
+  conn.answer();
+  await settle();
+  assert.deepEqual(conn.held.map((h) => h.type), ["REVIVE"], "then revives");
+  // Placed while the REVIVE is on its way: once it is answered, SUPPRESS follows.
+  conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("a", 4, 512)] } });
+  assert.equal(conn.of("SUPPRESS").length, 1);
+  conn.answer();
+  await settle();
+  assert.deepEqual(conn.calls.map((c) => c.type), [
+    "RECONCILE",
+    "SUPPRESS",
+    "REVIVE",
+    "ACCEPT",
+    "SUPPRESS",
+  ]);
+  await Deno.remove(stateDir, { recursive: true });
+});
+
+Deno.test("a failed REVIVE is sent again on the next tick, not in a tight loop", async () => {
+  const { executor, conn, stateDir, logs } = await setup();
+  conn.subscribe();
+  await settle();
+  conn.failing.add("REVIVE");
+  executor.launch("warmer", 1);
+  await settle();
+  assert.equal(conn.of("REVIVE").length, 1);
+  assert.ok(logs.some((l) => l.startsWith("warn") && l.includes("REVIVE refused")));
+  conn.failing.delete("REVIVE");
+  executor.tasks(); // the next tick
+  await settle();
+  executor.tasks();
+  await settle();
+  assert.equal(conn.of("REVIVE").length, 2, "retried once, then known to be on");
+  await Deno.remove(stateDir, { recursive: true });
+});
+
+Deno.test("tasks waiting 5 s with no offer get another REVIVE, at most every 5 s", async () => {
+  const clock = new VirtualClock(1000);
+  const { executor, conn, stateDir } = await setup({ clock });
+  conn.subscribe();
+  await settle();
+  executor.launch("warmer", 1);
+  await settle();
+  assert.equal(conn.of("REVIVE").length, 1);
+  clock.advance(REVIVE_AFTER_MS - 1);
+  executor.tasks();
+  await settle();
+  assert.equal(conn.of("REVIVE").length, 1, "not yet");
+  clock.advance(1);
+  executor.tasks();
+  await settle();
+  assert.equal(conn.of("REVIVE").length, 2, "starving: revived again");
+  executor.tasks();
+  await settle();
+  assert.equal(conn.of("REVIVE").length, 2, "not again at once");
+  // Offers that come, even unusable ones, show the master is offering: no REVIVE for 5 s.
+  clock.advance(REVIVE_AFTER_MS - 1);
+  conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("c", 0.5, 512)] } });
+  clock.advance(REVIVE_AFTER_MS - 1);
+  executor.tasks();
+  await settle();
+  assert.equal(conn.of("REVIVE").length, 2);
   await Deno.remove(stateDir, { recursive: true });
 });
 

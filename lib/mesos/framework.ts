@@ -1,7 +1,8 @@
 /**
  * The Mesos executor: runs warmer and cooler tasks on a Mesos cluster as a framework. Tasks the
  * loop asks for wait as `pending` until an offer fits them; offers are packed and accepted at
- * once or declined (never held); SUPPRESS when nothing waits, REVIVE when something does. Status
+ * once or declined (never held); SUPPRESS when nothing waits, REVIVE when something does (one such
+ * call at a time, so the master ends in the state we want; again while tasks starve). Status
  * updates are recorded, then acknowledged once. The FrameworkID is kept in the state directory so
  * that a restarted Relay.Mesos re-subscribes as the same framework and, after reconciling, adopts
  * its running tasks. The loop sees the same task facts as from the local executor.
@@ -90,6 +91,9 @@ interface MesosTask {
   acceptFailed?: boolean;
 }
 
+/** How long tasks may wait with no offer and no REVIVE before REVIVE is sent again. */
+export const REVIVE_AFTER_MS = 5000;
+
 /** Counters for logs and metrics. */
 export interface MesosStats {
   offersReceived: number;
@@ -177,7 +181,18 @@ export class MesosExecutor implements Executor {
   /** Update uuids acknowledged, with when: a duplicate delivery is not acknowledged twice. */
   readonly #acked = new Map<string, number>();
   #frameworkId?: string;
-  #suppressed = false;
+  /**
+   * Whether the master was last told to send offers (a subscription starts unsuppressed), or
+   * undefined after such a call failed. SUPPRESS and REVIVE go out one at a time: calls travel on
+   * separate connections, so two in flight may reach the master in either order.
+   */
+  #offersWanted: boolean | undefined = true;
+  #offerCallInFlight = false;
+  /** Counts subscriptions, so an answer from an earlier one does not change `#offersWanted`. */
+  #subscription = 0;
+  /** When offers last came, or REVIVE was last sent: tasks waiting long after both get a REVIVE. */
+  #lastOffersAt = 0;
+  #lastReviveAt = 0;
   #closed = false;
   #resumed = false;
   #readyAt?: number;
@@ -246,8 +261,7 @@ export class MesosExecutor implements Executor {
       this.#emit(task);
       ids.push(id);
     }
-    if (count > 0 && this.#suppressed) this.#send({ type: "REVIVE", revive: {} });
-    if (count > 0) this.#suppressed = false;
+    if (count > 0) this.#syncOfferInterest();
     return ids;
   }
 
@@ -271,6 +285,8 @@ export class MesosExecutor implements Executor {
 
   tasks(): TaskView[] {
     const now = this.#opts.clock.now();
+    // Called every tick: the place to repair offer interest after a failed call or a long wait.
+    this.#syncOfferInterest();
     const cutoff = now - (this.#opts.retainMs ?? 60_000);
     // An acknowledged uuid is only needed while a duplicate of its update may still arrive; a
     // resend long after means the master never got the acknowledgement, so answering is right.
@@ -375,8 +391,12 @@ export class MesosExecutor implements Executor {
       },
     });
     if (known.length > 0) this.#send({ type: "RECONCILE", reconcile: { tasks: [] } });
-    this.#suppressed = false;
-    if (this.#pending.size === 0) this.#suppress();
+    // A new subscription starts with offers on; a call of the old one no longer counts.
+    this.#subscription++;
+    this.#offersWanted = true;
+    this.#offerCallInFlight = false;
+    this.#lastOffersAt = this.#opts.clock.now();
+    this.#syncOfferInterest();
   }
 
   #saveFrameworkId(id: string): void {
@@ -426,6 +446,7 @@ export class MesosExecutor implements Executor {
 
   #onOffers(offers: Offer[]): void {
     this.stats.offersReceived += offers.length;
+    this.#lastOffersAt = this.#opts.clock.now();
     const waiting = [...this.#pending];
     const { accept, decline } = packOffers(offers, waiting.length, this.#opts.taskResources);
     let next = 0;
@@ -469,13 +490,46 @@ export class MesosExecutor implements Executor {
         },
       });
     }
-    if (next === waiting.length) this.#suppress();
+    this.#syncOfferInterest();
   }
 
-  #suppress(): void {
-    if (this.#suppressed) return;
-    this.#suppressed = true;
-    this.#send({ type: "SUPPRESS", suppress: {} });
+  /**
+   * Brings the master's offer state in line with what we need: REVIVE while tasks wait, SUPPRESS
+   * when none do. One call at a time; when it is answered, the state is checked again. A task
+   * waiting {@linkcode REVIVE_AFTER_MS} with no offer and no REVIVE in that time gets a REVIVE
+   * (it also clears the filters our declines set).
+   */
+  #syncOfferInterest(): void {
+    if (this.#offerCallInFlight || this.#closed || !this.#client.connected) return;
+    const want = this.#pending.size > 0;
+    const now = this.#opts.clock.now();
+    let starving = false;
+    if (want && this.#offersWanted === true) {
+      const oldest = this.#pending.values().next().value!.requestedAt;
+      const since = Math.max(oldest, this.#lastOffersAt, this.#lastReviveAt);
+      starving = now - since >= REVIVE_AFTER_MS;
+    }
+    if (this.#offersWanted === want && !starving) return;
+    if (want) this.#lastReviveAt = now;
+    const subscription = this.#subscription;
+    this.#offerCallInFlight = true;
+    this.#client.call(want ? { type: "REVIVE", revive: {} } : { type: "SUPPRESS", suppress: {} })
+      .then(
+        () => {
+          if (subscription !== this.#subscription) return;
+          this.#offersWanted = want;
+          this.#offerCallInFlight = false;
+          this.#syncOfferInterest();
+        },
+        (err) => {
+          this.#opts.log("warn", (err as Error).message);
+          if (subscription !== this.#subscription) return;
+          // Unknown now: the next tick tries again (not at once, so a failing master is not
+          // hammered).
+          this.#offersWanted = undefined;
+          this.#offerCallInFlight = false;
+        },
+      );
   }
 
   #taskInfo(task: MesosTask, offer: Offer, resources: Resource[]): TaskInfo {
