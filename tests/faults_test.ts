@@ -194,6 +194,23 @@ for (const [fault, contentType] of STREAM_FAULTS) {
   });
 }
 
+Deno.test("a slow SUPPRESS is not overtaken by the REVIVE after it: offers keep coming", async () => {
+  // Each call is its own HTTP request: a REVIVE sent while the SUPPRESS made at subscription is
+  // still on its way would be carried out first and leave the framework suppressed for good.
+  const master = await startTestMaster({ agents: AGENTS, heartbeatSeconds: 1 });
+  master.delayCalls("SUPPRESS", 600);
+  const h = await framework(master, "protobuf");
+  try {
+    const ticks = await control(h, 3, 3);
+    const order = master.calls.map((c) => c.type).filter((t) => t === "SUPPRESS" || t === "REVIVE");
+    assert.deepEqual(order.slice(0, 2), ["SUPPRESS", "REVIVE"], "carried out in the order meant");
+    assert.equal(master.launchedTasks.length, 3);
+    assert.equal(ticks.at(-1)!.metric, 3);
+  } finally {
+    await finish(h, master);
+  }
+});
+
 Deno.test("400 on ACCEPT: tasks counted lost, stream renewed, the need launched anew once", async () => {
   const master = await startTestMaster({ agents: AGENTS, heartbeatSeconds: 1 });
   master.failCalls("ACCEPT", 400, 1);

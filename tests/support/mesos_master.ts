@@ -41,7 +41,8 @@
  *
  * Faults a test can inject besides those: `breakStreams()` (a record cut off mid-frame then the
  * stream closed, a bad length line, a record that does not decode), `failCalls()` (the next calls
- * of a type answered with an error status, not carried out), `removeAgent()` (an agent lost: its
+ * of a type answered with an error status, not carried out), `delayCalls()` (the next calls of a
+ * type carried out late, so later calls overtake them), `removeAgent()` (an agent lost: its
  * offers rescinded, its tasks TASK_LOST from the master and their processes killed), `addAgent()`.
  * @module
  */
@@ -280,6 +281,8 @@ export class TestMaster {
     Call["type"],
     { status: number; left: number; afterDoing: boolean }
   >();
+  /** Injected call delays: call type → milliseconds and how many more calls to hold. */
+  readonly #callDelays = new Map<Call["type"], { ms: number; left: number }>();
 
   constructor(opts: TestMasterOptions = {}) {
     this.#opts = {
@@ -412,6 +415,14 @@ export class TestMaster {
    */
   failCalls(type: Call["type"], status: number, times = 1, afterDoing = false): void {
     this.#callFaults.set(type, { status, left: times, afterDoing });
+  }
+
+  /**
+   * Holds the next `times` calls of `type` for `ms` before carrying them out and answering: a slow
+   * connection, so a call sent later on another connection may be carried out first.
+   */
+  delayCalls(type: Call["type"], ms: number, times = 1): void {
+    this.#callDelays.set(type, { ms, left: times });
   }
 
   /**
@@ -627,6 +638,11 @@ export class TestMaster {
       call = decodeCall(body, ct);
     } catch (err) {
       throw new HttpError(400, `Failed to parse body into Call: ${(err as Error).message}`);
+    }
+    const delay = this.#callDelays.get(call.type);
+    if (delay && delay.left > 0) {
+      delay.left--;
+      await new Promise((r) => setTimeout(r, delay.ms));
     }
     this.calls.push(call);
     seen.call = call.type;
