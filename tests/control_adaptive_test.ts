@@ -132,6 +132,26 @@ Deno.test("a queue one consumer empties within a tick is kept at zero by one con
   assert.ok(score.taskSeconds <= 360, `task-seconds ${score.taskSeconds}`);
 });
 
+Deno.test("a queue resting empty does not keep every consumer that happens to run", () => {
+  // 60 queued, 4/s arriving, consumers drain 10/s for 4 s: the drain looks like a level response,
+  // and on the empty floor replacing each consumer about to end kept the seven of the drain
+  // running for good (443 task-seconds over 60 s, where about one consumer at a time will do).
+  for (const startDelay of [0.3, 1, 2]) {
+    const score = simulate({
+      law: adaptive(COOL),
+      plant: queuePlant(() => 4, 10, 60),
+      tasks: tasks({ startDelay, life: 4 }),
+      target: () => 0,
+      duration: 60,
+      dt: 0.5,
+    });
+    assert.ok(score.taskSeconds <= 200, `delay ${startDelay}: task-seconds ${score.taskSeconds}`);
+    const after = score.series.findIndex((p) => p.t >= 15);
+    const mean = meanAbsError(score.series, after);
+    assert.ok(mean <= 4, `delay ${startDelay}: mean |e| after 15 s ${mean}`);
+  }
+});
+
 Deno.test("coolers about to end are replaced before the error shows, even within the noise", () => {
   for (const seed of [3, 5, 9]) {
     const law = adaptive(COOL);

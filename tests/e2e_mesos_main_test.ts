@@ -137,10 +137,24 @@ Deno.test("on Mesos, consumer tasks drain a simulated queue to its target", asyn
     const ticks = jsonLines(r.stdout).filter((e) => e.event === "tick");
     const lastHalf = ticks.slice(ticks.length / 2);
     const mean = lastHalf.reduce((a, t) => a + (t.metric as number), 0) / lastHalf.length;
-    assert.ok(mean <= 8, `mean queue length over the last 10 s: ${mean}`);
-    assert.ok(sim.stats().taken >= 100, `taken ${sim.stats().taken}`);
+    // What a failure needs to be understood from CI's output alone.
+    const seen = `${master.launchedTasks.length} launched, ${sim.stats().taken} taken, calls ${
+      (["SUPPRESS", "REVIVE", "ACCEPT", "DECLINE"] as const).map((t) =>
+        `${t} ${master.callsOfType(t).length}`
+      )
+        .join(", ")
+    }, warnings: ${
+      jsonLines(r.stdout).filter((e) => e.level === "warn").map((e) => e.msg).slice(0, 5).join(
+        " | ",
+      )
+    }`;
+    assert.ok(mean <= 8, `mean queue length over the last 10 s: ${mean}; ${seen}`);
+    assert.ok(sim.stats().taken >= 100, `taken ${sim.stats().taken}; ${seen}`);
     // Same bound as the local run: a handful of consumers, not one per item (140).
-    assert.ok(master.launchedTasks.length <= 35, `${master.launchedTasks.length} consumers`);
+    assert.ok(
+      master.launchedTasks.length <= 35,
+      `${master.launchedTasks.length} consumers; ${seen}`,
+    );
     for (const [uuid, count] of master.acks) assert.equal(count, 1, `uuid ${uuid}`);
     console.log(
       `mesos queue e2e: mean length ${mean.toFixed(1)}, ${master.launchedTasks.length} consumers`,

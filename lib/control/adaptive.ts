@@ -4,7 +4,8 @@
  * target? The per-task effect comes from {@linkcode ResponseLearner}; there is no integrator, so
  * nothing winds up while tasks cannot start, and demand never piles up across ticks.
  *
- * - level response: need = error − effect still to come from tasks in flight or just started;
+ * - level response: need = error − effect still to come from tasks in flight or just started,
+ *   and from tasks about to end (not replaced while the metric rests on a floor at the target);
  * - rate response: predict the metric at the end of the dead time from the drift and the tasks
  *   running or on their way (each over its known window, see `predict.ts`), then pick the number
  *   of tasks whose combined slope closes that predicted error over one task lifetime (or a few
@@ -107,8 +108,16 @@ export class AdaptiveLaw implements ControlLaw {
     let roundUp = false;
     if (est.model === "level") {
       const ago = this.#learner.countsAgo(est.lag) ?? { warmers: 0, coolers: 0 };
-      const comingW = warmer.inflight + warmer.running - ago.warmers - this.#ending(warmer);
-      const comingC = cooler.inflight + cooler.running - ago.coolers - this.#ending(cooler);
+      // Resting on a floor at or above the target (an empty queue), the metric shows nothing of
+      // how many tasks it takes to hold it there: replacing each task about to end would keep
+      // however many happen to run, for good. They are let end; should the metric leave the
+      // floor, the error says how many are needed (and gives the learner rows to learn from).
+      const resting = est.floor !== undefined && obs.metric <= est.floor &&
+        obs.target <= est.floor;
+      const endingW = resting ? 0 : this.#ending(warmer);
+      const endingC = resting ? 0 : this.#ending(cooler);
+      const comingW = warmer.inflight + warmer.running - ago.warmers - endingW;
+      const comingC = cooler.inflight + cooler.running - ago.coolers - endingC;
       const coming = gw * comingW + gc * comingC;
       need = error - coming;
       detail.coming = round(coming);
