@@ -10,7 +10,8 @@
 
 import { AdaptiveLaw } from "../lib/control/adaptive.ts";
 import { ClassicLaw } from "../lib/control/classic.ts";
-import type { ControlLaw } from "../lib/control/types.ts";
+import type { ControlLaw, Limits } from "../lib/control/types.ts";
+import { OPTIONS } from "../lib/config/options.ts";
 import { type Plant, seededRandom, SimTasks } from "./sim/plants.ts";
 import { type SimScore, simulate } from "./sim/simulate.ts";
 import { HpaLaw, KedaScaledJobLaw } from "./sim/baselines.ts";
@@ -24,12 +25,16 @@ const write = !Deno.args.includes("--no-write");
 
 type Make = (s: Scenario, plant: Plant) => ControlLaw | undefined;
 
+/** Relay's default `--max-running`: every controller runs under it, as a user who sets nothing. */
+const MAX_RUNNING = OPTIONS.find((o) => o.name === "max-running")!.default as number;
+const limitsOf = (s: Scenario): Limits => ({ ...s.limits, maxRunning: MAX_RUNNING });
+
 const LAWS: Record<string, Make> = {
-  adaptive: (s) => new AdaptiveLaw(s.limits, { initialEffect: 1, response: "auto" }),
-  classic: (s) => new ClassicLaw(s.limits, 1000),
-  hpa: (s) => new HpaLaw(s.limits, s.mapping, s.perTask),
+  adaptive: (s) => new AdaptiveLaw(limitsOf(s), { initialEffect: 1, response: "auto" }),
+  classic: (s) => new ClassicLaw(limitsOf(s), 1000),
+  hpa: (s) => new HpaLaw(limitsOf(s), s.mapping, s.perTask),
   // ScaledJob scales jobs for a backlog; it has no notion of a level or a load to hold.
-  keda: (s) => (s.mapping === "backlog" ? new KedaScaledJobLaw(s.limits, s.perTask) : undefined),
+  keda: (s) => (s.mapping === "backlog" ? new KedaScaledJobLaw(limitsOf(s), s.perTask) : undefined),
   bound: (s, plant) => new BoundLaw({ truth: s.truth, model: s.model, target: s.target, plant }),
 };
 
@@ -172,6 +177,7 @@ const text = [
   "with default settings; classic is the 2015 Relay law; hpa is the Kubernetes HPA ratio law",
   "(tolerance 0.1) and keda KEDA ScaledJob's default strategy, both configured with what one task",
   "handles (a queue: items per consumer life; cpu: load per cooler; consumers: one per task).",
+  `All four run under Relay's default \`--max-running\` (${MAX_RUNNING} tasks at once).`,
   "Settling: over the start and each step of the target, the longest time until the metric",
   "entered and stayed within ±max(5 % of the step, 1); with disturbances (arrival steps, random",
   "deaths, noise) that are not target steps, it often spans the whole segment.",

@@ -152,6 +152,56 @@ Deno.test("a queue resting empty does not keep every consumer that happens to ru
   }
 });
 
+Deno.test("consumers that saturate the system are held at a count, not multiplied", () => {
+  // 80 items/s arrive; consumers take 5/s each but together at most 30 or 60/s: past 6 or 12
+  // consumers more do nothing. The learned effect then falls towards zero, and dividing the
+  // error by it asked for thousands of consumers (1689 and 1523 on average before the hold).
+  for (const maxDrain of [30, 60]) {
+    const warnings: { t: number; message: string }[] = [];
+    const score = simulate({
+      law: wrapWarnings(adaptive(COOL), warnings),
+      plant: queuePlant(() => 80, 5, 0, () => maxDrain),
+      tasks: tasks({ startDelay: 1, life: 10 }),
+      target: () => 0,
+      duration: 300,
+    });
+    const average = score.taskSeconds / 300;
+    assert.ok(average <= 100, `at most ${maxDrain}/s: ${average.toFixed(1)} consumers on average`);
+    const saturated = warnings.filter((w) => /cooler tasks seem saturated/.test(w.message));
+    assert.equal(saturated.length, 1, warnings.map((w) => w.message).join("\n"));
+  }
+});
+
+Deno.test("a saturation hold ends when more consumers help again", () => {
+  // At most 30/s for the first 150 s, then no limit: the queue built up must be drained.
+  const warnings: { t: number; message: string }[] = [];
+  const score = simulate({
+    law: wrapWarnings(adaptive(COOL), warnings),
+    plant: queuePlant(() => 80, 5, 0, (t) => (t < 150 ? 30 : Infinity)),
+    tasks: tasks({ startDelay: 1, life: 10 }),
+    target: () => 0,
+    duration: 400,
+  });
+  assert.ok(warnings.some((w) => /saturated/.test(w.message)), "saturation was seen");
+  const peak = Math.max(...score.series.map((p) => p.metric));
+  const end = score.series.at(-1)!.metric;
+  assert.ok(end <= peak / 10, `queue at the end ${end}, at its peak ${peak}`);
+});
+
+Deno.test("a queue that enough consumers can drain is not taken for saturated", () => {
+  const warnings: { t: number; message: string }[] = [];
+  const score = simulate({
+    law: wrapWarnings(adaptive(COOL), warnings),
+    plant: queuePlant(() => 80, 5, 0, () => 200),
+    tasks: tasks({ startDelay: 1, life: 10 }),
+    target: () => 0,
+    duration: 300,
+  });
+  assert.deepEqual(warnings.map((w) => w.message), []);
+  // 16 consumers match the arrivals.
+  assert.ok(score.taskSeconds / 300 <= 24, `${(score.taskSeconds / 300).toFixed(1)} on average`);
+});
+
 Deno.test("coolers about to end are replaced before the error shows, even within the noise", () => {
   for (const seed of [3, 5, 9]) {
     const law = adaptive(COOL);

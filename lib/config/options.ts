@@ -189,11 +189,12 @@ export const OPTIONS = [
   {
     name: "max-running",
     type: "integer",
-    default: 0,
+    default: 200,
     min: 0,
     arg: "N",
     group: "Control",
-    help: "At most N of this Relay's tasks pending or running at once (0 = no limit).",
+    help:
+      "At most N of this Relay's tasks pending or running at once: a guard against runaways, not a capacity plan (0 = no limit).",
   },
   {
     name: "cooldown-up",

@@ -13,13 +13,22 @@
  *   where nothing can go past it, over one dead time, rounding up.
  *
  * While a gain is not yet known, starts are capped to double what already runs (slow start).
+ * A learned gain that collapses (an unsure estimate under a quarter of the last sure one) is
+ * planned with as the last sure one.
+ *
+ * Saturation: when even the upper end of the learned per-task effect is under a tenth of the
+ * strongest one learned lately (or a hundredth of the first guess), more tasks have stopped
+ * moving the metric (consumers sharing a database or a few cores), and dividing the error by that
+ * effect would ask for thousands. The count running then is held (logged once); now and then a
+ * probe doubles it for one round, and if the metric moves as tasks did before, the doubled count
+ * is held and learning starts afresh. Reaching the target ends the hold.
  * A warmer observed to lower the metric (or a cooler to raise it) is reported once and that kind
  * is no longer started.
  * @module
  */
 
 import type { TaskKind } from "../executor/types.ts";
-import { type Estimate, ResponseLearner } from "./learner.ts";
+import { type Estimate, ResponseLearner, type ResponseModel } from "./learner.ts";
 import { type Activity, predictMetric } from "./predict.ts";
 import type { ControlLaw, Decision, KindFacts, Limits, Observation } from "./types.ts";
 import { noAction } from "./types.ts";
@@ -55,6 +64,21 @@ export class AdaptiveLaw implements ControlLaw {
   #dt = 1;
   /** Recent request-to-running delays (s); kept when the executor's window has none. */
   #startDelays: number[] = [0];
+  /** Strongest confident per-task effect (magnitude) learned lately, per model and kind; decays. */
+  readonly #peakGain: Record<ResponseModel, Record<TaskKind, number>> = {
+    level: { warmer: 0, cooler: 0 },
+    rate: { warmer: 0, cooler: 0 },
+  };
+  /** The last confident per-task effect (magnitude), per model and kind. */
+  readonly #lastGain: Record<ResponseModel, Record<TaskKind, number>> = {
+    level: { warmer: 0, cooler: 0 },
+    rate: { warmer: 0, cooler: 0 },
+  };
+  /** Per kind, while saturated: the running count held (the count when it was first seen). */
+  readonly #holding = new Map<TaskKind, Hold>();
+  /** Recent samples (time, metric), newest last, for judging a probe. */
+  readonly #recent: { t: number; m: number }[] = [];
+  readonly #saturationWarned = new Set<TaskKind>();
   /** This law's recent starts, newest last: when the tasks still in flight were asked for. */
   readonly #asked: { t: number; kind: TaskKind; count: number }[] = [];
 
@@ -83,11 +107,20 @@ export class AdaptiveLaw implements ControlLaw {
     this.#learner.observe(obs.t, obs.metric, warmer.running, cooler.running);
     const est = this.#learner.estimate();
     this.#checkSigns(est);
+    this.#trackPeaks(est);
+    this.#recent.push({ t: obs.t, m: obs.metric });
+    if (this.#recent.length > 256) this.#recent.shift();
+    this.#judgeProbes(obs.t, est);
+    // A target reached is the end of any saturation: the tasks running were enough.
+    if (obs.metric >= obs.target) this.#holding.delete("warmer");
+    if (obs.metric <= obs.target) this.#holding.delete("cooler");
 
     const error = obs.target - obs.metric;
-    // Trust a learned gain only when it is known and points the right way; else the first guess.
-    const gw = est.confidentWarmer && est.gainWarmer > 0 ? est.gainWarmer : est.priorWarmer;
-    const gc = est.confidentCooler && est.gainCooler < 0 ? est.gainCooler : est.priorCooler;
+    // Trust a learned gain only when it is known and points the right way; else the first guess,
+    // or, when the estimate is collapsing, the last known gain: a first guess fifty times weaker
+    // than what was just learned would ask for fifty times the tasks.
+    const gw = this.#gainInUse("warmer", est);
+    const gc = -this.#gainInUse("cooler", est);
     const detail: Record<string, number | string | boolean> = {
       error: round(error),
       model: est.model,
@@ -205,6 +238,7 @@ export class AdaptiveLaw implements ControlLaw {
       if (obs.t - this.#lastUp < this.#limits.cooldownUp) return noAction("cooldown-up", detail);
       const n = this.#cap(roundTasks(need / gw), warmer, est.confidentWarmer, obs, detail, {
         doubtful: est.gainWarmer < 0,
+        held: this.#held("warmer", est, warmer, obs.t),
       });
       if (n > 0) this.#lastUp = obs.t;
       this.#remember(obs.t, "warmer", n);
@@ -235,6 +269,7 @@ export class AdaptiveLaw implements ControlLaw {
       const wanted = roundUp ? Math.ceil(need / gc - 1e-9) : roundTasks(need / gc);
       const n = this.#cap(wanted, cooler, est.confidentCooler, obs, detail, {
         doubtful: est.gainCooler > 0,
+        held: this.#held("cooler", est, cooler, obs.t),
       });
       if (n > 0) this.#lastDown = obs.t;
       this.#remember(obs.t, "cooler", n);
@@ -262,9 +297,14 @@ export class AdaptiveLaw implements ControlLaw {
     confident: boolean,
     obs: Observation,
     detail: Record<string, number | string | boolean>,
-    { doubtful }: { doubtful: boolean },
+    { doubtful, held }: { doubtful: boolean; held: number | undefined },
   ): number {
     let n = wanted;
+    if (held !== undefined) {
+      // Saturated: replace what ends, up to the count held.
+      detail.saturated = true;
+      n = Math.min(n, Math.max(0, held - facts.running - facts.inflight));
+    }
     if (doubtful) {
       // The tasks seem to push the wrong way: probe with one at a time until the learner knows.
       detail.probe = true;
@@ -342,6 +382,115 @@ export class AdaptiveLaw implements ControlLaw {
     return this.#startDelay() + est.lag * this.#dt;
   }
 
+  /** The per-task effect to plan with, as a magnitude. */
+  #gainInUse(kind: TaskKind, est: Estimate): number {
+    const sign = kind === "warmer" ? 1 : -1;
+    const learned = sign * (kind === "warmer" ? est.gainWarmer : est.gainCooler);
+    const confident = kind === "warmer" ? est.confidentWarmer : est.confidentCooler;
+    if (confident && learned > 0) return learned;
+    const last = this.#lastGain[est.model][kind];
+    if (last > 0 && learned < last / 4) return last;
+    return sign * (kind === "warmer" ? est.priorWarmer : est.priorCooler);
+  }
+
+  /**
+   * The metric's slope (rate model) or mean (level model) over samples in [from, to]; undefined
+   * with fewer than two.
+   */
+  #measure(model: ResponseModel, from: number, to: number): number | undefined {
+    const window = this.#recent.filter((r) => r.t >= from && r.t <= to);
+    if (window.length < 2) return undefined;
+    if (model === "level") return window.reduce((a, r) => a + r.m, 0) / window.length;
+    const first = window[0];
+    const last = window.at(-1)!;
+    return (last.m - first.m) / (last.t - first.t);
+  }
+
+  /**
+   * A probe is judged once its tasks had a dead time and three ticks to act: when the metric
+   * moved at least half as far as the extra tasks would have at the strongest effect learned,
+   * the system takes more again. The count held doubles and the learner starts afresh, as what
+   * it holds describes the saturated system.
+   */
+  #judgeProbes(t: number, est: Estimate): void {
+    for (const [kind, hold] of this.#holding) {
+      const probe = hold.probe;
+      if (!probe) continue;
+      const start = probe.t + this.#deadTime(est);
+      if (t < start + 3 * this.#dt) continue;
+      delete hold.probe;
+      const after = this.#measure(est.model, start, t);
+      if (probe.before === undefined || after === undefined) continue;
+      const reference = Math.max(this.#peakGain[est.model][kind], this.#lastGain[est.model][kind]);
+      const moved = (kind === "warmer" ? 1 : -1) * (after - probe.before);
+      if (reference > 0 && moved >= 0.5 * probe.extra * reference) {
+        hold.count += probe.extra;
+        this.#learner.forget();
+      }
+    }
+  }
+
+  /** Follows the strongest confident gain per kind, forgetting it over about 150 ticks. */
+  #trackPeaks(est: Estimate): void {
+    const decay = Math.pow(0.5, 1 / 150);
+    const follow = (kind: TaskKind, confident: boolean, gain: number) => {
+      const learned = confident && gain * (kind === "warmer" ? 1 : -1) > 0 ? Math.abs(gain) : 0;
+      const peak = this.#peakGain[est.model];
+      peak[kind] = Math.max(learned, peak[kind] * decay);
+      if (learned > 0) this.#lastGain[est.model][kind] = learned;
+    };
+    follow("warmer", est.confidentWarmer, est.gainWarmer);
+    follow("cooler", est.confidentCooler, est.gainCooler);
+  }
+
+  /**
+   * The count of a kind to keep running while it is saturated (its per-task effect, even at the
+   * top of its error bar, under a tenth of its recent confident peak or a hundredth of the first
+   * guess), with a probe's extra tasks when one is due; undefined when it is not saturated.
+   */
+  #held(
+    kind: TaskKind,
+    est: Estimate,
+    facts: KindFacts,
+    t: number,
+  ): number | undefined {
+    const gain = Math.abs(kind === "warmer" ? est.gainWarmer : est.gainCooler);
+    const se = kind === "warmer" ? est.seWarmer : est.seCooler;
+    const peak = this.#peakGain[est.model][kind];
+    // Next to nothing at all also counts: a hundredth of the first guess (no peak is ever seen
+    // when the tasks saturate the system from the first few on).
+    const prior = Math.abs(kind === "warmer" ? est.priorWarmer : est.priorCooler);
+    const floor = Math.max(peak / 10, prior / 100);
+    // Even its upper bound (two standard errors) under the floor: not just an unsure estimate.
+    // A hold lasts until the target is reached (see decide) or a probe shows more tasks help.
+    let hold = this.#holding.get(kind);
+    if (!hold && !(gain + 2 * se < floor)) return undefined;
+    if (!hold) {
+      hold = { count: facts.running, probedAt: t };
+      this.#holding.set(kind, hold);
+      if (!this.#saturationWarned.has(kind)) {
+        this.#saturationWarned.add(kind);
+        this.#warnings.push(
+          `${kind} tasks seem saturated: one more now moves the metric by ${round(gain)}, ` +
+            `against ${round(Math.max(peak, prior))} learned or first guessed; holding at ` +
+            `${facts.running} running instead of adding more (--max-running bounds it for sure)`,
+        );
+      }
+    }
+    // A count held still teaches nothing: now and then twice as many, once the last probe is
+    // over; if they move the metric as tasks did before, that count is held (#judgeProbes).
+    const every = Math.max(10 * this.#dt, 4 * this.#deadTime(est));
+    if (
+      !hold.probe && t - hold.probedAt >= every && facts.running + facts.inflight <= hold.count
+    ) {
+      hold.probedAt = t;
+      const extra = Math.max(1, hold.count);
+      hold.probe = { t, extra, before: this.#measure(est.model, t - every, t) };
+      return hold.count + extra;
+    }
+    return hold.count;
+  }
+
   #checkSigns(est: Estimate): void {
     this.#wrongSign.clear();
     const check = (kind: TaskKind, wrong: boolean, gain: number) => {
@@ -358,6 +507,13 @@ export class AdaptiveLaw implements ControlLaw {
     check("warmer", est.wrongSignWarmer, est.gainWarmer);
     check("cooler", est.wrongSignCooler, est.gainCooler);
   }
+}
+
+/** A count held while a kind of task seems saturated, and the probe under way, if any. */
+interface Hold {
+  count: number;
+  probedAt: number;
+  probe?: { t: number; extra: number; before: number | undefined };
 }
 
 /** Whole tasks in a fractional count. */

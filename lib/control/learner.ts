@@ -28,6 +28,9 @@ export interface Estimate {
   /** The first-guess gains in this model's units, used while the learned ones are not trusted. */
   readonly priorWarmer: number;
   readonly priorCooler: number;
+  /** Standard errors of the two gains (Infinity while no fit exists). */
+  readonly seWarmer: number;
+  readonly seCooler: number;
   /** True when the gain is known to within about a third, from real task starts. */
   readonly confidentWarmer: boolean;
   readonly confidentCooler: boolean;
@@ -122,6 +125,12 @@ export class ResponseLearner {
     this.#cached = undefined;
   }
 
+  /** Drops every sample (the floor seen is kept): what was learned no longer holds. */
+  forget(): void {
+    this.#samples.length = 0;
+    this.#cached = undefined;
+  }
+
   /** Running counts `lag` samples ago (for effects not yet visible). */
   countsAgo(lag: number): { warmers: number; coolers: number } | undefined {
     const s = this.#samples.at(-1 - lag);
@@ -189,6 +198,8 @@ export class ResponseLearner {
         gainCooler: prior[1],
         priorWarmer: prior[0],
         priorCooler: prior[1],
+        seWarmer: Infinity,
+        seCooler: Infinity,
         confidentWarmer: false,
         confidentCooler: false,
         drift: 0,
@@ -212,6 +223,8 @@ export class ResponseLearner {
       gainCooler: fit.theta[offset + 1],
       priorWarmer: prior[0],
       priorCooler: prior[1],
+      seWarmer: fit.se[offset],
+      seCooler: fit.se[offset + 1],
       confidentWarmer: confident(0),
       confidentCooler: confident(1),
       drift: this.#model === "rate" ? this.#recentDrift(fit, lag) : 0,

@@ -173,13 +173,22 @@ export interface Plant {
   state(): number;
 }
 
-/** A queue: items arrive at `arrivals(t)` per second; each running cooler takes `drain` per second. */
-export function queuePlant(arrivals: (t: number) => number, drain: number, initial = 0): Plant {
+/**
+ * A queue: items arrive at `arrivals(t)` per second; each running cooler takes `drain` per second,
+ * all of them together at most `maxDrain(t)` (a shared database or a few cores: saturation).
+ */
+export function queuePlant(
+  arrivals: (t: number) => number,
+  drain: number,
+  initial = 0,
+  maxDrain: (t: number) => number = () => Infinity,
+): Plant {
   let length = initial;
   return {
     name: "queue",
     step(t, dt, running) {
-      length = Math.max(0, length + (arrivals(t) - drain * running.cooler) * dt);
+      const drained = Math.min(drain * running.cooler, maxDrain(t));
+      length = Math.max(0, length + (arrivals(t) - drained) * dt);
     },
     read: () => Math.round(length),
     state: () => length,
