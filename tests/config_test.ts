@@ -43,6 +43,9 @@ Deno.test("defaults come from the option table", () => {
   assert.equal(c.dryRun, false);
   assert.deepEqual(c.env, []);
   assert.equal(c.law, "adaptive");
+  // A finite cap unless asked otherwise: a law that misreads a saturated system stops at 200.
+  assert.equal(c.maxRunning, 200);
+  assert.equal(parse([...BASE, "--max-running", "0"]).maxRunning, 0);
 });
 
 Deno.test("precedence is flag over env over file over default", () => {
