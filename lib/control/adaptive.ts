@@ -17,8 +17,8 @@
  * planned with as the last sure one.
  *
  * Saturation: when even the upper end of the learned per-task effect is under a tenth of the
- * strongest one learned lately (or a hundredth of the first guess), more tasks have stopped
- * moving the metric (consumers sharing a database or a few cores), and dividing the error by that
+ * strongest one learned lately (or a hundredth of the first guess) with four or more running,
+ * more tasks have stopped moving the metric (consumers sharing a database or a few cores), and dividing the error by that
  * effect would ask for thousands. The count running then is held (logged once); now and then a
  * probe doubles it for one round, and if the metric moves as tasks did before, the doubled count
  * is held and learning starts afresh. Reaching the target ends the hold.
@@ -284,9 +284,11 @@ export class AdaptiveLaw implements ControlLaw {
     detail: Record<string, number | string | boolean>,
   ): Decision {
     const total = counts.warmers + counts.coolers + counts.kills;
-    const reason = total === 0
-      ? `${why}, enough tasks already coming`
-      : `${why}, ${detail.model} model`;
+    const reason = total > 0
+      ? `${why}, ${detail.model} model`
+      : detail.saturated
+      ? `${why}, but more tasks do not help (saturated)`
+      : `${why}, enough tasks already coming`;
     return { ...counts, reason, detail };
   }
 
@@ -463,8 +465,9 @@ export class AdaptiveLaw implements ControlLaw {
     const floor = Math.max(peak / 10, prior / 100);
     // Even its upper bound (two standard errors) under the floor: not just an unsure estimate.
     // A hold lasts until the target is reached (see decide) or a probe shows more tasks help.
+    // Only with several tasks running: a queue resting empty also hides what one or two do.
     let hold = this.#holding.get(kind);
-    if (!hold && !(gain + 2 * se < floor)) return undefined;
+    if (!hold && (facts.running < MIN_SATURATED || !(gain + 2 * se < floor))) return undefined;
     if (!hold) {
       hold = { count: facts.running, probedAt: t };
       this.#holding.set(kind, hold);
@@ -508,6 +511,9 @@ export class AdaptiveLaw implements ControlLaw {
     check("cooler", est.wrongSignCooler, est.gainCooler);
   }
 }
+
+/** Fewest tasks of a kind running for their lack of effect to count as saturation. */
+const MIN_SATURATED = 4;
 
 /** A count held while a kind of task seems saturated, and the probe under way, if any. */
 interface Hold {
