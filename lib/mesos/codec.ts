@@ -553,6 +553,26 @@ const WIRE_KINDS: Record<string, number> = {
   float: K_FLOAT,
 };
 
+/**
+ * How the generated coders handle a field: message, enum, one of the scalar kinds, or
+ * K_UNSUPPORTED (maps, oneofs, other scalar types and `unsupportedName`), left to protobufjs.
+ */
+function fieldKind(field: protobuf.Field, unsupportedName?: string): number {
+  const resolved = field.resolvedType;
+  if (resolved instanceof protobuf.Type) return K_MESSAGE;
+  if (resolved instanceof protobuf.Enum) return K_ENUM;
+  if (field.map || field.partOf || field.name === unsupportedName) return K_UNSUPPORTED;
+  return WIRE_KINDS[field.type] ?? K_UNSUPPORTED;
+}
+
+/** The protobuf wire type of a field kind: 2 length-delimited, 1 64-bit, 5 32-bit, 0 varint. */
+function wireTypeOf(kind: number): number {
+  if (kind === K_MESSAGE || kind === K_STRING || kind === K_BYTES) return 2;
+  if (kind === K_DOUBLE) return 1;
+  if (kind === K_FLOAT) return 5;
+  return 0;
+}
+
 /** Nesting deeper than this takes the reference path (Mesos messages nest about 8 deep). */
 const MAX_FAST_DEPTH = 32;
 
@@ -601,21 +621,10 @@ function compileDirect(root: protobuf.Type): DirectDecoder {
       const prop = `o[${JSON.stringify(field.name)}]`;
       if (field.required) required.push(`if(${prop}===undefined)throw G;`);
       const resolved = field.resolvedType;
-      const kind = resolved instanceof protobuf.Type
-        ? K_MESSAGE
-        : resolved instanceof protobuf.Enum
-        ? K_ENUM
-        : field.map || field.partOf || field.name === "__proto__"
-        ? K_UNSUPPORTED
-        : WIRE_KINDS[field.type] ?? K_UNSUPPORTED;
+      // A field named __proto__ would be stored on the prototype: left to protobufjs.
+      const kind = fieldKind(field, "__proto__");
       if (kind === K_UNSUPPORTED) continue; // known, so its tags give up in `default`
-      const wireType = kind === K_MESSAGE || kind === K_STRING || kind === K_BYTES
-        ? 2
-        : kind === K_DOUBLE
-        ? 1
-        : kind === K_FLOAT
-        ? 5
-        : 0;
+      const wireType = wireTypeOf(kind);
       let read: string;
       switch (kind) {
         case K_MESSAGE:
@@ -741,21 +750,8 @@ function compileEncoder(root: protobuf.Type): DirectEncoder {
     const body: string[] = [];
     for (const field of [...type.fieldsArray].sort((a, b) => a.id - b.id)) {
       const resolved = field.resolvedType;
-      const kind = resolved instanceof protobuf.Type
-        ? K_MESSAGE
-        : resolved instanceof protobuf.Enum
-        ? K_ENUM
-        : field.map || field.partOf
-        ? K_UNSUPPORTED
-        : WIRE_KINDS[field.type] ?? K_UNSUPPORTED;
-      const wireType = kind === K_MESSAGE || kind === K_STRING || kind === K_BYTES
-        ? 2
-        : kind === K_DOUBLE
-        ? 1
-        : kind === K_FLOAT
-        ? 5
-        : 0;
-      const tag = varintBytes(field.id * 8 + wireType);
+      const kind = fieldKind(field);
+      const tag = varintBytes(field.id * 8 + wireTypeOf(kind));
       const writeTag = `ensure(${tag.length});${tag.map((b) => `buf[pos++]=${b};`).join("")}`;
       let write: string;
       switch (kind) {
