@@ -18,8 +18,8 @@
  *
  * Saturation: when even the upper end of the learned per-task effect is under a tenth of the
  * strongest one learned lately (or a hundredth of the first guess) with four or more running,
- * more tasks have stopped moving the metric (consumers sharing a database or a few cores), and dividing the error by that
- * effect would ask for thousands. The count running then is held (logged once); now and then a
+ * more tasks have stopped moving the metric (consumers sharing a database or a few cores), and
+ * dividing the error by that effect would ask for thousands. The count running then is held (logged once); now and then a
  * probe doubles it for one round, and if the metric moves as tasks did before, the doubled count
  * is held and learning starts afresh. Reaching the target ends the hold.
  * A warmer observed to lower the metric (or a cooler to raise it) is reported once and that kind
@@ -386,13 +386,11 @@ export class AdaptiveLaw implements ControlLaw {
 
   /** The per-task effect to plan with, as a magnitude. */
   #gainInUse(kind: TaskKind, est: Estimate): number {
-    const sign = kind === "warmer" ? 1 : -1;
-    const learned = sign * (kind === "warmer" ? est.gainWarmer : est.gainCooler);
-    const confident = kind === "warmer" ? est.confidentWarmer : est.confidentCooler;
-    if (confident && learned > 0) return learned;
+    const { gain, confident, prior } = sideOf(est, kind);
+    if (confident && gain > 0) return gain;
     const last = this.#lastGain[est.model][kind];
-    if (last > 0 && learned < last / 4) return last;
-    return sign * (kind === "warmer" ? est.priorWarmer : est.priorCooler);
+    if (last > 0 && gain < last / 4) return last;
+    return prior;
   }
 
   /**
@@ -435,14 +433,13 @@ export class AdaptiveLaw implements ControlLaw {
   /** Follows the strongest confident gain per kind, forgetting it over about 150 ticks. */
   #trackPeaks(est: Estimate): void {
     const decay = Math.pow(0.5, 1 / 150);
-    const follow = (kind: TaskKind, confident: boolean, gain: number) => {
-      const learned = confident && gain * (kind === "warmer" ? 1 : -1) > 0 ? Math.abs(gain) : 0;
+    for (const kind of ["warmer", "cooler"] as const) {
+      const { gain, confident } = sideOf(est, kind);
+      const learned = confident && gain > 0 ? gain : 0;
       const peak = this.#peakGain[est.model];
       peak[kind] = Math.max(learned, peak[kind] * decay);
       if (learned > 0) this.#lastGain[est.model][kind] = learned;
-    };
-    follow("warmer", est.confidentWarmer, est.gainWarmer);
-    follow("cooler", est.confidentCooler, est.gainCooler);
+    }
   }
 
   /**
@@ -456,12 +453,12 @@ export class AdaptiveLaw implements ControlLaw {
     facts: KindFacts,
     t: number,
   ): number | undefined {
-    const gain = Math.abs(kind === "warmer" ? est.gainWarmer : est.gainCooler);
-    const se = kind === "warmer" ? est.seWarmer : est.seCooler;
+    const side = sideOf(est, kind);
+    const gain = Math.abs(side.gain);
+    const { se, prior } = side;
     const peak = this.#peakGain[est.model][kind];
     // Next to nothing at all also counts: a hundredth of the first guess (no peak is ever seen
     // when the tasks saturate the system from the first few on).
-    const prior = Math.abs(kind === "warmer" ? est.priorWarmer : est.priorCooler);
     const floor = Math.max(peak / 10, prior / 100);
     // Even its upper bound (two standard errors) under the floor: not just an unsure estimate.
     // A hold lasts until the target is reached (see decide) or a probe shows more tasks help.
@@ -510,6 +507,21 @@ export class AdaptiveLaw implements ControlLaw {
     check("warmer", est.wrongSignWarmer, est.gainWarmer);
     check("cooler", est.wrongSignCooler, est.gainCooler);
   }
+}
+
+/**
+ * One kind's side of an estimate, with its gain and first guess signed so that positive is the
+ * direction that kind should move the metric (up for warmers, down for coolers).
+ */
+function sideOf(est: Estimate, kind: TaskKind) {
+  const warmer = kind === "warmer";
+  const sign = warmer ? 1 : -1;
+  return {
+    gain: sign * (warmer ? est.gainWarmer : est.gainCooler),
+    se: warmer ? est.seWarmer : est.seCooler,
+    prior: sign * (warmer ? est.priorWarmer : est.priorCooler),
+    confident: warmer ? est.confidentWarmer : est.confidentCooler,
+  };
 }
 
 /** Fewest tasks of a kind running for their lack of effect to count as saturation. */
