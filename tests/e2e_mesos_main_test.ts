@@ -3,7 +3,7 @@
  * point `deno task compile` builds, driving real tasks through offers.
  */
 import assert from "node:assert/strict";
-import { jsonLines, runRelay } from "./support/relay_process.ts";
+import { jsonLines, runRelay, sleepWarmersOnMesos } from "./support/relay_process.ts";
 import { startTestMaster } from "./support/mesos_master.ts";
 
 function relay(args: string[], env: Record<string, string> = {}) {
@@ -17,34 +17,23 @@ Deno.test("relay.mesos --mesos-master runs the loop on Mesos; the secret never s
   });
   const stateDir = await Deno.makeTempDir();
   try {
-    const r = await relay([
-      "--mesos-master",
-      master.url,
-      "--mesos-principal",
-      "relay",
-      "--mesos-content-type",
-      "json",
-      "--metric",
-      "tasks:running",
-      "--target",
-      "2",
-      "--warmer",
-      "exec sleep 60",
-      "--cooler-mode",
-      "kill",
-      "--mesos-task-resources",
-      "cpus=0.5,mem=64",
-      "--delay",
-      "0.25",
-      "--duration",
-      "5",
-      "--on-exit",
-      "kill",
-      "--state-dir",
-      stateDir,
-      "--log-format",
-      "json",
-    ], { RELAY_MESOS_SECRET: "s3cr3t-value" });
+    const r = await relay(
+      sleepWarmersOnMesos(master.url, stateDir, 2, [
+        "--mesos-principal",
+        "relay",
+        "--mesos-content-type",
+        "json",
+        "--delay",
+        "0.25",
+        "--duration",
+        "5",
+        "--on-exit",
+        "kill",
+        "--log-format",
+        "json",
+      ]),
+      { RELAY_MESOS_SECRET: "s3cr3t-value" },
+    );
     assert.equal(r.code, 0, r.stderr);
     const ticks = jsonLines(r.stdout).filter((e) => e.event === "tick");
     assert.equal(ticks.at(-1)!.metric, 2);

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { main } from "../main.ts";
 import { parsePrometheus, sampleValue } from "../lib/web/metrics.ts";
 import { startTestMaster } from "./support/mesos_master.ts";
+import { sleepWarmersOnMesos } from "./support/relay_process.ts";
 
 /** Runs main() in this process; resolves the web URL from its log line. */
 function startMain(args: string[], env: Record<string, string> = {}) {
@@ -197,25 +198,11 @@ Deno.test("--web on Mesos: the backend shows in /api/state; an outage shows on /
     heartbeatSeconds: 1,
   });
   const stateDir = await Deno.makeTempDir();
-  const run = startMain([
-    "--mesos-master",
-    master.url,
-    "--metric",
-    "tasks:running",
-    "--target",
-    "1",
-    "--warmer",
-    "exec sleep 60",
-    "--cooler-mode",
-    "kill",
-    "--mesos-task-resources",
-    "cpus=0.5,mem=64",
+  const run = startMain(sleepWarmersOnMesos(master.url, stateDir, 1, [
     "--delay",
     "0.2",
     "--health-timeout",
     "1",
-    "--state-dir",
-    stateDir,
     "--web",
     "--web-listen",
     "127.0.0.1:0",
@@ -223,7 +210,7 @@ Deno.test("--web on Mesos: the backend shows in /api/state; an outage shows on /
     "kill",
     "--grace",
     "2",
-  ]);
+  ]));
   try {
     const base = await run.url;
     await until("a running task", async () => {

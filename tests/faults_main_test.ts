@@ -5,7 +5,7 @@
  * commands that do not exist on the local executor, and a state directory on a full disk.
  */
 import assert from "node:assert/strict";
-import { jsonLines, relayCommand, runRelay } from "./support/relay_process.ts";
+import { jsonLines, relayCommand, runRelay, sleepWarmersOnMesos } from "./support/relay_process.ts";
 import { startTestMaster, type TestAgent, type TestMaster } from "./support/mesos_master.ts";
 
 /** A running relay.mesos whose stdout is collected as it comes (so the pipe never fills). */
@@ -45,27 +45,13 @@ function agents(n: number, cpus: number): TestAgent[] {
 }
 
 function mesosArgs(master: TestMaster, stateDir: string, target: number, extra: string[] = []) {
-  return [
-    "--mesos-master",
-    master.url,
-    "--metric",
-    "tasks:running",
-    "--target",
-    String(target),
-    "--warmer",
-    "exec sleep 60",
-    "--cooler-mode",
-    "kill",
-    "--mesos-task-resources",
-    "cpus=0.5,mem=64",
+  return sleepWarmersOnMesos(master.url, stateDir, target, [
     "--delay",
     "0.25",
-    "--state-dir",
-    stateDir,
     "--log-format",
     "json",
     ...extra,
-  ];
+  ]);
 }
 
 const running = (master: TestMaster) =>

@@ -45,3 +45,33 @@ export async function runRelay(args: string[], opts: RelayProcessOptions = {}) {
 export function jsonLines(text: string): Record<string, unknown>[] {
   return text.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
 }
+
+/**
+ * Arguments for relay.mesos on a test master, as the Mesos end-to-end tests run it: the metric is
+ * its own running tasks, warmers are `exec sleep 60` of 0.5 cpu, cooling kills them; `extra` adds
+ * the tick delay, exit mode and the rest.
+ */
+export function sleepWarmersOnMesos(
+  masterUrl: string,
+  stateDir: string,
+  target: number,
+  extra: string[] = [],
+): string[] {
+  return [
+    "--mesos-master",
+    masterUrl,
+    "--metric",
+    "tasks:running",
+    "--target",
+    String(target),
+    "--warmer",
+    "exec sleep 60",
+    "--cooler-mode",
+    "kill",
+    "--mesos-task-resources",
+    "cpus=0.5,mem=64",
+    "--state-dir",
+    stateDir,
+    ...extra,
+  ];
+}
