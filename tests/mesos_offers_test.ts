@@ -101,3 +101,49 @@ Deno.test("--mesos-task-resources parsing", () => {
   assert.throws(() => parseTaskResources("disk=5"), /needs cpus or mem/);
   assert.throws(() => parseTaskResources("cpus=1,cpus=2"), /given twice/);
 });
+
+Deno.test("disks: volumes, shared and RAW disks are never taken; a MOUNT disk only whole", () => {
+  const disk = (value: number, extra: Partial<Resource>): Resource => ({
+    ...scalar("disk", value),
+    ...extra,
+  });
+  const volume = disk(900, {
+    disk: { persistence: { id: "v1" }, volume: { mode: "RW", container_path: "data" } },
+  });
+  const shared = disk(900, { shared: {} });
+  const raw = disk(900, { disk: { source: { type: "RAW", id: "r1" } } });
+  const mount = disk(300, { disk: { source: { type: "MOUNT", mount: { root: "/m" } } } });
+  const need = { cpus: 1, mem: 128, disk: 100, gpus: 0 };
+  const o = offer("a", [scalar("cpus", 4), scalar("mem", 1024), volume, shared, raw, mount]);
+  const { accept } = packOffers([o], 3, need);
+  // One task: it takes the MOUNT disk (all 300 of it); nothing else can hold 100 of disk.
+  assert.equal(accept[0].tasks.length, 1);
+  assert.deepEqual(accept[0].tasks[0].map((r) => [r.name, r.scalar!.value]), [
+    ["cpus", 1],
+    ["mem", 128],
+    ["disk", 300],
+  ]);
+  assert.deepEqual(accept[0].tasks[0][2].disk, mount.disk);
+  // Without the MOUNT disk, no task fits at all.
+  const none = offer("b", [scalar("cpus", 4), scalar("mem", 1024), volume, shared, raw]);
+  assert.equal(packOffers([none], 3, need).accept.length, 0);
+});
+
+Deno.test("a task's share repeats every field of the offered resource but the scalar", () => {
+  const reserved: Resource = {
+    ...scalar("cpus", 2, "relay", "relay"),
+    reservation: { principal: "ops", labels: { labels: [{ key: "k", value: "v" }] } },
+    reservations: [{ type: "DYNAMIC", role: "relay", principal: "ops" }],
+    revocable: {},
+    provider_id: { value: "rp" },
+  };
+  const path: Resource = {
+    ...scalar("disk", 50, "*", "relay"),
+    disk: { source: { type: "PATH", path: { root: "/p" } } },
+  };
+  const o = offer("a", [reserved, scalar("mem", 256, "*", "relay"), path]);
+  const [[cpus, , disk]] = packOffers([o], 1, { cpus: 0.5, mem: 64, disk: 10, gpus: 0 }).accept[0]
+    .tasks;
+  assert.deepEqual(cpus, { ...reserved, scalar: { value: 0.5 } });
+  assert.deepEqual(disk, { ...path, scalar: { value: 10 } });
+});

@@ -33,6 +33,32 @@ export interface Range {
   end: number;
 }
 
+/** One reservation of a resource (`Resource.ReservationInfo`). */
+export interface ReservationInfo {
+  type?: "UNKNOWN" | "STATIC" | "DYNAMIC";
+  role?: string;
+  principal?: string;
+  labels?: Labels;
+}
+
+/** Where a disk resource lives, and whether it is a persistent volume (`Resource.DiskInfo`). */
+export interface DiskInfo {
+  persistence?: { id: string; principal?: string };
+  volume?: Volume;
+  source?: {
+    type: "UNKNOWN" | "PATH" | "MOUNT" | "BLOCK" | "RAW";
+    path?: { root?: string };
+    mount?: { root?: string };
+    id?: string;
+    metadata?: Labels;
+    profile?: string;
+  };
+}
+
+/**
+ * A resource as offered. Everything but `scalar` says which resource it is: a task's share of it
+ * must repeat those fields unchanged, or the master refuses the task.
+ */
 export interface Resource {
   name: string;
   type: "SCALAR" | "RANGES" | "SET" | "TEXT";
@@ -42,6 +68,16 @@ export interface Resource {
   /** Deprecated pre-reservation-refinement role; still sent by masters. */
   role?: string;
   allocation_info?: AllocationInfo;
+  /** The reservation in the pre-refinement format (with `role`). */
+  reservation?: ReservationInfo;
+  /** The reservations in the refinement format, most refined last. */
+  reservations?: ReservationInfo[];
+  disk?: DiskInfo;
+  /** Present (empty) on revocable resources. */
+  revocable?: Record<string, never>;
+  /** Present (empty) on shared resources. */
+  shared?: Record<string, never>;
+  provider_id?: Id;
 }
 
 export interface MasterAddress {

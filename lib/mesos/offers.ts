@@ -1,9 +1,14 @@
 /**
  * Offer packing: which of our waiting tasks go into which resource offer, with which exact
  * resources. Pure, so the rules are tested directly: same-named scalar resources of an offer are
- * summed across its roles, each task takes its share from specific offer resources (keeping their
- * role and `allocation_info`, which Mesos requires echoed back), and offers that fit nothing are
- * declined.
+ * summed across its roles, reservations and disks, each task takes its share from specific offer
+ * resources, and offers that fit nothing are declined.
+ *
+ * Containment, as the master checks it: a task's share of an offered resource repeats every field
+ * of it but the `scalar` (role, `allocation_info`, `reservation` / `reservations`, `disk` with its
+ * source, `revocable`, `provider_id`), so the master finds it inside the offer; a MOUNT disk is
+ * taken whole or not at all; persistent volumes, shared resources and BLOCK / RAW disks are never
+ * taken.
  * @module
  */
 
@@ -99,11 +104,12 @@ export function packOffers(offers: readonly Offer[], wanted: number, need: TaskR
     }
     const pool: PoolEntry[] = [];
     for (const r of offer.resources) {
-      if (r.type === "SCALAR" && r.scalar && r.scalar.value > 0) {
+      if (r.type === "SCALAR" && r.scalar && r.scalar.value > 0 && usable(r)) {
         pool.push({
           resource: r,
           name: r.name,
           free: r.scalar.value,
+          whole: indivisible(r),
           rest: undefined,
           last: undefined,
         });
@@ -129,10 +135,28 @@ interface PoolEntry {
   readonly resource: Resource;
   readonly name: string;
   free: number;
+  /** Taken all at once or not at all (a MOUNT disk). */
+  readonly whole: boolean;
   /** The resource without its `scalar`, made once per offer when first taken from. */
   rest: Omit<Resource, "scalar"> | undefined;
   /** The last share taken from it, reused by the next task taking the same amount. */
   last: Resource | undefined;
+}
+
+/**
+ * Whether a task may take from this offered resource: not a persistent volume (someone's data),
+ * not shared (offered only to SHARED_RESOURCES frameworks, which we are not), and not a BLOCK or
+ * RAW disk (those need operations before a task can use them).
+ */
+function usable(r: Resource): boolean {
+  if (r.shared !== undefined || r.disk?.persistence !== undefined) return false;
+  const source = r.disk?.source?.type;
+  return source === undefined || source === "PATH" || source === "MOUNT";
+}
+
+/** A MOUNT disk cannot be split: a master refuses a task holding part of one. */
+function indivisible(r: Resource): boolean {
+  return r.disk?.source?.type === "MOUNT";
 }
 
 function sameItems(a: readonly Resource[], b: readonly Resource[]): boolean {
@@ -158,9 +182,9 @@ function take(pool: PoolEntry[], need: TaskResources, out: Resource[]): boolean 
     for (const p of pool) {
       if (still <= 0) break;
       if (p.name !== name || p.free <= 0) continue;
-      const amount = fixed(Math.min(p.free, still));
+      const amount = p.whole ? p.free : fixed(Math.min(p.free, still));
       p.free = fixed(p.free - amount);
-      still = fixed(still - amount);
+      still = Math.max(0, fixed(still - amount));
       if (p.last === undefined || p.last.scalar!.value !== amount) {
         if (p.rest === undefined) {
           const { scalar: _scalar, ...rest } = p.resource;

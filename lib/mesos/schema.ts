@@ -55,6 +55,8 @@ const mesosV1: Record<string, NestedJson> = {
   TaskID: idMessage(),
   ExecutorID: idMessage(),
 
+  ResourceProviderID: idMessage(),
+
   Address: {
     fields: {
       hostname: optional("string", 1),
@@ -165,9 +167,58 @@ const mesosV1: Record<string, NestedJson> = {
       set: optional(`${V1}.Value.Set`, 5),
       role: optional("string", 6, "*"), // deprecated (pre reservation refinement)
       allocation_info: optional(`${V1}.Resource.AllocationInfo`, 11),
+      reservation: optional(`${V1}.Resource.ReservationInfo`, 8), // pre reservation refinement
+      reservations: repeated(`${V1}.Resource.ReservationInfo`, 13),
+      disk: optional(`${V1}.Resource.DiskInfo`, 7),
+      revocable: optional(`${V1}.Resource.RevocableInfo`, 9),
+      shared: optional(`${V1}.Resource.SharedInfo`, 10),
+      provider_id: optional(`${V1}.ResourceProviderID`, 12),
     },
     nested: {
       AllocationInfo: { fields: { role: optional("string", 1) } },
+      ReservationInfo: {
+        fields: {
+          type: optional(`${V1}.Resource.ReservationInfo.Type`, 4),
+          role: optional("string", 3),
+          principal: optional("string", 1),
+          labels: optional(`${V1}.Labels`, 2),
+        },
+        nested: {
+          Type: { edition: "proto2", values: { UNKNOWN: 0, STATIC: 1, DYNAMIC: 2 } },
+        },
+      },
+      DiskInfo: {
+        fields: {
+          persistence: optional(`${V1}.Resource.DiskInfo.Persistence`, 1),
+          volume: optional(`${V1}.Volume`, 2),
+          source: optional(`${V1}.Resource.DiskInfo.Source`, 3),
+        },
+        nested: {
+          Persistence: {
+            fields: { id: required("string", 1), principal: optional("string", 2) },
+          },
+          Source: {
+            fields: {
+              type: required(`${V1}.Resource.DiskInfo.Source.Type`, 1),
+              path: optional(`${V1}.Resource.DiskInfo.Source.Path`, 2),
+              mount: optional(`${V1}.Resource.DiskInfo.Source.Mount`, 3),
+              id: optional("string", 4),
+              metadata: optional(`${V1}.Labels`, 5),
+              profile: optional("string", 6),
+            },
+            nested: {
+              Type: {
+                edition: "proto2",
+                values: { UNKNOWN: 0, PATH: 1, MOUNT: 2, BLOCK: 3, RAW: 4 },
+              },
+              Path: { fields: { root: optional("string", 1) } },
+              Mount: { fields: { root: optional("string", 1) } },
+            },
+          },
+        },
+      },
+      RevocableInfo: { fields: {} },
+      SharedInfo: { fields: {} },
     },
   },
 

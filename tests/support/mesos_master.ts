@@ -20,7 +20,9 @@
  *   agents with GPUs only go to GPU_RESOURCES frameworks; nothing below cpus 0.01 and mem 32 is
  *   offered; DECLINE and the unused part of an ACCEPT install a filter (refuse_seconds, default
  *   5 s) that holds back offers that fit inside the filtered resources; SUPPRESS/REVIVE per role,
- *   REVIVE clears the role's filters;
+ *   REVIVE clears the role's filters; an agent with a `layout` offers its resources field for
+ *   field (reservations, disks with sources, provider ids) and a task must be contained in them
+ *   as a master checks it (same fields but the scalar, no more than offered, MOUNT disks whole);
  * - ACCEPT with invalid offers: TASK_DROPPED (PARTITION_AWARE) or TASK_LOST, REASON_INVALID_OFFERS;
  *   an invalid task: TASK_ERROR, REASON_TASK_INVALID; these master updates carry no uuid;
  * - a launched task runs `sh -c value` (or `value` with `arguments[1..]` when `shell: false`) with
@@ -79,6 +81,30 @@ export interface TestAgent {
   resources: AgentResources;
   /** Roles the agent's resources are reserved for; absent: unreserved, offered to any role. */
   roles?: string[];
+  /**
+   * The agent's resources field for field, as a master describes them (reservations in either
+   * format, disks with their source, provider ids): offered as they are, each less what tasks and
+   * offers hold of it, and checked as a master checks containment: a task's share of one must
+   * repeat every field but `scalar`, a MOUNT disk is taken whole. `resources` then holds their
+   * sums by name (see {@linkcode layoutAgent}).
+   */
+  layout?: Resource[];
+}
+
+/** A {@linkcode TestAgent} with a `layout`; its `resources` are the layout's sums by name. */
+export function layoutAgent(
+  id: string,
+  hostname: string,
+  layout: Resource[],
+  roles?: string[],
+): TestAgent {
+  const sums = zero();
+  for (const r of layout) {
+    if (r.type === "SCALAR" && (SCALAR_NAMES as readonly string[]).includes(r.name)) {
+      sums[r.name as keyof Scalars] = round(sums[r.name as keyof Scalars] + (r.scalar?.value ?? 0));
+    }
+  }
+  return { id, hostname, resources: sums, layout, ...(roles ? { roles } : {}) };
 }
 
 export interface TestMasterOptions {
@@ -199,6 +225,8 @@ interface OfferRecord {
   agentId: string;
   role: string;
   resources: Scalars;
+  /** For a layout agent: amount offered per resource identity ({@linkcode resourceKey}). */
+  byKey?: Map<string, number>;
 }
 
 interface PendingUpdate {
@@ -211,6 +239,8 @@ interface TaskRecord {
   frameworkId: string;
   agentId: string;
   resources: Scalars;
+  /** For a layout agent: amount held per resource identity ({@linkcode resourceKey}). */
+  byKey?: Map<string, number>;
   state: TaskStateName;
   pending: PendingUpdate[];
   completed: boolean;
@@ -915,6 +945,17 @@ export class TestMaster {
       if (!TERMINAL.has(task.state)) add(task.agentId, task.resources);
     }
     for (const offer of this.#offers.values()) add(offer.agentId, offer.resources);
+    const held = new Map<string, Map<string, number>>();
+    const hold = (agentId: string, byKey: Map<string, number> | undefined) => {
+      if (!byKey) return;
+      const m = held.get(agentId) ?? new Map<string, number>();
+      for (const [k, v] of byKey) m.set(k, round((m.get(k) ?? 0) + v));
+      held.set(agentId, m);
+    };
+    for (const task of this.#tasks.values()) {
+      if (!TERMINAL.has(task.state)) hold(task.agentId, task.byKey);
+    }
+    for (const offer of this.#offers.values()) hold(offer.agentId, offer.byKey);
     for (const agent of this.#agents) {
       const free = minus(scalarsOf(agent.resources), used.get(agent.id) ?? zero());
       if (!allocatable(free)) continue;
@@ -931,23 +972,51 @@ export class TestMaster {
           ) {
             continue;
           }
-          this.#makeOffer(fw, agent, role, free);
+          this.#makeOffer(fw, agent, role, free, held.get(agent.id));
           break placed;
         }
       }
     }
   }
 
-  #makeOffer(fw: Framework, agent: TestAgent, role: string, free: Scalars): void {
+  #makeOffer(
+    fw: Framework,
+    agent: TestAgent,
+    role: string,
+    free: Scalars,
+    held?: Map<string, number>,
+  ): void {
     const id = `${this.#masterId}-O${this.#nextOfferNo++}`;
     const reservedRole = agent.roles ? role : "*";
-    const resources: Resource[] = SCALAR_NAMES.filter((n) => free[n] > 0).map((name) => ({
-      name,
-      type: "SCALAR",
-      scalar: { value: free[name] },
-      role: reservedRole,
-      allocation_info: { role },
-    }));
+    let resources: Resource[];
+    let byKey: Map<string, number> | undefined;
+    if (agent.layout) {
+      // Each resource as the agent has it, less what is held of it; a MOUNT disk only whole.
+      resources = [];
+      byKey = new Map();
+      free = zero();
+      for (const r of agent.layout) {
+        const key = resourceKey(r);
+        const total = r.scalar?.value ?? 0;
+        const inUse = held?.get(key) ?? 0;
+        const left = r.disk?.source?.type === "MOUNT" && inUse > 0 ? 0 : round(total - inUse);
+        if (!(left > 0)) continue;
+        resources.push({ ...r, scalar: { value: left }, allocation_info: { role } });
+        byKey.set(key, left);
+        if ((SCALAR_NAMES as readonly string[]).includes(r.name)) {
+          free[r.name as keyof Scalars] = round(free[r.name as keyof Scalars] + left);
+        }
+      }
+      if (resources.length === 0) return;
+    } else {
+      resources = SCALAR_NAMES.filter((n) => free[n] > 0).map((name) => ({
+        name,
+        type: "SCALAR",
+        scalar: { value: free[name] },
+        role: reservedRole,
+        allocation_info: { role },
+      }));
+    }
     const offer: Offer = {
       id: { value: id },
       framework_id: { value: fw.id },
@@ -956,7 +1025,14 @@ export class TestMaster {
       resources,
       allocation_info: { role },
     };
-    this.#offers.set(id, { offer, frameworkId: fw.id, agentId: agent.id, role, resources: free });
+    this.#offers.set(id, {
+      offer,
+      frameworkId: fw.id,
+      agentId: agent.id,
+      role,
+      resources: free,
+      ...(byKey ? { byKey } : {}),
+    });
     if (this.#send(fw, { type: "OFFERS", offers: { offers: [offer] } })) {
       this.offersSent.push(offer);
     } else this.#offers.delete(id);
@@ -1038,18 +1114,35 @@ export class TestMaster {
     const agentId = records[0]!.agentId;
     const role = records[0]!.role;
     let available = records.reduce((sum, r) => plus(sum, r!.resources), zero());
+    // A layout agent's offers: what is offered of each resource, by identity.
+    const layout = records[0]!.byKey !== undefined;
+    const offered = new Map<string, number>();
+    for (const r of records) {
+      for (const [k, v] of r!.byKey ?? []) offered.set(k, round((offered.get(k) ?? 0) + v));
+    }
+    const whole = new Set<string>();
+    for (const r of records) {
+      for (const res of r!.offer.resources) {
+        if (res.disk?.source?.type === "MOUNT") whole.add(resourceKey(res));
+      }
+    }
     for (const task of tasks) {
       const resources = this.#taskResources(task, role);
-      const error = typeof resources === "string"
+      let error = typeof resources === "string"
         ? resources
         : this.#validateTask(task, agentId, resources, available);
+      const byKey = layout ? keyedAmounts(task.resources) : undefined;
+      if (error === undefined && byKey) error = containment(byKey, offered, whole);
       if (error !== undefined) {
         this.#masterUpdate(fw, task, "TASK_ERROR", "REASON_TASK_INVALID", error);
         continue;
       }
       const used = resources as Scalars;
       available = minus(available, used);
-      this.#launch(fw, task, agentId, used);
+      if (byKey) {
+        for (const [k, v] of byKey) offered.set(k, round(offered.get(k)! - v));
+      }
+      this.#launch(fw, task, agentId, used, byKey);
     }
     this.#addFilter(fw, agentId, role, available, accept.filters?.refuse_seconds);
   }
@@ -1116,12 +1209,19 @@ export class TestMaster {
     });
   }
 
-  #launch(fw: Framework, info: TaskInfo, agentId: string, resources: Scalars): void {
+  #launch(
+    fw: Framework,
+    info: TaskInfo,
+    agentId: string,
+    resources: Scalars,
+    byKey?: Map<string, number>,
+  ): void {
     const task: TaskRecord = {
       info,
       frameworkId: fw.id,
       agentId,
       resources,
+      ...(byKey ? { byKey } : {}),
       state: "TASK_STAGING",
       pending: [],
       completed: false,
@@ -1428,6 +1528,58 @@ function allocatable(r: Scalars): boolean {
 
 function show(r: Scalars): string {
   return SCALAR_NAMES.filter((n) => r[n] > 0).map((n) => `${n}:${r[n]}`).join(";") || "{}";
+}
+
+/**
+ * What makes a resource the resource it is: every field but `scalar` and `allocation_info`
+ * (checked on its own), objects with sorted keys, the deprecated `role` at its default `*`.
+ */
+export function resourceKey(r: Resource): string {
+  const { scalar: _scalar, allocation_info: _allocation, ...identity } = r;
+  return canonical({ ...identity, role: r.role ?? "*" });
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** A task's scalar resources summed per identity. */
+function keyedAmounts(resources: readonly Resource[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of resources) {
+    const key = resourceKey(r);
+    out.set(key, round((out.get(key) ?? 0) + (r.scalar?.value ?? 0)));
+  }
+  return out;
+}
+
+/**
+ * The master's containment check on a layout agent: every resource a task holds is one that was
+ * offered (same identity), no more of it than is left, and a MOUNT disk whole.
+ */
+function containment(
+  task: Map<string, number>,
+  offered: Map<string, number>,
+  whole: Set<string>,
+): string | undefined {
+  for (const [key, amount] of task) {
+    const left = offered.get(key);
+    if (left === undefined) return `Task uses resources that were not offered: ${key}`;
+    if (amount > left + 1e-9) {
+      return `Task uses more resources ${key}:${amount} than available ${left}`;
+    }
+    if (whole.has(key) && amount !== left) {
+      return `Task uses ${amount} of a MOUNT disk of ${left}: a MOUNT disk is used whole`;
+    }
+  }
+  return undefined;
 }
 
 function randomUuidBase64(): string {
