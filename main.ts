@@ -73,7 +73,14 @@ export async function main(
       return 0;
     }
     config = parsed.config;
-    taskEnv = buildTaskEnv(config.env, config.envFile, env, (p) => Deno.readTextFileSync(p));
+    // A Docker image has its own PATH: ours only when asked for (`--env PATH`).
+    taskEnv = buildTaskEnv(
+      config.env,
+      config.envFile,
+      env,
+      (p) => Deno.readTextFileSync(p),
+      config.dockerImage === undefined,
+    );
     metric = createSignalOrFail("metric", config.metric!);
     target = createSignalOrFail("target", config.target!);
     webToken = readWebToken(config);
@@ -250,6 +257,9 @@ function backendOf(executor: MesosExecutor) {
     offersRescinded: s.offersRescinded,
     updates: { ...s.updates },
     reconnects: s.reconnects,
+    launchesRefused: { ...s.launchesRefused },
+    duplicateUpdates: s.duplicateUpdates,
+    callsRejected: { ...s.callsRejected },
     ...(s.disconnectedSince !== undefined ? { disconnectedSince: s.disconnectedSince } : {}),
   };
 }

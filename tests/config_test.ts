@@ -276,3 +276,16 @@ Deno.test("web options: loopback by default, address checked, token from env or 
   rejects([...BASE, "--history-points", "5"], /^--history-points: /);
   rejects([...BASE, "--health-timeout", "0"], /^--health-timeout: /);
 });
+
+Deno.test("task environment for a Docker image: no PATH of ours unless asked for", () => {
+  const parent = { PATH: "/host/bin", HOME: "/root" };
+  assert.deepEqual(buildTaskEnv(["A=1"], undefined, parent, () => "", false), { A: "1" });
+  assert.deepEqual(buildTaskEnv(["PATH", "A=1"], undefined, parent, () => "", false), {
+    PATH: "/host/bin",
+    A: "1",
+  });
+  assert.deepEqual(buildTaskEnv(["PATH=/opt/bin"], undefined, parent, () => "", false), {
+    PATH: "/opt/bin",
+  });
+  assert.deepEqual(buildTaskEnv([], "e.env", parent, () => "PATH=/f\n", false), { PATH: "/f" });
+});

@@ -254,7 +254,7 @@ Deno.test("tasks waiting 5 s with no offer get another REVIVE, at most every 5 s
   await Deno.remove(stateDir, { recursive: true });
 });
 
-Deno.test("status updates are recorded, then acknowledged exactly once per uuid", async () => {
+Deno.test("status updates are recorded, then every delivery with a uuid acknowledged", async () => {
   const { executor, conn, events, stateDir } = await setup();
   conn.subscribe();
   const [id] = executor.launch("cooler", 1);
@@ -264,7 +264,7 @@ Deno.test("status updates are recorded, then acknowledged exactly once per uuid"
     update: { status: update(id, "TASK_RUNNING", "dXVpZDE=") },
   });
   assert.equal(executor.tasks()[0].state, "running");
-  // The master re-sends until our ack arrives: do not ack twice.
+  // The agent re-sends until an ack arrives (the first may be lost): acknowledged again, counted.
   conn.handlers.onEvent({
     type: "UPDATE",
     update: { status: update(id, "TASK_RUNNING", "dXVpZDE=") },
@@ -274,12 +274,14 @@ Deno.test("status updates are recorded, then acknowledged exactly once per uuid"
     update: { status: update(id, "TASK_FINISHED", "dXVpZDI=") },
   });
   const acks = conn.of("ACKNOWLEDGE").map((c) => c.acknowledge!.uuid);
-  assert.deepEqual(acks, ["dXVpZDE=", "dXVpZDI="]);
+  assert.deepEqual(acks, ["dXVpZDE=", "dXVpZDE=", "dXVpZDI="]);
+  assert.equal(executor.stats.duplicateUpdates, 1);
+  assert.equal(executor.stats.acknowledged, 3);
   assert.equal(executor.tasks()[0].state, "finished");
   assert.deepEqual(events.map((e) => e.task.state), ["pending", "starting", "running", "finished"]);
   // Reconciliation answers carry no uuid and are not acknowledged.
   conn.handlers.onEvent({ type: "UPDATE", update: { status: update(id, "TASK_FINISHED") } });
-  assert.equal(conn.of("ACKNOWLEDGE").length, 2);
+  assert.equal(conn.of("ACKNOWLEDGE").length, 3);
   await Deno.remove(stateDir, { recursive: true });
 });
 
@@ -453,7 +455,7 @@ Deno.test("task environment: RELAY_TASK_ID and RELAY_TASK_KIND override the conf
   await Deno.remove(stateDir, { recursive: true });
 });
 
-Deno.test("acknowledged uuids are forgotten after twice the retain time: memory stays flat", async () => {
+Deno.test("seen uuids are forgotten after twice the retain time: memory stays flat", async () => {
   const clock = new VirtualClock(1000);
   const { executor, conn, stateDir } = await setup({ clock, retainMs: 60_000 });
   conn.subscribe();
@@ -466,12 +468,104 @@ Deno.test("acknowledged uuids are forgotten after twice the retain time: memory 
   conn.handlers.onEvent(running);
   clock.advance(60_000);
   executor.tasks();
-  conn.handlers.onEvent(running); // A duplicate within the window: not acknowledged again.
-  assert.equal(conn.of("ACKNOWLEDGE").length, 1);
+  conn.handlers.onEvent(running); // A duplicate within the window: acknowledged and counted.
+  assert.equal(conn.of("ACKNOWLEDGE").length, 2);
+  assert.equal(executor.stats.duplicateUpdates, 1);
   clock.advance(61_000);
   executor.tasks(); // Prunes uuids older than 120 s.
-  // A resend this late means the master never got the acknowledgement: answer it.
+  // The uuid is forgotten: acknowledged again, no longer known to be a duplicate.
   conn.handlers.onEvent(running);
-  assert.equal(conn.of("ACKNOWLEDGE").length, 2);
+  assert.equal(conn.of("ACKNOWLEDGE").length, 3);
+  assert.equal(executor.stats.duplicateUpdates, 1);
+  await Deno.remove(stateDir, { recursive: true });
+});
+
+Deno.test("a refused launch backs that kind off: capped exponential, said once, counted", async () => {
+  const clock = new VirtualClock(1000);
+  const { executor, conn, logs, stateDir } = await setup({ clock });
+  conn.subscribe();
+  const refuse = (ids: string[]) => {
+    for (const id of ids) {
+      conn.handlers.onEvent({
+        type: "UPDATE",
+        update: {
+          status: {
+            ...update(id, "TASK_ERROR"),
+            source: "SOURCE_MASTER",
+            reason: "REASON_TASK_INVALID",
+            message: "Task uses more resources than available",
+          },
+        },
+      });
+    }
+  };
+  const accepts = () => conn.of("ACCEPT").length;
+  // Two refused in one ACCEPT count as one refusal: a 1 s pause.
+  executor.launch("warmer", 2);
+  conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("a", 4, 512)] } });
+  assert.equal(accepts(), 1);
+  refuse(conn.of("ACCEPT")[0].accept!.operations[0].launch!.task_infos.map((t) => t.task_id.value));
+  assert.deepEqual(executor.stats.launchesRefused, { warmer: 2 });
+  const pauses: number[] = [];
+  let last = clock.now();
+  for (let round = 0; round < 8; round++) {
+    const [id] = executor.launch("warmer", 1);
+    // Offers during the pause are declined; a cooler is not held back by the warmers' pause.
+    conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer(`w${round}`, 4, 512)] } });
+    assert.equal(accepts(), round + 1, `round ${round}: nothing launched in the pause`);
+    while (accepts() === round + 1) {
+      clock.advance(250);
+      executor.tasks();
+      conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer(`x${round}`, 4, 512)] } });
+    }
+    pauses.push(clock.now() - last);
+    last = clock.now();
+    const launched = conn.of("ACCEPT").at(-1)!.accept!.operations[0].launch!.task_infos;
+    assert.ok(launched.some((t) => t.task_id.value === id));
+    refuse(launched.map((t) => t.task_id.value));
+  }
+  assert.deepEqual(pauses, [1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000]);
+  // Said once (warn), the rest at debug; cooler launches were never held back.
+  assert.equal(
+    logs.filter((l) => /^warn .*refused a warmer launch/.test(l)).length,
+    1,
+    logs.join("\n"),
+  );
+  const [cool] = executor.launch("cooler", 1);
+  conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("c", 4, 512)] } });
+  const infos = conn.of("ACCEPT").at(-1)!.accept!.operations[0].launch!.task_infos;
+  assert.deepEqual(infos.map((t) => t.task_id.value), [cool]);
+  // A warmer that runs ends the backoff.
+  clock.advance(60_000);
+  executor.tasks();
+  const [w] = executor.launch("warmer", 1);
+  conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("y", 4, 512)] } });
+  conn.handlers.onEvent({ type: "UPDATE", update: { status: update(w, "TASK_RUNNING", "dTE=") } });
+  executor.launch("warmer", 1);
+  conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("z", 4, 512)] } });
+  assert.equal(conn.of("ACCEPT").at(-1)!.accept!.offer_ids[0].value, "z");
+  assert.ok(logs.some((l) => /warmer launches accepted again/.test(l)));
+  await Deno.remove(stateDir, { recursive: true });
+});
+
+Deno.test("while every waiting task is backed off, offers are suppressed; REVIVE when the pause ends", async () => {
+  const clock = new VirtualClock(1000);
+  const { executor, conn, stateDir } = await setup({ clock });
+  conn.subscribe();
+  await settle();
+  const [id] = executor.launch("warmer", 1);
+  conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("a", 4, 512)] } });
+  conn.handlers.onEvent({ type: "UPDATE", update: { status: update(id, "TASK_DROPPED") } });
+  await settle();
+  executor.launch("warmer", 1);
+  executor.tasks();
+  await settle();
+  const offerCalls = () =>
+    conn.calls.filter((c) => c.type === "SUPPRESS" || c.type === "REVIVE").map((c) => c.type);
+  assert.equal(offerCalls().at(-1), "SUPPRESS", offerCalls().join());
+  clock.advance(1000);
+  executor.tasks();
+  await settle();
+  assert.equal(offerCalls().at(-1), "REVIVE", offerCalls().join());
   await Deno.remove(stateDir, { recursive: true });
 });

@@ -182,6 +182,40 @@ Deno.test("Mesos metrics come from the backend snapshot, label values escaped", 
   metrics.close();
 });
 
+Deno.test("Mesos wire counters: refused launches by kind, duplicate updates, rejected calls", () => {
+  const bus = new EventBus();
+  const base: BackendSnapshot = {
+    connected: true,
+    offersReceived: 0,
+    offersUsed: 0,
+    offersDeclined: 0,
+    offersRescinded: 0,
+    updates: {},
+    reconnects: 0,
+  };
+  let snapshot: BackendSnapshot = base;
+  const metrics = new RelayMetrics({ bus, backend: () => snapshot });
+  // Absent counts read as zero: the refused-launch family always has both kinds.
+  let f = parsePrometheus(metrics.render());
+  assert.equal(sampleValue(f, "relay_mesos_launches_refused_total", { kind: "warmer" }), 0);
+  assert.equal(sampleValue(f, "relay_mesos_launches_refused_total", { kind: "cooler" }), 0);
+  assert.equal(sampleValue(f, "relay_mesos_duplicate_updates_total"), 0);
+  assert.deepEqual(f.get("relay_mesos_calls_rejected_total")?.samples, []);
+  snapshot = {
+    ...base,
+    launchesRefused: { warmer: 3 },
+    duplicateUpdates: 2,
+    callsRejected: { 400: 5, 403: 1 },
+  };
+  f = parsePrometheus(metrics.render());
+  assert.equal(sampleValue(f, "relay_mesos_launches_refused_total", { kind: "warmer" }), 3);
+  assert.equal(sampleValue(f, "relay_mesos_duplicate_updates_total"), 2);
+  assert.equal(sampleValue(f, "relay_mesos_calls_rejected_total", { status: "400" }), 5);
+  assert.equal(sampleValue(f, "relay_mesos_calls_rejected_total", { status: "403" }), 1);
+  assert.equal(f.get("relay_mesos_calls_rejected_total")?.type, "counter");
+  metrics.close();
+});
+
 Deno.test("escaping and value formatting follow the exposition format", () => {
   assert.equal(escapeLabelValue('a\\b"c\nd'), 'a\\\\b\\"c\\nd');
   assert.equal(formatValue(NaN), "NaN");

@@ -1,6 +1,8 @@
 /**
  * Builds the environment a task sees: PATH plus exactly what the user asked for with `--env`
- * and `--env-file`. Nothing else of Relay's own environment leaks into tasks.
+ * and `--env-file`. Nothing else of Relay's own environment leaks into tasks. Tasks in a Docker
+ * image get no PATH of ours unless asked for (`--env PATH`, or PATH in the file): the image has
+ * its own, and this host's would override it.
  * @module
  */
 
@@ -8,7 +10,8 @@ import { ConfigError } from "./parse.ts";
 
 /**
  * Resolves `--env` entries (`KEY=VALUE`, or `KEY` to pass Relay's own value) and the lines of
- * `--env-file` into one map. Later entries win; `--env` wins over the file.
+ * `--env-file` into one map. Later entries win; `--env` wins over the file. Relay's own PATH comes
+ * first unless `inheritPath` is false (tasks in a Docker image).
  *
  * @example
  * ```ts
@@ -21,9 +24,10 @@ export function buildTaskEnv(
   envFile: string | undefined,
   parentEnv: Readonly<Record<string, string | undefined>>,
   readTextFile: (path: string) => string,
+  inheritPath = true,
 ): Record<string, string> {
   const env: Record<string, string> = {};
-  if (parentEnv.PATH !== undefined) env.PATH = parentEnv.PATH;
+  if (inheritPath && parentEnv.PATH !== undefined) env.PATH = parentEnv.PATH;
   if (envFile !== undefined) {
     let text: string;
     try {

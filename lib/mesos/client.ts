@@ -3,7 +3,10 @@
  * and one request per call, carrying the `Mesos-Stream-Id` of the current subscription. It follows
  * `307` redirects to the leader, retries `503` and connection errors with capped exponential
  * backoff and jitter, and treats a stream silent for max(2 × heartbeat, floor) as dead: it then
- * re-subscribes with the same FrameworkID. What the events mean is the framework's business
+ * re-subscribes with the same FrameworkID. It re-subscribes only when the subscription is gone (the
+ * stream closed or silent, a call answered 403 or 307); a 400 says that one call was wrong, so it
+ * fails that call (the caller logs and counts it) and the stream stays. What the events mean is
+ * the framework's business
  * (`framework.ts`); this module only keeps the connection.
  * @module
  */
@@ -140,8 +143,9 @@ export class SchedulerClient implements SchedulerConnection {
     const text = await response.text().catch(() => "");
     if (response.status === 202 || response.status === 200) return;
     const detail = text.trim().split("\n")[0].slice(0, 200);
-    if (response.status === 307 || response.status === 403 || response.status === 400) {
-      // The leader moved or our stream is no longer valid: subscribe again.
+    if (response.status === 307 || response.status === 403) {
+      // The leader moved or our subscription is gone: subscribe again. (A 400 is about this call
+      // only; re-subscribing would not make it right.)
       this.reconnect(`${call.type} answered ${response.status}`);
     }
     throw new CallError(

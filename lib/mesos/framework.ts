@@ -3,7 +3,11 @@
  * loop asks for wait as `pending` until an offer fits them; offers are packed and accepted at
  * once or declined (never held); SUPPRESS when nothing waits, REVIVE when something does (one such
  * call at a time, so the master ends in the state we want; again while tasks starve). Status
- * updates are recorded, then acknowledged once. The FrameworkID is kept in the state directory so
+ * updates are recorded, then acknowledged: every delivery that carries a uuid, re-sent ones too
+ * (an agent re-sends until an acknowledgement arrives, and holds the task's later updates until
+ * then; acknowledging is idempotent), duplicates counted. A launch the master refuses (TASK_ERROR
+ * or TASK_DROPPED before the task ran) backs that kind's launches off, capped exponential, said
+ * once per streak and counted. The FrameworkID is kept in the state directory so
  * that a restarted Relay.Mesos re-subscribes as the same framework and, after reconciling, adopts
  * its running tasks. The loop sees the same task facts as from the local executor.
  * @module
@@ -89,7 +93,24 @@ interface MesosTask {
   agentId?: string;
   /** Counted lost because its ACCEPT call failed; the master may have launched it after all. */
   acceptFailed?: boolean;
+  /** When its ACCEPT went out (clock ms). */
+  launchedAt?: number;
 }
+
+/** A kind's launches held back after the master refused one. */
+interface LaunchBackoff {
+  /** Refusals in a row, each from a launch made after the previous refusal. */
+  streak: number;
+  /** When the last counted refusal came: refusals of launches sent before it do not add up. */
+  lastAt: number;
+  /** No launch of this kind before then (clock ms). */
+  until: number;
+}
+
+/** First pause of a kind's launches after the master refused one; doubles with each refusal. */
+export const LAUNCH_BACKOFF_INITIAL_MS = 1000;
+/** Longest pause: a master that keeps refusing still gets one launch a minute to try. */
+export const LAUNCH_BACKOFF_MAX_MS = 60_000;
 
 /** How long tasks may wait with no offer and no REVIVE before REVIVE is sent again. */
 export const REVIVE_AFTER_MS = 5000;
@@ -102,6 +123,12 @@ export interface MesosStats {
   offersRescinded: number;
   updates: Record<string, number>;
   acknowledged: number;
+  /** Deliveries of an update already seen (same uuid), acknowledged again all the same. */
+  duplicateUpdates: number;
+  /** Launches the master refused (TASK_ERROR / TASK_DROPPED before running), by task kind. */
+  launchesRefused: Record<string, number>;
+  /** Calls the master answered with an HTTP error, by status (e.g. "400"). */
+  callsRejected: Record<string, number>;
   reconnects: number;
   /** The master subscribed to last. */
   leader?: string;
@@ -168,6 +195,9 @@ export class MesosExecutor implements Executor {
     offersRescinded: 0,
     updates: {},
     acknowledged: 0,
+    duplicateUpdates: 0,
+    launchesRefused: {},
+    callsRejected: {},
     reconnects: 0,
   };
   readonly #opts: MesosExecutorOptions;
@@ -178,8 +208,10 @@ export class MesosExecutor implements Executor {
   /** The parts of a TaskInfo that are the same for every task of a kind, made once. */
   readonly #templates = new Map<TaskKind, TaskTemplate>();
   readonly #listeners = new Set<(e: TaskEvent) => void>();
-  /** Update uuids acknowledged, with when: a duplicate delivery is not acknowledged twice. */
-  readonly #acked = new Map<string, number>();
+  /** Update uuids seen, with when: to count duplicate deliveries (which are acknowledged too). */
+  readonly #seen = new Map<string, number>();
+  /** Kinds whose launches the master refused lately. */
+  readonly #backoff = new Map<TaskKind, LaunchBackoff>();
   #frameworkId?: string;
   /**
    * Whether the master was last told to send offers (a subscription starts unsuppressed), or
@@ -288,12 +320,11 @@ export class MesosExecutor implements Executor {
     // Called every tick: the place to repair offer interest after a failed call or a long wait.
     this.#syncOfferInterest();
     const cutoff = now - (this.#opts.retainMs ?? 60_000);
-    // An acknowledged uuid is only needed while a duplicate of its update may still arrive; a
-    // resend long after means the master never got the acknowledgement, so answering is right.
-    const ackCutoff = now - 2 * (this.#opts.retainMs ?? 60_000);
-    for (const [uuid, at] of this.#acked) {
-      if (at >= ackCutoff) break; // Insertion order is time order.
-      this.#acked.delete(uuid);
+    // A seen uuid only serves to count duplicates: forgotten after a while, so memory stays flat.
+    const seenCutoff = now - 2 * (this.#opts.retainMs ?? 60_000);
+    for (const [uuid, at] of this.#seen) {
+      if (at >= seenCutoff) break; // Insertion order is time order.
+      this.#seen.delete(uuid);
     }
     const out: TaskView[] = [];
     for (const [id, t] of this.#tasks) {
@@ -446,8 +477,9 @@ export class MesosExecutor implements Executor {
 
   #onOffers(offers: Offer[]): void {
     this.stats.offersReceived += offers.length;
-    this.#lastOffersAt = this.#opts.clock.now();
-    const waiting = [...this.#pending];
+    const now = this.#opts.clock.now();
+    this.#lastOffersAt = now;
+    const waiting = [...this.#pending].filter((t) => this.#mayLaunch(t.kind, now));
     const { accept, decline } = packOffers(offers, waiting.length, this.#opts.taskResources);
     let next = 0;
     for (const plan of accept) {
@@ -456,6 +488,7 @@ export class MesosExecutor implements Executor {
       for (const resources of plan.tasks) {
         const task = waiting[next++];
         task.agentId = plan.offer.agent_id.value;
+        task.launchedAt = now;
         infos.push(this.#taskInfo(task, plan.offer, resources));
         launched.push(task);
       }
@@ -477,6 +510,16 @@ export class MesosExecutor implements Executor {
             this.#update(t, "lost", "ACCEPT call failed");
           }
         }
+        // The offer stays outstanding at the master unless it was used after all: hand it back
+        // (a DECLINE of a used offer is ignored), as the subscription stays.
+        this.stats.offersDeclined++;
+        this.#send({
+          type: "DECLINE",
+          decline: {
+            offer_ids: [plan.offer.id],
+            filters: { refuse_seconds: this.#opts.refuseSeconds },
+          },
+        });
       });
     }
     if (decline.length > 0) {
@@ -501,11 +544,19 @@ export class MesosExecutor implements Executor {
    */
   #syncOfferInterest(): void {
     if (this.#offerCallInFlight || this.#closed || !this.#client.connected) return;
-    const want = this.#pending.size > 0;
     const now = this.#opts.clock.now();
+    // Tasks of a kind whose launches are backed off do not want offers yet.
+    let first: MesosTask | undefined;
+    for (const t of this.#pending) {
+      if (this.#mayLaunch(t.kind, now)) {
+        first = t;
+        break;
+      }
+    }
+    const want = first !== undefined;
     let starving = false;
     if (want && this.#offersWanted === true) {
-      const oldest = this.#pending.values().next().value!.requestedAt;
+      const oldest = first!.requestedAt;
       const since = Math.max(oldest, this.#lastOffersAt, this.#lastReviveAt);
       starving = now - since >= REVIVE_AFTER_MS;
     }
@@ -523,6 +574,7 @@ export class MesosExecutor implements Executor {
         },
         (err) => {
           this.#opts.log("warn", (err as Error).message);
+          this.#countRejected(err);
           if (subscription !== this.#subscription) return;
           // Unknown now: the next tick tries again (not at once, so a failing master is not
           // hammered).
@@ -602,6 +654,10 @@ export class MesosExecutor implements Executor {
     if (!task) task = this.#adopt(status);
     if (task) {
       const state = taskStateOf(status.state);
+      const refused = task.state === "starting" &&
+        (status.state === "TASK_ERROR" || status.state === "TASK_DROPPED");
+      if (refused) this.#launchRefused(task, status);
+      else if (state === "running") this.#launchesAccepted(task.kind);
       if (status.agent_id) task.agentId = status.agent_id.value;
       const revived = task.acceptFailed === true && task.state === "lost" && state !== "lost";
       if (revived) {
@@ -616,15 +672,67 @@ export class MesosExecutor implements Executor {
         this.#update(task, state, TERMINAL_STATES.has(state) ? reason : undefined);
       }
     }
-    // Recorded above; now acknowledge, once per update.
-    if (status.uuid && status.agent_id && !this.#acked.has(status.uuid)) {
-      this.#acked.set(status.uuid, this.#opts.clock.now());
+    // Recorded above; now acknowledge every delivery that carries a uuid, a re-sent one too: its
+    // first acknowledgement may have been lost, and the agent holds the task's later updates
+    // until one arrives. (Updates the master makes up, e.g. for reconciliation, carry none.)
+    if (status.uuid && status.agent_id) {
       const uuid = status.uuid;
+      if (this.#seen.has(uuid)) this.stats.duplicateUpdates++;
+      else this.#seen.set(uuid, this.#opts.clock.now());
       this.#send({
         type: "ACKNOWLEDGE",
         acknowledge: { agent_id: status.agent_id, task_id: status.task_id, uuid },
-      }, () => this.#acked.delete(uuid));
+      });
       this.stats.acknowledged++;
+    }
+  }
+
+  /** Whether tasks of `kind` may be launched now (not backed off after a refusal). */
+  #mayLaunch(kind: TaskKind, now: number): boolean {
+    const b = this.#backoff.get(kind);
+    return b === undefined || now >= b.until;
+  }
+
+  /**
+   * The master refused a launch: hold that kind's launches back, doubling the pause with every
+   * refusal of a launch made after the previous one (a batch refused at once counts once).
+   */
+  #launchRefused(task: MesosTask, status: TaskStatus): void {
+    const kind = task.kind;
+    this.stats.launchesRefused[kind] = (this.stats.launchesRefused[kind] ?? 0) + 1;
+    const now = this.#opts.clock.now();
+    const b = this.#backoff.get(kind) ?? { streak: 0, lastAt: -Infinity, until: 0 };
+    if ((task.launchedAt ?? now) <= b.lastAt) return;
+    b.streak++;
+    b.lastAt = now;
+    const pause = Math.min(LAUNCH_BACKOFF_MAX_MS, LAUNCH_BACKOFF_INITIAL_MS * 2 ** (b.streak - 1));
+    b.until = now + pause;
+    this.#backoff.set(kind, b);
+    const why = [status.state, status.reason, status.message].filter(Boolean).join(": ");
+    if (b.streak === 1) {
+      this.#opts.log(
+        "warn",
+        `mesos: the master refused a ${kind} launch (${why}); ${kind} launches back off ` +
+          `(${pause / 1000} s, doubling up to ${LAUNCH_BACKOFF_MAX_MS / 1000} s while refused)`,
+      );
+    } else {
+      this.#opts.log("debug", `mesos: ${kind} launch refused again (${why}); next in ${pause} ms`);
+    }
+  }
+
+  /** A task of `kind` runs: its launches are no longer backed off. */
+  #launchesAccepted(kind: TaskKind): void {
+    const b = this.#backoff.get(kind);
+    if (!b) return;
+    this.#backoff.delete(kind);
+    this.#opts.log("info", `mesos: ${kind} launches accepted again after ${b.streak} refusals`);
+  }
+
+  /** Counts a call the master answered with an HTTP error status. */
+  #countRejected(err: unknown): void {
+    const status = (err as { status?: unknown }).status;
+    if (typeof status === "number" && status >= 300) {
+      this.stats.callsRejected[status] = (this.stats.callsRejected[status] ?? 0) + 1;
     }
   }
 
@@ -680,6 +788,7 @@ export class MesosExecutor implements Executor {
     this.#client.call(call).catch((err) => {
       onError?.();
       this.#opts.log("warn", (err as Error).message);
+      this.#countRejected(err);
     });
   }
 }

@@ -25,6 +25,12 @@ export interface BackendSnapshot {
   /** Status updates received, by Mesos task state (e.g. `TASK_RUNNING`). */
   readonly updates: Readonly<Record<string, number>>;
   readonly reconnects: number;
+  /** Launches the master refused, by task kind (absent: none). */
+  readonly launchesRefused?: Readonly<Record<string, number>>;
+  /** Re-deliveries of a status update already seen (each acknowledged again). */
+  readonly duplicateUpdates?: number;
+  /** Calls answered with an HTTP error, by status (absent: none). */
+  readonly callsRejected?: Readonly<Record<string, number>>;
   /** Epoch ms since when the connection is down, when it is. */
   readonly disconnectedSince?: number;
 }
@@ -283,6 +289,33 @@ export class RelayMetrics {
         "counter",
         "Reconnections to a Mesos master after the first subscription.",
         [sample("relay_mesos_reconnects_total", {}, backend.reconnects)],
+      );
+      const refused = backend.launchesRefused ?? {};
+      family(
+        out,
+        "relay_mesos_launches_refused_total",
+        "counter",
+        "Task launches the Mesos master refused (TASK_ERROR or TASK_DROPPED at launch), by kind.",
+        KINDS.map((kind) =>
+          sample("relay_mesos_launches_refused_total", { kind }, refused[kind] ?? 0)
+        ),
+      );
+      family(
+        out,
+        "relay_mesos_duplicate_updates_total",
+        "counter",
+        "Status updates delivered again with a uuid already seen (acknowledged again).",
+        [sample("relay_mesos_duplicate_updates_total", {}, backend.duplicateUpdates ?? 0)],
+      );
+      const rejected = backend.callsRejected ?? {};
+      family(
+        out,
+        "relay_mesos_calls_rejected_total",
+        "counter",
+        "Calls to the Mesos master answered with an HTTP error, by status.",
+        Object.keys(rejected).sort().map((status) =>
+          sample("relay_mesos_calls_rejected_total", { status }, rejected[status])
+        ),
       );
     }
     return out.join("");

@@ -44,7 +44,9 @@
  * Faults a test can inject besides those: `breakStreams()` (a record cut off mid-frame then the
  * stream closed, a bad length line, a record that does not decode), `failCalls()` (the next calls
  * of a type answered with an error status, not carried out), `delayCalls()` (the next calls of a
- * type carried out late, so later calls overtake them), `removeAgent()` (an agent lost: its
+ * type carried out late, so later calls overtake them), `refuseLaunches()` (tasks refused with
+ * TASK_ERROR or TASK_DROPPED), `loseAcks()` (acknowledgements answered 202 and forgotten, so the
+ * agent re-sends), `removeAgent()` (an agent lost: its
  * offers rescinded, its tasks TASK_LOST from the master and their processes killed), `addAgent()`.
  * @module
  */
@@ -299,8 +301,10 @@ export class TestMaster {
   readonly offersRescinded: string[] = [];
   /** TaskInfos of tasks that passed validation and were started. */
   readonly launchedTasks: TaskInfo[] = [];
-  /** ACKNOWLEDGE calls per uuid (Base64). */
+  /** ACKNOWLEDGE calls per uuid (Base64), not counting those `loseAcks()` lost. */
   readonly acks = new Map<string, number>();
+  /** Uuids of the ACKNOWLEDGE calls `loseAcks()` lost, in order. */
+  readonly lostAcks: string[] = [];
   readonly updatesSent: SentUpdate[] = [];
   /** Number of successful SUBSCRIBE calls (SUBSCRIBED sent). */
   subscriptions = 0;
@@ -313,6 +317,10 @@ export class TestMaster {
   >();
   /** Injected call delays: call type → milliseconds and how many more calls to hold. */
   readonly #callDelays = new Map<Call["type"], { ms: number; left: number }>();
+  /** Injected launch refusals: how many more tasks to refuse, and with which state. */
+  #refusals = { left: 0, state: "TASK_ERROR" as "TASK_ERROR" | "TASK_DROPPED" };
+  /** How many more ACKNOWLEDGE calls to answer 202 and then forget (lost in a failover). */
+  #acksToLose = 0;
 
   constructor(opts: TestMasterOptions = {}) {
     this.#opts = {
@@ -453,6 +461,23 @@ export class TestMaster {
    */
   delayCalls(type: Call["type"], ms: number, times = 1): void {
     this.#callDelays.set(type, { ms, left: times });
+  }
+
+  /**
+   * Refuses the next `times` tasks of ACCEPT calls as a master refuses an invalid task: no
+   * launch, a master update without uuid (TASK_ERROR with REASON_TASK_INVALID, or TASK_DROPPED
+   * with REASON_INVALID_OFFERS). `Infinity` refuses every launch.
+   */
+  refuseLaunches(times: number, state: "TASK_ERROR" | "TASK_DROPPED" = "TASK_ERROR"): void {
+    this.#refusals = { left: times, state };
+  }
+
+  /**
+   * Answers the next `times` ACKNOWLEDGE calls 202 and does nothing with them, as when the
+   * master that took them fails over before telling the agent: the agent re-sends the update.
+   */
+  loseAcks(times: number): void {
+    this.#acksToLose = times;
   }
 
   /**
@@ -1133,6 +1158,14 @@ export class TestMaster {
         : this.#validateTask(task, agentId, resources, available);
       const byKey = layout ? keyedAmounts(task.resources) : undefined;
       if (error === undefined && byKey) error = containment(byKey, offered, whole);
+      if (error === undefined && this.#refusals.left > 0) {
+        this.#refusals.left--;
+        if (this.#refusals.state === "TASK_DROPPED") {
+          this.#masterUpdate(fw, task, "TASK_DROPPED", "REASON_INVALID_OFFERS", "injected refusal");
+          continue;
+        }
+        error = "injected refusal";
+      }
       if (error !== undefined) {
         this.#masterUpdate(fw, task, "TASK_ERROR", "REASON_TASK_INVALID", error);
         continue;
@@ -1310,6 +1343,11 @@ export class TestMaster {
   }
 
   #acknowledge(fw: Framework, ack: NonNullable<Call["acknowledge"]>): void {
+    if (this.#acksToLose > 0) {
+      this.#acksToLose--;
+      this.lostAcks.push(ack.uuid);
+      return;
+    }
     this.acks.set(ack.uuid, (this.acks.get(ack.uuid) ?? 0) + 1);
     const task = this.#tasks.get(ack.task_id.value);
     if (!task || task.frameworkId !== fw.id) return;
