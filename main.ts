@@ -209,6 +209,7 @@ async function createExecutor(
       cooler: config.cooler,
       env: taskEnv,
       taskTimeoutMs: config.taskTimeout * 1000,
+      ...(config.taskKillGrace !== undefined ? { killGraceMs: config.taskKillGrace * 1000 } : {}),
       clock: systemClock,
       log,
     });

@@ -231,3 +231,41 @@ Deno.test("https master: trusted through --mesos-ca-cert, refused without it", a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("--task-kill-grace: tasks and KILLs carry the kill_policy; a task ignoring SIGTERM dies after it", async () => {
+  const master = await startTestMaster({
+    agents: [{ id: "a1", hostname: "a1", resources: { cpus: 2, mem: 1024, disk: 100 } }],
+    heartbeatSeconds: 1,
+    killGraceSeconds: 5, // the agent's default, were no kill_policy sent
+  });
+  const stateDir = await Deno.makeTempDir();
+  try {
+    const args = sleepWarmersOnMesos(master.url, stateDir, 1, [
+      "--task-kill-grace",
+      "0.4",
+      "--delay",
+      "0.2",
+      "--duration",
+      "2",
+      "--on-exit",
+      "kill",
+    ]);
+    args[args.indexOf("exec sleep 60")] = "trap '' TERM; exec sleep 60";
+    const r = await relay(args);
+    assert.equal(r.code, 0, r.stderr);
+    const policy = { grace_period: { nanoseconds: 400_000_000 } };
+    assert.deepEqual(master.launchedTasks[0].kill_policy, policy);
+    const [kill] = master.callsOfType("KILL");
+    assert.deepEqual(kill.kill!.kill_policy, policy);
+    const killedAt = master.answered.find((a) => a.call === "KILL")!.at;
+    const id = kill.kill!.task_id.value;
+    const ended = master.updatesSent.find((u) =>
+      u.status.task_id.value === id && u.status.state === "TASK_KILLED"
+    )!;
+    const took = ended.at - killedAt;
+    assert.ok(took >= 350 && took < 3000, `TASK_KILLED ${took} ms after the KILL`);
+  } finally {
+    await master.close();
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});

@@ -337,3 +337,17 @@ Deno.test("a task that ignores SIGTERM gets SIGKILL after 2 s", async () => {
   assert.equal(find(executor, id)?.reason, "killed by request (signal SIGKILL)");
   await executor.shutdown("kill", 0);
 });
+
+Deno.test("killGraceMs (--task-kill-grace): SIGKILL after that long instead of 2 s", async () => {
+  const { executor } = setup({ warmer: "trap '' TERM; sleep 30", killGraceMs: 300 });
+  const [id] = executor.launch("warmer", 1);
+  await inState(executor, id, "running");
+  await new Promise((resolve) => setTimeout(resolve, 50)); // let the shell install its trap
+  const started = Date.now();
+  executor.kill([id]);
+  await ended(executor, id, 1500);
+  const took = Date.now() - started;
+  assert.ok(took >= 280 && took < 1500, `ended after ${took} ms`);
+  assert.equal(find(executor, id)?.reason, "killed by request (signal SIGKILL)");
+  await executor.shutdown("kill", 0);
+});

@@ -239,6 +239,7 @@ for (const ct of ["protobuf", "json"] as const) {
       hostname: "sched-1",
       labels: [{ key: "env", value: "prod" }],
       refuseSeconds: 7,
+      killGraceSeconds: 12.5,
       taskResources: { cpus: 0.5, mem: 128, disk: 100, gpus: 0 },
       warmer: "exec ./warm --hard",
       cooler: "./cool",
@@ -380,7 +381,13 @@ for (const ct of ["protobuf", "json"] as const) {
         uuid,
       });
       const kill = realDecodeCall(protos, byType("KILL"), ct) as any;
-      assert.deepEqual(kill.kill, { task_id: { value: ids[0] }, agent_id: { value: "ag-1" } });
+      const policy = { grace_period: { nanoseconds: 12_500_000_000 } };
+      assert.deepEqual(first.kill_policy, policy);
+      assert.deepEqual(kill.kill, {
+        task_id: { value: ids[0] },
+        agent_id: { value: "ag-1" },
+        kill_policy: policy,
+      });
       for (const c of calls.slice(1)) {
         assert.deepEqual(
           (realDecodeCall(protos, c, ct) as any).framework_id,

@@ -569,3 +569,25 @@ Deno.test("while every waiting task is backed off, offers are suppressed; REVIVE
   assert.equal(offerCalls().at(-1), "REVIVE", offerCalls().join());
   await Deno.remove(stateDir, { recursive: true });
 });
+
+Deno.test("killGraceSeconds (--task-kill-grace): kill_policy in every TaskInfo and KILL", async () => {
+  for (const grace of [undefined, 2.5]) {
+    const { executor, conn, stateDir } = await setup(
+      grace === undefined ? {} : { killGraceSeconds: grace },
+    );
+    conn.subscribe();
+    const [id] = executor.launch("warmer", 1);
+    conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("a", 2, 512)] } });
+    executor.kill([id]);
+    const info = conn.of("ACCEPT")[0].accept!.operations[0].launch!.task_infos[0];
+    const kill = conn.of("KILL")[0].kill!;
+    if (grace === undefined) {
+      assert.equal(info.kill_policy, undefined);
+      assert.equal(kill.kill_policy, undefined);
+    } else {
+      assert.deepEqual(info.kill_policy, { grace_period: { nanoseconds: 2_500_000_000 } });
+      assert.deepEqual(kill.kill_policy, { grace_period: { nanoseconds: 2_500_000_000 } });
+    }
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});

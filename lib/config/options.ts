@@ -139,6 +139,16 @@ export const OPTIONS = [
     group: "Tasks",
     help: "Kill a task that runs longer than this and count it failed (0 = no limit).",
   },
+  {
+    name: "task-kill-grace",
+    type: "number",
+    default: undefined,
+    min: 0,
+    arg: "SECONDS",
+    group: "Tasks",
+    help: "Seconds a killed task gets from SIGTERM to SIGKILL (local default 2; on Mesos the " +
+      "kill_policy, default the agent's).",
+  },
   // Control
   {
     name: "law",

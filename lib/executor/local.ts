@@ -40,10 +40,12 @@ export interface LocalExecutorOptions {
   readonly retainMs?: number;
   /** Most tasks running at once; 0 (default) means no limit. Extra tasks wait as `pending`. */
   readonly maxConcurrent?: number;
+  /** How long a killed task gets between SIGTERM and SIGKILL (default {@linkcode KILL_GRACE_MS}). */
+  readonly killGraceMs?: number;
 }
 
-/** How long a task gets between SIGTERM and SIGKILL. */
-const KILL_GRACE_MS = 2000;
+/** How long a task gets between SIGTERM and SIGKILL, unless told (`--task-kill-grace`). */
+export const KILL_GRACE_MS = 2000;
 /** How long to keep reading output after the main process exited (a background child may
  * still hold the pipes open). */
 const OUTPUT_DRAIN_MS = 250;
@@ -380,7 +382,7 @@ export class LocalExecutor implements Executor {
       if (rec.exited) return;
       this.#opts.log("warn", "task ignored SIGTERM; sending SIGKILL", { task: rec.id });
       this.#signal(rec, "SIGKILL");
-    }, KILL_GRACE_MS);
+    }, this.#opts.killGraceMs ?? KILL_GRACE_MS);
   }
 
   #signal(rec: TaskRecord, signal: Deno.Signal): void {

@@ -30,6 +30,7 @@ import type {
   ContainerInfo,
   Event,
   FrameworkInfo,
+  KillPolicy,
   Offer,
   Resource,
   TaskInfo,
@@ -54,6 +55,11 @@ export interface MesosExecutorOptions {
   readonly labels: readonly { key: string; value: string }[];
   readonly refuseSeconds: number;
   readonly taskResources: TaskResources;
+  /**
+   * Seconds a killed task gets between SIGTERM and SIGKILL, sent as the TaskInfo's and the KILL
+   * call's `kill_policy`; unset: none is sent (the agent's default applies).
+   */
+  readonly killGraceSeconds?: number;
   readonly warmer?: string;
   readonly cooler?: string;
   readonly env: Readonly<Record<string, string>>;
@@ -112,6 +118,9 @@ export const LAUNCH_BACKOFF_INITIAL_MS = 1000;
 /** Longest pause: a master that keeps refusing still gets one launch a minute to try. */
 export const LAUNCH_BACKOFF_MAX_MS = 60_000;
 
+/** DurationInfo counts nanoseconds. */
+const NANOS_PER_SECOND = 1e9;
+
 /** How long tasks may wait with no offer and no REVIVE before REVIVE is sent again. */
 export const REVIVE_AFTER_MS = 5000;
 
@@ -148,6 +157,7 @@ interface TaskTemplate {
   readonly uris: { value: string }[] | undefined;
   readonly labels: NonNullable<TaskInfo["labels"]>;
   readonly container: ContainerInfo | undefined;
+  readonly killPolicy: KillPolicy | undefined;
 }
 
 /** Maps a Mesos task state to the executor-neutral one. */
@@ -305,11 +315,13 @@ export class MesosExecutor implements Executor {
         this.#update(task, "killed", "cancelled before an offer came");
         continue;
       }
+      const policy = this.#template(task.kind).killPolicy;
       this.#send({
         type: "KILL",
         kill: {
           task_id: { value: id },
           ...(task.agentId ? { agent_id: { value: task.agentId } } : {}),
+          ...(policy ? { kill_policy: policy } : {}),
         },
       });
     }
@@ -603,6 +615,7 @@ export class MesosExecutor implements Executor {
       labels: t.labels,
     };
     if (t.container) info.container = t.container;
+    if (t.killPolicy) info.kill_policy = t.killPolicy;
     return info;
   }
 
@@ -642,6 +655,9 @@ export class MesosExecutor implements Executor {
       uris: o.uris.length ? o.uris.map((value) => ({ value })) : undefined,
       labels: { labels: [{ key: "relay.mesos.kind", value: kind }] },
       container,
+      killPolicy: o.killGraceSeconds === undefined ? undefined : {
+        grace_period: { nanoseconds: Math.round(o.killGraceSeconds * NANOS_PER_SECOND) },
+      },
     };
     this.#templates.set(kind, t);
     return t;

@@ -167,6 +167,11 @@ export interface ContainerInfo {
   };
 }
 
+/** How a task is killed: SIGTERM, then SIGKILL after `grace_period`. */
+export interface KillPolicy {
+  grace_period?: { nanoseconds: number };
+}
+
 export interface TaskInfo {
   name: string;
   task_id: Id;
@@ -174,6 +179,7 @@ export interface TaskInfo {
   resources: Resource[];
   command?: CommandInfo;
   container?: ContainerInfo;
+  kill_policy?: KillPolicy;
   labels?: Labels;
 }
 
@@ -259,7 +265,7 @@ export interface Call {
   decline?: { offer_ids: Id[]; filters?: Filters };
   revive?: { roles?: string[] };
   suppress?: { roles?: string[] };
-  kill?: { task_id: Id; agent_id?: Id };
+  kill?: { task_id: Id; agent_id?: Id; kill_policy?: KillPolicy };
   acknowledge?: { agent_id: Id; task_id: Id; uuid: string };
   reconcile?: { tasks: { task_id: Id; agent_id?: Id }[] };
   shutdown?: { executor_id: Id; agent_id: Id };

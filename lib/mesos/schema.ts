@@ -268,9 +268,13 @@ const mesosV1: Record<string, NestedJson> = {
       resources: repeated(`${V1}.Resource`, 4),
       command: optional(`${V1}.CommandInfo`, 7),
       container: optional(`${V1}.ContainerInfo`, 9),
+      kill_policy: optional(`${V1}.KillPolicy`, 12),
       labels: optional(`${V1}.Labels`, 10),
     },
   },
+
+  DurationInfo: { fields: { nanoseconds: required("int64", 1) } },
+  KillPolicy: { fields: { grace_period: optional(`${V1}.DurationInfo`, 1) } },
 
   TaskState: {
     edition: "proto2",
@@ -525,6 +529,7 @@ const scheduler: Record<string, NestedJson> = {
         fields: {
           task_id: required(`${V1}.TaskID`, 1),
           agent_id: optional(`${V1}.AgentID`, 2),
+          kill_policy: optional(`${V1}.KillPolicy`, 3),
         },
       },
       Shutdown: {

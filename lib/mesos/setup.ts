@@ -77,6 +77,7 @@ export function createMesosExecutor(
     ...(config.mesosHostname ? { hostname: config.mesosHostname } : {}),
     labels: config.mesosLabel.map(splitPair),
     refuseSeconds: config.mesosRefuseSeconds,
+    ...(config.taskKillGrace !== undefined ? { killGraceSeconds: config.taskKillGrace } : {}),
     taskResources: parseTaskResources(config.mesosTaskResources),
     warmer: config.warmer,
     cooler: config.cooler,

@@ -32,7 +32,8 @@
  *   per task only the oldest unacknowledged update is in flight and it is re-sent every
  *   `resendSeconds` until acknowledged (as the agent's status update manager does); containers
  *   are ignored (the command runs on the host);
- * - KILL: SIGTERM to the task's process group, SIGKILL after `killGraceSeconds`; KILL of an unknown
+ * - KILL: SIGTERM to the task's process group, SIGKILL after the KILL's `kill_policy` grace, else
+ *   the TaskInfo's, else `killGraceSeconds`; KILL of an unknown
  *   task reconciles it; RECONCILE answers with the latest state (no uuid, SOURCE_MASTER,
  *   REASON_RECONCILIATION); an empty list covers every task not yet terminal-and-acknowledged;
  *   unknown tasks get TASK_GONE/TASK_UNKNOWN (PARTITION_AWARE) or TASK_LOST;
@@ -1369,10 +1370,12 @@ export class TestMaster {
     if (kill.agent_id && kill.agent_id.value !== task.agentId) return;
     if (TERMINAL.has(task.state) || task.killRequested) return;
     if (fw.capabilities.has("TASK_KILLING_STATE")) this.#agentUpdate(task, "TASK_KILLING");
-    this.#killTask(task);
+    // The KILL's kill_policy wins over the TaskInfo's, which wins over the agent's default.
+    const grace = kill.kill_policy?.grace_period ?? task.info.kill_policy?.grace_period;
+    this.#killTask(task, grace ? grace.nanoseconds / 1e6 : undefined);
   }
 
-  #killTask(task: TaskRecord): void {
+  #killTask(task: TaskRecord, graceMs = this.#opts.killGraceSeconds * 1000): void {
     task.killRequested = true;
     const child = task.child;
     if (!child || task.exitCode !== undefined) return;
@@ -1380,7 +1383,7 @@ export class TestMaster {
     clearTimeout(task.killTimer);
     task.killTimer = setTimeout(() => {
       if (task.exitCode === undefined) killGroup(child.pid, "SIGKILL");
-    }, this.#opts.killGraceSeconds * 1000);
+    }, graceMs);
   }
 
   #reconcile(fw: Framework, tasks: { task_id: { value: string }; agent_id?: { value: string } }[]) {
