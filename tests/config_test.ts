@@ -289,3 +289,15 @@ Deno.test("task environment for a Docker image: no PATH of ours unless asked for
   });
   assert.deepEqual(buildTaskEnv([], "e.env", parent, () => "PATH=/f\n", false), { PATH: "/f" });
 });
+
+Deno.test("--mesos-task-label is KEY=VALUE, repeatable, and cannot replace relay.mesos.kind", () => {
+  assert.deepEqual(
+    parse([...BASE, "--mesos-task-label", "team=q", "--mesos-task-label", "tier="]).mesosTaskLabel,
+    ["team=q", "tier="],
+  );
+  rejects([...BASE, "--mesos-task-label", "team"], /^--mesos-task-label: expected KEY=VALUE/);
+  rejects(
+    [...BASE, "--mesos-task-label", "relay.mesos.kind=x"],
+    /^--mesos-task-label: expected KEY=VALUE \(not relay\.mesos\.kind\)/,
+  );
+});

@@ -269,3 +269,42 @@ Deno.test("--task-kill-grace: tasks and KILLs carry the kill_policy; a task igno
     await Deno.remove(stateDir, { recursive: true });
   }
 });
+
+Deno.test("--mesos-task-label and gpus=1: labelled GPU tasks launch on a GPU agent", async () => {
+  const master = await startTestMaster({
+    agents: [{ id: "g1", hostname: "g1", resources: { cpus: 2, mem: 1024, disk: 0, gpus: 2 } }],
+    heartbeatSeconds: 1,
+  });
+  const stateDir = await Deno.makeTempDir();
+  try {
+    const args = sleepWarmersOnMesos(master.url, stateDir, 2, [
+      "--mesos-task-label",
+      "team=queue",
+      "--mesos-task-label",
+      "tier=batch",
+      "--delay",
+      "0.2",
+      "--duration",
+      "2.5",
+      "--on-exit",
+      "kill",
+    ]);
+    args[args.indexOf("cpus=0.5,mem=64")] = "cpus=0.5,mem=64,gpus=1";
+    const r = await relay(args);
+    assert.equal(r.code, 0, r.stderr);
+    const caps = master.frameworks()[0].info.capabilities!.map((c) => c.type);
+    assert.deepEqual(caps, ["MULTI_ROLE", "PARTITION_AWARE", "GPU_RESOURCES"]);
+    assert.equal(master.launchedTasks.length, 2);
+    for (const t of master.launchedTasks) {
+      assert.deepEqual(t.labels!.labels, [
+        { key: "relay.mesos.kind", value: "warmer" },
+        { key: "team", value: "queue" },
+        { key: "tier", value: "batch" },
+      ]);
+      assert.deepEqual(t.resources.find((x) => x.name === "gpus")?.scalar, { value: 1 });
+    }
+  } finally {
+    await master.close();
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});

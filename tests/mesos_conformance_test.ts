@@ -238,6 +238,7 @@ for (const ct of ["protobuf", "json"] as const) {
       failoverTimeoutSeconds: 604800,
       hostname: "sched-1",
       labels: [{ key: "env", value: "prod" }],
+      taskLabels: [{ key: "team", value: "queue" }],
       refuseSeconds: 7,
       killGraceSeconds: 12.5,
       taskResources: { cpus: 0.5, mem: 128, disk: 100, gpus: 0 },
@@ -334,7 +335,10 @@ for (const ct of ["protobuf", "json"] as const) {
       // And, read from the real decoding, the parts that matter most.
       const byType = (t: string) => calls.find((c) => c.type === t)!;
       const sub = realDecodeCall(protos, subscribe, ct) as any;
-      assert.deepEqual(sub.subscribe.framework_info.capabilities, [{ type: "MULTI_ROLE" }]);
+      assert.deepEqual(sub.subscribe.framework_info.capabilities, [
+        { type: "MULTI_ROLE" },
+        { type: "PARTITION_AWARE" },
+      ]);
       assert.deepEqual(sub.subscribe.framework_info.roles, ["relay"]);
       assert.equal(sub.subscribe.framework_info.failover_timeout, 604800);
       const accept = realDecodeCall(protos, byType("ACCEPT"), ct) as any;
@@ -368,7 +372,9 @@ for (const ct of ["protobuf", "json"] as const) {
         { name: "RELAY_TASK_ID", value: ids[0] },
         { name: "RELAY_TASK_KIND", value: "warmer" },
       ]);
-      assert.deepEqual(first.labels, { labels: [{ key: "relay.mesos.kind", value: "warmer" }] });
+      assert.deepEqual(first.labels, {
+        labels: [{ key: "relay.mesos.kind", value: "warmer" }, { key: "team", value: "queue" }],
+      });
       const decline = realDecodeCall(protos, byType("DECLINE"), ct) as any;
       assert.deepEqual(decline.decline, {
         offer_ids: [{ value: "o-2" }],

@@ -378,7 +378,10 @@ Deno.test("multi-role offers: resources keep the role they were offered under", 
   const { executor, conn, stateDir } = await setup({ roles: ["prod", "batch"] });
   conn.subscribe();
   assert.deepEqual(conn.handlers.frameworkInfo().roles, ["prod", "batch"]);
-  assert.deepEqual(conn.handlers.frameworkInfo().capabilities, [{ type: "MULTI_ROLE" }]);
+  assert.deepEqual(conn.handlers.frameworkInfo().capabilities, [
+    { type: "MULTI_ROLE" },
+    { type: "PARTITION_AWARE" },
+  ]);
   executor.launch("cooler", 1);
   conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("a", 1, 64, "batch")] } });
   const info = conn.of("ACCEPT")[0].accept!.operations[0].launch!.task_infos[0];
@@ -590,4 +593,72 @@ Deno.test("killGraceSeconds (--task-kill-grace): kill_policy in every TaskInfo a
     }
     await Deno.remove(stateDir, { recursive: true });
   }
+});
+
+Deno.test("GPU_RESOURCES is asked for exactly when tasks need GPUs", async () => {
+  const gpu = await setup({ taskResources: { cpus: 1, mem: 64, disk: 0, gpus: 1 } });
+  assert.deepEqual(gpu.conn.handlers.frameworkInfo().capabilities!.map((c) => c.type), [
+    "MULTI_ROLE",
+    "PARTITION_AWARE",
+    "GPU_RESOURCES",
+  ]);
+  await Deno.remove(gpu.stateDir, { recursive: true });
+});
+
+Deno.test("taskLabels (--mesos-task-label) follow relay.mesos.kind on every TaskInfo", async () => {
+  const { executor, conn, stateDir } = await setup({
+    taskLabels: [{ key: "team", value: "queue" }, { key: "cost-center", value: "42" }],
+  });
+  conn.subscribe();
+  executor.launch("warmer", 1);
+  executor.launch("cooler", 1);
+  conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("a", 4, 512)] } });
+  const infos = conn.of("ACCEPT")[0].accept!.operations[0].launch!.task_infos;
+  assert.deepEqual(
+    infos.map((i) => i.labels),
+    ["warmer", "cooler"].map((kind) => ({
+      labels: [
+        { key: "relay.mesos.kind", value: kind },
+        { key: "team", value: "queue" },
+        { key: "cost-center", value: "42" },
+      ],
+    })),
+  );
+  await Deno.remove(stateDir, { recursive: true });
+});
+
+Deno.test("TASK_UNREACHABLE keeps a task as it was until it is back or gone", async () => {
+  const { executor, conn, logs, events, stateDir } = await setup();
+  conn.subscribe();
+  const [a, b] = executor.launch("warmer", 2);
+  conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("a", 4, 512)] } });
+  conn.handlers.onEvent({ type: "UPDATE", update: { status: update(a, "TASK_RUNNING", "dTE=") } });
+  const unreachable = (id: string) =>
+    conn.handlers.onEvent({
+      type: "UPDATE",
+      update: {
+        status: {
+          ...update(id, "TASK_UNREACHABLE"),
+          source: "SOURCE_MASTER",
+          reason: "REASON_AGENT_REMOVED",
+        },
+      },
+    });
+  unreachable(a);
+  unreachable(b); // b never ran: it stays starting, not made running
+  const state = (id: string) => executor.tasks().find((t) => t.id === id)!.state;
+  assert.equal(state(a), "running");
+  assert.equal(state(b), "starting");
+  assert.equal(logs.filter((l) => /unreachable/.test(l)).length, 2);
+  // Back: a is running again (said once); gone: b is lost.
+  conn.handlers.onEvent({ type: "UPDATE", update: { status: update(a, "TASK_RUNNING") } });
+  assert.ok(logs.some((l) => l.includes(`task ${a} is reachable again`)));
+  conn.handlers.onEvent({ type: "UPDATE", update: { status: update(b, "TASK_GONE") } });
+  assert.equal(state(a), "running");
+  assert.equal(state(b), "lost");
+  assert.deepEqual(
+    events.filter((e) => e.task.id === b).map((e) => e.task.state),
+    ["pending", "starting", "lost"],
+  );
+  await Deno.remove(stateDir, { recursive: true });
 });

@@ -432,6 +432,14 @@ export const OPTIONS = [
     help: "Framework label (repeatable).",
   },
   {
+    name: "mesos-task-label",
+    type: "list",
+    default: [],
+    arg: "KEY=VALUE",
+    group: "Mesos",
+    help: "Label on every task (repeatable), besides relay.mesos.kind.",
+  },
+  {
     name: "mesos-task-resources",
     type: "string",
     default: "cpus=0.1,mem=64",

@@ -314,6 +314,12 @@ function checkTogether(c: Config): void {
   for (
     const [name, list, pattern, shape] of [
       ["mesos-label", c.mesosLabel, /^[^=]+=.*$/, "KEY=VALUE"],
+      [
+        "mesos-task-label",
+        c.mesosTaskLabel,
+        /^(?!relay\.mesos\.kind=)[^=]+=.*$/,
+        "KEY=VALUE (not relay.mesos.kind)",
+      ],
       ["docker-parameter", c.dockerParameter, /^[^=]+=.*$/, "KEY=VALUE"],
       ["docker-volume", c.dockerVolume, /^\/[^:]*:\/[^:]*(:(ro|rw))?$/, "/HOST:/CONTAINER[:ro|rw]"],
     ] as const

@@ -53,6 +53,8 @@ export interface MesosExecutorOptions {
   readonly failoverTimeoutSeconds: number;
   readonly hostname?: string;
   readonly labels: readonly { key: string; value: string }[];
+  /** Labels of every task, after `relay.mesos.kind` (`--mesos-task-label`). */
+  readonly taskLabels?: readonly { key: string; value: string }[];
   readonly refuseSeconds: number;
   readonly taskResources: TaskResources;
   /**
@@ -101,6 +103,8 @@ interface MesosTask {
   acceptFailed?: boolean;
   /** When its ACCEPT went out (clock ms). */
   launchedAt?: number;
+  /** Its agent is partitioned from the master (TASK_UNREACHABLE): not lost until gone. */
+  unreachable?: boolean;
 }
 
 /** A kind's launches held back after the master refused one. */
@@ -168,13 +172,15 @@ export function taskStateOf(state: TaskStateName): TaskState {
       return "starting";
     case "TASK_RUNNING":
     case "TASK_KILLING":
+    // Partitioned from the master, not lost: it may come back, and is only lost once gone. (A
+    // known task keeps its state meanwhile; see #onUpdate.)
+    case "TASK_UNREACHABLE":
       return "running";
     case "TASK_FINISHED":
       return "finished";
     case "TASK_KILLED":
       return "killed";
     case "TASK_LOST":
-    case "TASK_UNREACHABLE":
     case "TASK_GONE":
     case "TASK_GONE_BY_OPERATOR":
     case "TASK_DROPPED":
@@ -402,11 +408,26 @@ export class MesosExecutor implements Executor {
       failover_timeout: o.failoverTimeoutSeconds,
       checkpoint: o.checkpoint,
       roles: [...o.roles],
-      capabilities: [{ type: "MULTI_ROLE" }],
+      capabilities: this.#capabilities(),
       ...(o.hostname ? { hostname: o.hostname } : {}),
       ...(o.principal ? { principal: o.principal } : {}),
       ...(o.labels.length ? { labels: { labels: o.labels.map((l) => ({ ...l })) } } : {}),
     };
+  }
+
+  /**
+   * MULTI_ROLE (roles and allocation_info), PARTITION_AWARE (TASK_UNREACHABLE for a partitioned
+   * agent's tasks, which may come back, and TASK_GONE / TASK_DROPPED / TASK_UNKNOWN instead of
+   * TASK_LOST), and GPU_RESOURCES when tasks ask for GPUs (Mesos offers GPU agents to no other
+   * framework).
+   */
+  #capabilities(): FrameworkInfo["capabilities"] {
+    const caps: NonNullable<FrameworkInfo["capabilities"]> = [
+      { type: "MULTI_ROLE" },
+      { type: "PARTITION_AWARE" },
+    ];
+    if (this.#opts.taskResources.gpus > 0) caps.push({ type: "GPU_RESOURCES" });
+    return caps;
   }
 
   #onConnected(info: { leader: string; frameworkId: string }): void {
@@ -653,7 +674,14 @@ export class MesosExecutor implements Executor {
       variables,
       idAt: variables.findIndex((v) => v.name === "RELAY_TASK_ID"),
       uris: o.uris.length ? o.uris.map((value) => ({ value })) : undefined,
-      labels: { labels: [{ key: "relay.mesos.kind", value: kind }] },
+      labels: {
+        labels: [
+          { key: "relay.mesos.kind", value: kind },
+          ...(o.taskLabels ?? []).map((l) => ({
+            ...l,
+          })),
+        ],
+      },
       container,
       killPolicy: o.killGraceSeconds === undefined ? undefined : {
         grace_period: { nanoseconds: Math.round(o.killGraceSeconds * NANOS_PER_SECOND) },
@@ -669,7 +697,23 @@ export class MesosExecutor implements Executor {
     let task = this.#tasks.get(id);
     if (!task) task = this.#adopt(status);
     if (task) {
-      const state = taskStateOf(status.state);
+      const unreachable = status.state === "TASK_UNREACHABLE";
+      // An unreachable task stays as it was (a starting one is not made running) until its
+      // agent comes back (a fresh state) or it is gone.
+      const state = unreachable && !TERMINAL_STATES.has(task.state)
+        ? task.state
+        : taskStateOf(status.state);
+      if (unreachable && !task.unreachable && !TERMINAL_STATES.has(task.state)) {
+        task.unreachable = true;
+        this.#opts.log(
+          "warn",
+          `mesos: task ${id} is unreachable (${status.reason ?? "agent partitioned"}); ` +
+            "counted as before until it comes back or is gone",
+        );
+      } else if (!unreachable && task.unreachable) {
+        delete task.unreachable;
+        this.#opts.log("info", `mesos: task ${id} is reachable again (${status.state})`);
+      }
       const refused = task.state === "starting" &&
         (status.state === "TASK_ERROR" || status.state === "TASK_DROPPED");
       if (refused) this.#launchRefused(task, status);

@@ -76,6 +76,7 @@ export function createMesosExecutor(
     failoverTimeoutSeconds: config.mesosFailoverTimeout,
     ...(config.mesosHostname ? { hostname: config.mesosHostname } : {}),
     labels: config.mesosLabel.map(splitPair),
+    taskLabels: config.mesosTaskLabel.map(splitPair),
     refuseSeconds: config.mesosRefuseSeconds,
     ...(config.taskKillGrace !== undefined ? { killGraceSeconds: config.taskKillGrace } : {}),
     taskResources: parseTaskResources(config.mesosTaskResources),

@@ -47,8 +47,9 @@
  * of a type answered with an error status, not carried out), `delayCalls()` (the next calls of a
  * type carried out late, so later calls overtake them), `refuseLaunches()` (tasks refused with
  * TASK_ERROR or TASK_DROPPED), `loseAcks()` (acknowledgements answered 202 and forgotten, so the
- * agent re-sends), `removeAgent()` (an agent lost: its
- * offers rescinded, its tasks TASK_LOST from the master and their processes killed), `addAgent()`.
+ * agent re-sends), `partitionAgent()` / `healPartition()` (TASK_UNREACHABLE, later the agent
+ * back), `removeAgent()` (an agent lost: its offers rescinded, its tasks TASK_GONE or TASK_LOST
+ * from the master and their processes killed), `addAgent()`.
  * @module
  */
 
@@ -290,6 +291,8 @@ export class TestMaster {
   readonly #removed = new Set<string>();
   readonly #offers = new Map<string, OfferRecord>();
   readonly #tasks = new Map<string, TaskRecord>();
+  /** Agents partitioned from the master (`partitionAgent()`). */
+  readonly #partitioned = new Set<string>();
 
   // ---- observation hooks -------------------------------------------------------------------
   /** Every call that decoded, in arrival order (also the refused ones). */
@@ -482,8 +485,57 @@ export class TestMaster {
   }
 
   /**
-   * An agent lost: its outstanding offers are rescinded, its live tasks get TASK_LOST from the
-   * master (no uuid, REASON_AGENT_REMOVED) and their processes are killed. False if unknown.
+   * An agent partitioned from the master: its offers are rescinded and it makes no new ones, its
+   * live tasks get TASK_UNREACHABLE from the master (PARTITION_AWARE frameworks; TASK_LOST for
+   * others), no uuid, REASON_AGENT_REMOVED; the tasks keep running and their agent's updates wait.
+   * False if unknown.
+   */
+  partitionAgent(agentId: string): boolean {
+    if (!this.#agents.some((a) => a.id === agentId)) return false;
+    this.#partitioned.add(agentId);
+    for (const [offerId, record] of [...this.#offers]) {
+      if (record.agentId === agentId) this.rescind(offerId);
+    }
+    for (const task of this.#tasks.values()) {
+      if (task.agentId !== agentId || task.completed || TERMINAL.has(task.state)) continue;
+      const fw = this.#frameworks.get(task.frameworkId);
+      if (!fw) continue;
+      const aware = fw.capabilities.has("PARTITION_AWARE");
+      this.#masterUpdate(
+        fw,
+        task.info,
+        aware ? "TASK_UNREACHABLE" : "TASK_LOST",
+        "REASON_AGENT_REMOVED",
+        `Agent ${agentId} is unreachable`,
+      );
+    }
+    this.#log(`agent ${agentId} partitioned`);
+    return true;
+  }
+
+  /**
+   * A partitioned agent re-registers: its tasks' latest states go out from the master (no uuid,
+   * REASON_AGENT_REREGISTERED), its agent's held updates flow again, it makes offers again.
+   */
+  healPartition(agentId: string): boolean {
+    if (!this.#partitioned.delete(agentId)) return false;
+    for (const task of this.#tasks.values()) {
+      if (task.agentId !== agentId || task.completed) continue;
+      const fw = this.#frameworks.get(task.frameworkId);
+      if (fw) {
+        this.#masterUpdate(fw, task.info, task.state, "REASON_AGENT_REREGISTERED", "Agent back");
+      }
+    }
+    this.#log(`agent ${agentId} re-registered`);
+    this.#pumpUpdates();
+    this.#allocate();
+    return true;
+  }
+
+  /**
+   * An agent removed: its outstanding offers are rescinded, its live tasks get TASK_GONE
+   * (PARTITION_AWARE frameworks) or TASK_LOST from the master (no uuid, REASON_AGENT_REMOVED)
+   * and their processes are killed. False if unknown.
    */
   removeAgent(agentId: string): boolean {
     const index = this.#agents.findIndex((a) => a.id === agentId);
@@ -498,14 +550,14 @@ export class TestMaster {
       task.pending = [];
       task.completed = true;
       if (!TERMINAL.has(task.state)) {
-        task.state = "TASK_LOST";
-        if (fw) {
-          this.#masterUpdate(fw, task.info, "TASK_LOST", "REASON_AGENT_REMOVED", "Agent removed");
-        }
+        const state = fw?.capabilities.has("PARTITION_AWARE") ? "TASK_GONE" : "TASK_LOST";
+        task.state = state;
+        if (fw) this.#masterUpdate(fw, task.info, state, "REASON_AGENT_REMOVED", "Agent removed");
       }
       clearTimeout(task.killTimer);
       if (task.child && task.exitCode === undefined) killGroup(task.child.pid, "SIGKILL");
     }
+    this.#partitioned.delete(agentId);
     this.#log(`agent ${agentId} removed`);
     return true;
   }
@@ -983,6 +1035,7 @@ export class TestMaster {
     }
     for (const offer of this.#offers.values()) hold(offer.agentId, offer.byKey);
     for (const agent of this.#agents) {
+      if (this.#partitioned.has(agent.id)) continue;
       const free = minus(scalarsOf(agent.resources), used.get(agent.id) ?? zero());
       if (!allocatable(free)) continue;
       placed: for (const fw of this.#frameworks.values()) {
@@ -1337,6 +1390,7 @@ export class TestMaster {
     for (const task of this.#tasks.values()) {
       const head = task.pending[0];
       if (!head || (head.lastSent !== 0 && now - head.lastSent < retryMs)) continue;
+      if (this.#partitioned.has(task.agentId)) continue; // the agent cannot reach us
       const fw = this.#frameworks.get(task.frameworkId);
       if (!fw?.stream?.open) continue;
       if (this.#send(fw, { type: "UPDATE", update: { status: head.status } })) head.lastSent = now;
