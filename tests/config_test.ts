@@ -290,6 +290,28 @@ Deno.test("task environment for a Docker image: no PATH of ours unless asked for
   assert.deepEqual(buildTaskEnv([], "e.env", parent, () => "PATH=/f\n", false), { PATH: "/f" });
 });
 
+Deno.test("--mesos-constraint is checked at start: one line naming the constraint", () => {
+  assert.deepEqual(
+    parse([
+      ...BASE,
+      "--mesos-constraint",
+      "hostname:UNIQUE",
+      "--mesos-constraint",
+      "rack:GROUP_BY:2",
+    ])
+      .mesosConstraint,
+    ["hostname:UNIQUE", "rack:GROUP_BY:2"],
+  );
+  rejects(
+    [...BASE, "--mesos-constraint", "rack:MAX_PER"],
+    /^--mesos-constraint: "rack:MAX_PER": MAX_PER needs N/,
+  );
+  rejects(
+    [...BASE, "--mesos-constraint", "rack:LIKE:("],
+    /^--mesos-constraint: "rack:LIKE:\(": bad regex/,
+  );
+});
+
 Deno.test("--mesos-task-label is KEY=VALUE, repeatable, and cannot replace relay.mesos.kind", () => {
   assert.deepEqual(
     parse([...BASE, "--mesos-task-label", "team=q", "--mesos-task-label", "tier="]).mesosTaskLabel,

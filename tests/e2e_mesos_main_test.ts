@@ -308,3 +308,47 @@ Deno.test("--mesos-task-label and gpus=1: labelled GPU tasks launch on a GPU age
     await Deno.remove(stateDir, { recursive: true });
   }
 });
+
+Deno.test("--mesos-constraint: a bad one is exit 2 before anything starts; hostname:UNIQUE holds", async () => {
+  const bad = await relay([
+    "--mesos-master",
+    "http://127.0.0.1:1",
+    "--metric",
+    "0",
+    "--target",
+    "1",
+    "--warmer",
+    "true",
+    "--mesos-constraint",
+    "rack:SPREAD:2",
+  ]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--mesos-constraint: "rack:SPREAD:2": unknown operator "SPREAD"/);
+
+  const master = await startTestMaster({
+    agents: [
+      { id: "a1", hostname: "h1", resources: { cpus: 4, mem: 1024, disk: 0 } },
+      { id: "a2", hostname: "h2", resources: { cpus: 4, mem: 1024, disk: 0 } },
+    ],
+    heartbeatSeconds: 1,
+  });
+  const stateDir = await Deno.makeTempDir();
+  try {
+    const r = await relay(sleepWarmersOnMesos(master.url, stateDir, 3, [
+      "--mesos-constraint",
+      "hostname:UNIQUE",
+      "--delay",
+      "0.2",
+      "--duration",
+      "2.5",
+      "--on-exit",
+      "kill",
+    ]));
+    assert.equal(r.code, 0, r.stderr);
+    // Room for six by resources, but one per host: two.
+    assert.deepEqual(master.launchedTasks.map((t) => t.agent_id.value).sort(), ["a1", "a2"]);
+  } finally {
+    await master.close();
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});

@@ -466,13 +466,23 @@ const EVENTS: { event: Record<string, unknown>; extra: Record<string, unknown> }
               allocation_info: { role: "relay" },
             },
           ],
+          attributes: [
+            { name: "rack", type: "TEXT", text: { value: "r1" } },
+            { name: "weight", type: "SCALAR", scalar: { value: 2 } },
+            { name: "disks", type: "SET", set: { item: ["ssd"] } },
+            { name: "ids", type: "RANGES", ranges: { range: [{ begin: 1, end: 3 }] } },
+          ],
           allocation_info: { role: "relay" },
         }],
       },
     },
     extra: {
-      attributes: [{ name: "rack", type: "TEXT", text: { value: "r1" } }],
       executor_ids: [{ value: "e-1" }],
+      url: {
+        scheme: "http",
+        address: { hostname: "node1", ip: "10.0.0.1", port: 5051 },
+        path: "/slave(1)",
+      },
     },
   },
   {

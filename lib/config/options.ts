@@ -440,6 +440,15 @@ export const OPTIONS = [
     help: "Label on every task (repeatable), besides relay.mesos.kind.",
   },
   {
+    name: "mesos-constraint",
+    type: "list",
+    default: [],
+    arg: "FIELD:OP[:ARG]",
+    group: "Mesos",
+    help: "Placement constraint (repeatable), Marathon style: UNIQUE, MAX_PER:N, LIKE:RE, " +
+      "UNLIKE:RE, CLUSTER[:V], GROUP_BY[:N].",
+  },
+  {
     name: "mesos-task-resources",
     type: "string",
     default: "cpus=0.1,mem=64",

@@ -7,6 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
+import { parseConstraint } from "../mesos/constraints.ts";
 import { parseMasterSpec } from "../mesos/leader.ts";
 import { parseTaskResources } from "../mesos/offers.ts";
 import { parseSignalSpec } from "../signals/spec.ts";
@@ -328,6 +329,13 @@ function checkTogether(c: Config): void {
       if (!pattern.test(entry)) {
         throw new ConfigError(`--${name}: expected ${shape}, got "${entry}"`);
       }
+    }
+  }
+  for (const entry of c.mesosConstraint) {
+    try {
+      parseConstraint(entry);
+    } catch (err) {
+      throw new ConfigError(`--mesos-constraint: ${(err as Error).message}`);
     }
   }
   for (const entry of c.env) {

@@ -37,7 +37,8 @@ import type {
   TaskStateName,
   TaskStatus,
 } from "./messages.ts";
-import { packOffers, type TaskResources } from "./offers.ts";
+import { admits, type Constraint, type Place, place, type PlacementCounts } from "./constraints.ts";
+import { packOffers, type PlacementHook, type TaskResources } from "./offers.ts";
 
 /** Settings of {@linkcode MesosExecutor}. */
 export interface MesosExecutorOptions {
@@ -57,6 +58,8 @@ export interface MesosExecutorOptions {
   readonly taskLabels?: readonly { key: string; value: string }[];
   readonly refuseSeconds: number;
   readonly taskResources: TaskResources;
+  /** Placement constraints (`--mesos-constraint`), applied to each kind's tasks on its own. */
+  readonly constraints?: readonly Constraint[];
   /**
    * Seconds a killed task gets between SIGTERM and SIGKILL, sent as the TaskInfo's and the KILL
    * call's `kill_policy`; unset: none is sent (the agent's default applies).
@@ -105,6 +108,8 @@ interface MesosTask {
   launchedAt?: number;
   /** Its agent is partitioned from the master (TASK_UNREACHABLE): not lost until gone. */
   unreachable?: boolean;
+  /** The hostname and attributes of the offer it was launched in, for placement constraints. */
+  where?: Place;
 }
 
 /** A kind's launches held back after the master refused one. */
@@ -513,15 +518,24 @@ export class MesosExecutor implements Executor {
     const now = this.#opts.clock.now();
     this.#lastOffersAt = now;
     const waiting = [...this.#pending].filter((t) => this.#mayLaunch(t.kind, now));
-    const { accept, decline } = packOffers(offers, waiting.length, this.#opts.taskResources);
-    let next = 0;
+    const { accept, decline } = packOffers(
+      offers,
+      waiting.length,
+      this.#opts.taskResources,
+      this.#placement(waiting),
+    );
     for (const plan of accept) {
       const infos: TaskInfo[] = [];
       const launched: MesosTask[] = [];
-      for (const resources of plan.tasks) {
-        const task = waiting[next++];
+      const where: Place = {
+        hostname: plan.offer.hostname,
+        ...(plan.offer.attributes ? { attributes: plan.offer.attributes } : {}),
+      };
+      for (const [j, resources] of plan.tasks.entries()) {
+        const task = waiting[plan.indices[j]];
         task.agentId = plan.offer.agent_id.value;
         task.launchedAt = now;
+        task.where = where;
         infos.push(this.#taskInfo(task, plan.offer, resources));
         launched.push(task);
       }
@@ -567,6 +581,30 @@ export class MesosExecutor implements Executor {
       });
     }
     this.#syncOfferInterest();
+  }
+
+  /**
+   * The placement constraints as a packing hook, counting where each kind's live tasks are; none
+   * without constraints.
+   */
+  #placement(waiting: readonly MesosTask[]): PlacementHook | undefined {
+    const constraints = this.#opts.constraints ?? [];
+    if (constraints.length === 0) return undefined;
+    const counts = new Map<TaskKind, PlacementCounts>();
+    const of = (kind: TaskKind) => {
+      let c = counts.get(kind);
+      if (!c) counts.set(kind, c = new Map());
+      return c;
+    };
+    for (const t of this.#tasks.values()) {
+      if (t.where && t.state !== "pending" && !TERMINAL_STATES.has(t.state)) {
+        place(constraints, t.where, of(t.kind));
+      }
+    }
+    return {
+      admits: (offer, i) => admits(constraints, offer, of(waiting[i].kind)),
+      placed: (offer, i) => place(constraints, offer, of(waiting[i].kind)),
+    };
   }
 
   /**

@@ -114,12 +114,23 @@ export interface FrameworkInfo {
   labels?: Labels;
 }
 
+/** An agent attribute (e.g. `rack:r1`), as offers carry them. */
+export interface Attribute {
+  name: string;
+  type: "SCALAR" | "RANGES" | "SET" | "TEXT";
+  scalar?: Scalar;
+  ranges?: { range: Range[] };
+  set?: { item: string[] };
+  text?: { value: string };
+}
+
 export interface Offer {
   id: Id;
   framework_id: Id;
   agent_id: Id;
   hostname: string;
   resources: Resource[];
+  attributes?: Attribute[];
   allocation_info?: AllocationInfo;
 }
 

@@ -30,6 +30,17 @@ export interface OfferPlan {
    * shares share the objects (the list and its resources): the packing is read-only.
    */
   readonly tasks: Resource[][];
+  /** Which of the wanted tasks (0-based, in asking order) each entry of `tasks` is. */
+  readonly indices: number[];
+}
+
+/**
+ * Placement rules for {@linkcode packOffers}: whether an offer may take wanted task `task`, and
+ * the news that it did (so the next decision counts it).
+ */
+export interface PlacementHook {
+  admits(offer: Offer, task: number): boolean;
+  placed(offer: Offer, task: number): void;
 }
 
 /** The result of packing a batch of offers. */
@@ -92,10 +103,18 @@ export function offerTotals(offer: Offer): Record<string, number> {
  * accept[0].tasks.length; // tasks placed in the first usable offer
  * ```
  */
-export function packOffers(offers: readonly Offer[], wanted: number, need: TaskResources): Packing {
+export function packOffers(
+  offers: readonly Offer[],
+  wanted: number,
+  need: TaskResources,
+  placement?: PlacementHook,
+): Packing {
   const accept: OfferPlan[] = [];
   const decline: Offer[] = [];
   let left = wanted;
+  let next = 0;
+  // With placement rules, a task an offer does not admit waits for a later offer.
+  const unplaced = placement ? Array.from({ length: wanted }, (_, i) => i) : [];
   for (const offer of offers) {
     // Once every task is placed, the rest are declined without looking at their resources.
     if (left === 0) {
@@ -116,15 +135,26 @@ export function packOffers(offers: readonly Offer[], wanted: number, need: TaskR
       }
     }
     const tasks: Resource[][] = [];
+    const indices: number[] = [];
     const scratch: Resource[] = [];
     while (left > 0) {
-      if (!take(pool, need, scratch)) break;
+      let index: number;
+      if (placement) {
+        const k = unplaced.findIndex((i) => placement.admits(offer, i));
+        if (k < 0 || !take(pool, need, scratch)) break;
+        index = unplaced.splice(k, 1)[0];
+        placement.placed(offer, index);
+      } else {
+        if (!take(pool, need, scratch)) break;
+        index = next++;
+      }
       // A task taking the same resources as the one before shares its list.
       const previous = tasks[tasks.length - 1];
       tasks.push(previous && sameItems(previous, scratch) ? previous : scratch.slice());
+      indices.push(index);
       left--;
     }
-    if (tasks.length > 0) accept.push({ offer, tasks });
+    if (tasks.length > 0) accept.push({ offer, tasks, indices });
     else decline.push(offer);
   }
   return { accept, decline };

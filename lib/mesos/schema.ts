@@ -155,6 +155,18 @@ const mesosV1: Record<string, NestedJson> = {
       Range: { fields: { begin: required("uint64", 1), end: required("uint64", 2) } },
       Ranges: { fields: { range: repeated(`${V1}.Value.Range`, 1) } },
       Set: { fields: { item: repeated("string", 1) } },
+      Text: { fields: { value: required("string", 1) } },
+    },
+  },
+
+  Attribute: {
+    fields: {
+      name: required("string", 1),
+      type: required(`${V1}.Value.Type`, 2),
+      scalar: optional(`${V1}.Value.Scalar`, 3),
+      ranges: optional(`${V1}.Value.Ranges`, 4),
+      set: optional(`${V1}.Value.Set`, 6),
+      text: optional(`${V1}.Value.Text`, 5),
     },
   },
 
@@ -229,6 +241,7 @@ const mesosV1: Record<string, NestedJson> = {
       agent_id: required(`${V1}.AgentID`, 3),
       hostname: required("string", 4),
       resources: repeated(`${V1}.Resource`, 5),
+      attributes: repeated(`${V1}.Attribute`, 7),
       allocation_info: optional(`${V1}.Resource.AllocationInfo`, 10),
     },
     nested: {

@@ -10,6 +10,7 @@ import type { Config } from "../config/options.ts";
 import { readOptionFile, readSecretFile } from "../config/option_files.ts";
 import type { LogFn } from "../log.ts";
 import { SchedulerClient } from "./client.ts";
+import { parseConstraint } from "./constraints.ts";
 import { MesosExecutor } from "./framework.ts";
 import { LeaderDetector } from "./leader.ts";
 import { parseTaskResources } from "./offers.ts";
@@ -77,6 +78,7 @@ export function createMesosExecutor(
     ...(config.mesosHostname ? { hostname: config.mesosHostname } : {}),
     labels: config.mesosLabel.map(splitPair),
     taskLabels: config.mesosTaskLabel.map(splitPair),
+    constraints: config.mesosConstraint.map(parseConstraint),
     refuseSeconds: config.mesosRefuseSeconds,
     ...(config.taskKillGrace !== undefined ? { killGraceSeconds: config.taskKillGrace } : {}),
     taskResources: parseTaskResources(config.mesosTaskResources),

@@ -62,6 +62,7 @@ import {
 } from "../../lib/mesos/codec.ts";
 import { encodeRecord } from "../../lib/mesos/recordio.ts";
 import type {
+  Attribute,
   Call,
   Event,
   FrameworkInfo,
@@ -93,6 +94,8 @@ export interface TestAgent {
    * sums by name (see {@linkcode layoutAgent}).
    */
   layout?: Resource[];
+  /** The agent's attributes (e.g. `rack`), carried by its offers. */
+  attributes?: Attribute[];
 }
 
 /** A {@linkcode TestAgent} with a `layout`; its `resources` are the layout's sums by name. */
@@ -1102,6 +1105,7 @@ export class TestMaster {
       agent_id: { value: agent.id },
       hostname: agent.hostname,
       resources,
+      ...(agent.attributes ? { attributes: agent.attributes } : {}),
       allocation_info: { role },
     };
     this.#offers.set(id, {
