@@ -19,6 +19,7 @@ import { FailureWindow } from "./lib/control/failures.ts";
 import { LocalExecutor } from "./lib/executor/local.ts";
 import type { Executor } from "./lib/executor/types.ts";
 import { createLogger, type LogFn } from "./lib/log.ts";
+import { HaElection, parseHaSpec } from "./lib/mesos/ha.ts";
 import { createMesosExecutor } from "./lib/mesos/setup.ts";
 import { MesosExecutor } from "./lib/mesos/framework.ts";
 import { createSignal } from "./lib/signals/sources.ts";
@@ -106,6 +107,8 @@ export async function main(
     loopStop.abort();
   };
   const control = { paused: false };
+  /** Set while a standby (`--ha-zk`): what it waits for. */
+  let standby: string | undefined;
   let executor: Executor | undefined;
   let web: WebServer | undefined;
   if (config.web) {
@@ -126,6 +129,7 @@ export async function main(
           dryRun: config.dryRun,
           options,
           ...(executor instanceof MesosExecutor ? { backend: backendOf(executor) } : {}),
+          ...(standby !== undefined ? { standby } : {}),
         }),
       });
     } catch (err) {
@@ -136,9 +140,30 @@ export async function main(
     }
     logger.log("info", `web UI on ${web.url}${webToken !== undefined ? " (token required)" : ""}`);
   }
+  // With --ha-zk, only the leader of the instances subscribes; the others stand by until then.
+  let election: HaElection | undefined;
+  let leaveTasks = false;
+  if (config.haZk !== undefined && config.mesosMaster !== undefined) {
+    election = new HaElection(parseHaSpec(config.haZk), { log: logger.log });
+    standby = `another instance leads in ${config.haZk}`;
+    const leads = await election.lead(stop);
+    standby = undefined;
+    if (!leads) {
+      await election.close();
+      await web?.close();
+      await Promise.all([metric.close?.(), target.close?.()]);
+      return 0;
+    }
+    // Another instance may lead now: stop at once and leave the tasks to it.
+    election.onLost((why) => {
+      leaveTasks = true;
+      die(`lost the lead in ZooKeeper (${why}); the next leader adopts the tasks`);
+    });
+  }
   try {
-    executor = await createExecutor(config, taskEnv, logger.log, die);
+    executor = await createExecutor(config, taskEnv, logger.log, die, election);
   } catch (err) {
+    await election?.close();
     await web?.close();
     if (err instanceof ConfigError) {
       io.err(`relay.mesos: ${err.message}`);
@@ -188,10 +213,12 @@ export async function main(
   );
   await Promise.all([metric.close?.(), target.close?.()]);
   const running = ex.tasks().filter((t) => t.state === "running").length;
-  if (running > 0 && config.onExit !== "leave") {
-    logger.log("info", `on exit: ${config.onExit} (${running} tasks running)`);
+  const onExit = leaveTasks ? "leave" : config.onExit;
+  if (running > 0 && onExit !== "leave") {
+    logger.log("info", `on exit: ${onExit} (${running} tasks running)`);
   }
-  await ex.shutdown(config.onExit, config.grace * 1000);
+  await ex.shutdown(onExit, config.grace * 1000);
+  await election?.close();
   await web?.close();
   return fatal !== undefined ? EXIT_FATAL : result.exitCode;
 }
@@ -202,6 +229,7 @@ async function createExecutor(
   taskEnv: Record<string, string>,
   log: LogFn,
   onFatal: (reason: string) => void,
+  election?: HaElection,
 ): Promise<Executor> {
   if (config.mesosMaster === undefined) {
     return new LocalExecutor({
@@ -220,6 +248,14 @@ async function createExecutor(
     onFatal,
     readTextFile: (p) => Deno.readTextFileSync(p),
     user: Deno.env.get("USER") ?? "root",
+    ...(election
+      ? {
+        frameworkIdStore: {
+          load: () => election.loadFrameworkId(),
+          save: (id: string) => election.saveFrameworkId(id),
+        },
+      }
+      : {}),
   });
   await executor.start();
   return executor;

@@ -323,3 +323,14 @@ Deno.test("--mesos-task-label is KEY=VALUE, repeatable, and cannot replace relay
     /^--mesos-task-label: expected KEY=VALUE \(not relay\.mesos\.kind\)/,
   );
 });
+
+Deno.test("--ha-zk needs --mesos-master and a zk://host:port/path", () => {
+  const mesos = [...BASE, "--mesos-master", "http://m:5050"];
+  assert.equal(
+    parse([...mesos, "--ha-zk", "zk://z1:2181,z2:2181/relay"]).haZk,
+    "zk://z1:2181,z2:2181/relay",
+  );
+  rejects([...BASE, "--ha-zk", "zk://z1:2181/relay"], /^--ha-zk: only used with --mesos-master/);
+  rejects([...mesos, "--ha-zk", "zk://z1:2181"], /^--ha-zk: expected zk:\/\//);
+  rejects([...mesos, "--ha-zk", "zk://z1/relay"], /^--ha-zk: bad ZooKeeper address "z1"/);
+});

@@ -481,6 +481,15 @@ export const OPTIONS = [
     group: "Mesos",
     help: "Where the FrameworkID is kept, so a restart re-subscribes and adopts running tasks.",
   },
+  {
+    name: "ha-zk",
+    type: "string",
+    default: undefined,
+    arg: "zk://HOST:PORT/PATH",
+    group: "Mesos",
+    help:
+      "Instances elect one leader in ZooKeeper; standbys take over with the FrameworkID kept there.",
+  },
   // Docker
   {
     name: "docker-image",

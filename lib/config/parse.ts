@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { parseConstraint } from "../mesos/constraints.ts";
+import { parseHaSpec } from "../mesos/ha.ts";
 import { parseMasterSpec } from "../mesos/leader.ts";
 import { parseTaskResources } from "../mesos/offers.ts";
 import { parseSignalSpec } from "../signals/spec.ts";
@@ -274,6 +275,16 @@ function checkTogether(c: Config): void {
   }
   if (c.coolerMode === "kill" && c.cooler !== undefined) {
     throw new ConfigError("--cooler: not used with --cooler-mode kill (coolers are kills)");
+  }
+  if (c.haZk !== undefined) {
+    if (c.mesosMaster === undefined) {
+      throw new ConfigError("--ha-zk: only used with --mesos-master");
+    }
+    try {
+      parseHaSpec(c.haZk);
+    } catch (err) {
+      throw new ConfigError(`--ha-zk: ${(err as Error).message}`);
+    }
   }
   if (c.mesosMaster === undefined) {
     for (const name of ["docker-image", "mesos-uris"] as const) {

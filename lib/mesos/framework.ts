@@ -78,6 +78,14 @@ export interface MesosExecutorOptions {
   };
   /** Directory of the state file (the FrameworkID). */
   readonly stateDir: string;
+  /**
+   * Where the FrameworkID is kept instead of the state file (`--ha-zk`: in ZooKeeper, so that
+   * whichever instance leads subscribes as the same framework).
+   */
+  readonly frameworkIdStore?: {
+    load(): Promise<string | undefined>;
+    save(id: string): Promise<void>;
+  };
   readonly clock: Clock;
   readonly log: LogFn;
   /** Called when the run cannot go on (an ERROR event from the master). */
@@ -277,14 +285,25 @@ export class MesosExecutor implements Executor {
 
   /** Reads the saved FrameworkID, then starts subscribing. */
   async start(): Promise<void> {
+    const store = this.#opts.frameworkIdStore;
     try {
-      const saved = (await Deno.readTextFile(this.#statePath())).trim();
+      const saved = store
+        ? await store.load()
+        : (await Deno.readTextFile(this.#statePath())).trim();
       if (saved) {
         this.#frameworkId = saved;
         this.#resumed = true;
-        this.#opts.log("info", `mesos: re-subscribing as framework ${saved} (from state dir)`);
+        this.#opts.log(
+          "info",
+          `mesos: re-subscribing as framework ${saved} (from ${store ? "ZooKeeper" : "state dir"})`,
+        );
       }
     } catch (err) {
+      if (store) {
+        // Subscribing as a new framework would leave the running tasks to nobody: stop instead.
+        this.#opts.onFatal(`cannot read the FrameworkID: ${(err as Error).message}`);
+        return;
+      }
       if (!(err instanceof Deno.errors.NotFound)) {
         this.#opts.log(
           "warn",
@@ -469,6 +488,17 @@ export class MesosExecutor implements Executor {
   }
 
   #saveFrameworkId(id: string): void {
+    const store = this.#opts.frameworkIdStore;
+    if (store) {
+      store.save(id).catch((err) =>
+        this.#opts.log(
+          "error",
+          `mesos: cannot save the FrameworkID: ${(err as Error).message}; ` +
+            "a new leader will register a new framework",
+        )
+      );
+      return;
+    }
     try {
       Deno.mkdirSync(this.#opts.stateDir, { recursive: true });
       const tmp = `${this.#statePath()}.tmp`;

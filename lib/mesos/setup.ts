@@ -11,7 +11,7 @@ import { readOptionFile, readSecretFile } from "../config/option_files.ts";
 import type { LogFn } from "../log.ts";
 import { SchedulerClient } from "./client.ts";
 import { parseConstraint } from "./constraints.ts";
-import { MesosExecutor } from "./framework.ts";
+import { MesosExecutor, type MesosExecutorOptions } from "./framework.ts";
 import { LeaderDetector } from "./leader.ts";
 import { parseTaskResources } from "./offers.ts";
 
@@ -23,6 +23,8 @@ export interface MesosDeps {
   readonly readTextFile: (path: string) => string;
   /** Default for `--mesos-user`. */
   readonly user: string;
+  /** Where the FrameworkID is kept instead of `--state-dir` (with `--ha-zk`). */
+  readonly frameworkIdStore?: MesosExecutorOptions["frameworkIdStore"];
 }
 
 /**
@@ -101,6 +103,7 @@ export function createMesosExecutor(
       }
       : {}),
     stateDir: config.stateDir,
+    ...(deps.frameworkIdStore ? { frameworkIdStore: deps.frameworkIdStore } : {}),
     clock: deps.clock,
     log: deps.log,
     onFatal: deps.onFatal,

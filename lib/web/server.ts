@@ -29,10 +29,15 @@ export interface WebState {
   readonly options: Record<string, unknown>;
   /** The Mesos backend's state; absent for the local backend. */
   readonly backend?: BackendSnapshot;
+  /**
+   * Set while this instance is a standby (`--ha-zk`: another one leads): what it waits for.
+   * `/healthz` is then healthy (a standby is doing its job) and the status is `standby`.
+   */
+  readonly standby?: string;
 }
 
 /** The run's status as the UI shows it. */
-export type RunStatus = "running" | "starved" | "dry-run" | "paused" | "stopped";
+export type RunStatus = "running" | "starved" | "dry-run" | "paused" | "stopped" | "standby";
 
 /** Options of {@linkcode startWebServer}. */
 export interface WebServerOptions {
@@ -214,6 +219,8 @@ class Hub {
   readonly #off: () => void;
   readonly #now: () => number;
   readonly #createdAt: number;
+  /** When the loop started (a standby's starts late, when it takes over). */
+  #loopStartedAt: number | undefined;
   readonly #staleAfterMs: number;
   readonly #starvedAfterMs: number;
   #nextId = 1;
@@ -264,6 +271,7 @@ class Hub {
     const change = this.#history.record(e);
     switch (e.type) {
       case "start":
+        this.#loopStartedAt ??= now;
         this.#law = e.law;
         this.#stopped = undefined;
         this.#broadcast("status", { at: e.at, change: "start" });
@@ -333,6 +341,8 @@ class Hub {
   status(): { status: RunStatus; detail: string } {
     const now = this.#now();
     if (this.#stopped) return { status: "stopped", detail: `stopped: ${this.#stopped.reason}` };
+    const standby = this.#opts.state().standby;
+    if (standby !== undefined) return { status: "standby", detail: standby };
     if (this.#opts.control.paused) {
       return { status: "paused", detail: "paused from the web UI: signals are read, no action" };
     }
@@ -401,7 +411,10 @@ class Hub {
   health(): { ok: boolean; reason: string } {
     const now = this.#now();
     if (this.#stopped) return { ok: false, reason: `loop stopped (${this.#stopped.reason})` };
-    const beat = this.#lastBeat ?? this.#createdAt;
+    const standby = this.#opts.state().standby;
+    // A standby's loop has not started: it starts when this instance takes over.
+    if (standby !== undefined) return { ok: true, reason: `standby: ${standby}` };
+    const beat = this.#lastBeat ?? this.#loopStartedAt ?? this.#createdAt;
     const quiet = now - beat;
     if (quiet > this.#staleAfterMs) {
       return {

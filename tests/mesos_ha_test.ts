@@ -1,0 +1,180 @@
+/**
+ * High availability of Relay.Mesos with a real ZooKeeper (Debian's `zookeeper`, started by
+ * tests/support/zookeeper.ts; skipped loudly without it): two relay.mesos processes with the same
+ * `--ha-zk`, each with its own state directory. Only the leader subscribes; the standby serves
+ * `/healthz` and the UI as standby; SIGKILL the leader and the standby takes over within the
+ * ZooKeeper session timeout as the same framework (the FrameworkID is read from ZooKeeper),
+ * adopts the running tasks and launches nothing twice.
+ */
+import assert from "node:assert/strict";
+import { HA_SESSION_TIMEOUT_MS, HaElection, parseHaSpec } from "../lib/mesos/ha.ts";
+import { relayCommand, sleepWarmersOnMesos } from "./support/relay_process.ts";
+import { startTestMaster } from "./support/mesos_master.ts";
+import { freePort, startZooKeeper } from "./support/zookeeper.ts";
+
+const zk = await startZooKeeper();
+
+async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function get(url: string): Promise<{ status: number; body: string }> {
+  try {
+    const res = await fetch(url);
+    return { status: res.status, body: await res.text() };
+  } catch {
+    return { status: 0, body: "" };
+  }
+}
+
+Deno.test("--ha-zk: a zk:// spec with a path; bad ones say why", () => {
+  assert.deepEqual(parseHaSpec("zk://a:2181,b:2181/relay/q1"), {
+    servers: "a:2181,b:2181",
+    path: "/relay/q1",
+  });
+  assert.throws(() => parseHaSpec("http://a:2181/x"), /expected zk:\/\//);
+  assert.throws(() => parseHaSpec("zk://a:2181"), /expected zk:\/\//);
+  assert.throws(() => parseHaSpec("zk://a:2181/"), /bad znode path/);
+  assert.throws(() => parseHaSpec("zk://a/x"), /expected host:port/);
+  assert.throws(() => parseHaSpec("zk://u:p@a:2181/x"), /authentication/);
+});
+
+Deno.test({
+  name: "--ha-zk: one leader subscribes; SIGKILL it and the standby takes over the same framework",
+  ignore: zk === undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const master = await startTestMaster({
+      agents: [{ id: "a1", hostname: "a1", resources: { cpus: 4, mem: 1024, disk: 0 } }],
+      heartbeatSeconds: 1,
+    });
+    const dirs = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+    const ports = [freePort(), freePort()];
+    const spec = `zk://${zk!.connectString}/relay-ha-${crypto.randomUUID().slice(0, 8)}`;
+    const output = ["", ""];
+    const drain = async (i: number, stream: ReadableStream<Uint8Array>) => {
+      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) output[i] += chunk;
+    };
+    const spawn = (i: number) => {
+      const child = relayCommand(args(i)).spawn();
+      drain(i, child.stdout).catch(() => {});
+      drain(i, child.stderr).catch(() => {});
+      return child;
+    };
+    const args = (i: number) =>
+      sleepWarmersOnMesos(master.url, dirs[i], 2, [
+        "--ha-zk",
+        spec,
+        "--web",
+        "--web-listen",
+        `127.0.0.1:${ports[i]}`,
+        "--delay",
+        "0.2",
+        "--duration",
+        "60",
+        "--on-exit",
+        "kill",
+      ]);
+    const leader = spawn(0);
+    let standby: Deno.ChildProcess | undefined;
+    try {
+      await until(
+        "the first instance runs two tasks",
+        () => master.tasks().filter((t) => t.state === "TASK_RUNNING").length === 2,
+      );
+      const framework = master.frameworks()[0].id;
+      standby = spawn(1);
+      await until("the second instance stands by", async () => {
+        const h = await get(`http://127.0.0.1:${ports[1]}/healthz`);
+        return h.status === 200 && /standby/.test(h.body);
+      });
+      const state = JSON.parse((await get(`http://127.0.0.1:${ports[1]}/api/state`)).body);
+      assert.equal(state.status, "standby");
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(master.subscriptions, 1, "only the leader subscribes");
+      const pids = master.tasks().map((t) => t.pid).sort();
+
+      leader.kill("SIGKILL");
+      const killedAt = Date.now();
+      await until(
+        "the standby subscribes",
+        () => master.subscriptions === 2 && master.frameworks()[0].connected,
+        HA_SESSION_TIMEOUT_MS + 10_000,
+      );
+      const tookOver = Date.now() - killedAt;
+      assert.ok(tookOver < HA_SESSION_TIMEOUT_MS + 3000, `took over after ${tookOver} ms`);
+      assert.equal(master.frameworks().length, 1);
+      assert.equal(master.frameworks()[0].id, framework, "the same framework");
+      // It adopts the two running tasks (reconciliation), then keeps the need: nothing new.
+      await until("healthy as leader", async () => {
+        const h = await get(`http://127.0.0.1:${ports[1]}/healthz`);
+        return h.status === 200 && /last tick/.test(h.body);
+      });
+      await new Promise((r) => setTimeout(r, 2000));
+      assert.equal(master.launchedTasks.length, 2, "nothing launched twice");
+      assert.deepEqual(master.tasks().map((t) => t.pid).sort(), pids, "the same processes");
+      assert.ok(master.tasks().every((t) => t.state === "TASK_RUNNING"));
+      // The FrameworkID came from ZooKeeper: the standby's own state dir never had one.
+      await assert.rejects(Deno.stat(`${dirs[1]}/framework_id`));
+      console.log(`ha: the standby took over ${tookOver} ms after the leader's SIGKILL`);
+    } catch (err) {
+      console.error(`--- leader output ---\n${output[0]}\n--- standby output ---\n${output[1]}`);
+      throw err;
+    } finally {
+      try {
+        leader.kill("SIGKILL");
+      } catch { /* gone */ }
+      await leader.status;
+      if (standby) {
+        standby.kill("SIGTERM");
+        await standby.status;
+      }
+      await master.close();
+      for (const d of dirs) await Deno.remove(d, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "ha election: the lowest znode leads; the next one leads when it goes",
+  ignore: zk === undefined,
+  fn: async () => {
+    const spec = parseHaSpec(
+      `zk://${zk!.connectString}/relay-el-${crypto.randomUUID().slice(0, 8)}`,
+    );
+    const logs: string[] = [];
+    const log = (_l: string, m: string) => logs.push(m);
+    const a = new HaElection(spec, { log, id: "a" });
+    const b = new HaElection(spec, { log, id: "b" });
+    const stop = new AbortController();
+    try {
+      assert.equal(await a.lead(stop.signal), true);
+      await a.saveFrameworkId("fw-42");
+      let bLeads = false;
+      const bRun = b.lead(stop.signal).then((v) => (bLeads = v));
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(bLeads, false, "b stands by while a leads");
+      await a.close();
+      await bRun;
+      assert.equal(bLeads, true);
+      assert.equal(await b.loadFrameworkId(), "fw-42");
+    } finally {
+      stop.abort();
+      await a.close();
+      await b.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "zookeeper (ha): stop the test server",
+  ignore: zk === undefined,
+  fn: async () => {
+    await zk!.stop();
+  },
+});
