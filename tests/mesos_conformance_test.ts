@@ -313,6 +313,12 @@ for (const ct of ["protobuf", "json"] as const) {
           },
         },
       }, ct));
+      // A re-subscription: RECONCILE names the tasks we know (then asks for all of them).
+      conn.handlers.onConnected({
+        leader: "http://m:5050",
+        frameworkId: "fw-7",
+        heartbeatSeconds: 15,
+      });
       executor.kill([ids[0]]);
       await new Promise((r) => setTimeout(r, 0));
 
@@ -386,6 +392,16 @@ for (const ct of ["protobuf", "json"] as const) {
         task_id: { value: ids[0] },
         uuid,
       });
+      const reconcile = calls.filter((c) => c.type === "RECONCILE").map((c) =>
+        (realDecodeCall(protos, c, ct) as any).reconcile
+      );
+      assert.deepEqual(reconcile, [
+        {},
+        {
+          tasks: ids.map((id) => ({ task_id: { value: id }, agent_id: { value: "ag-1" } })),
+        },
+        {},
+      ]);
       const kill = realDecodeCall(protos, byType("KILL"), ct) as any;
       const policy = { grace_period: { nanoseconds: 12_500_000_000 } };
       assert.deepEqual(first.kill_policy, policy);

@@ -70,6 +70,7 @@ header h1 { font-size: 16px; margin: 0; font-weight: 600; letter-spacing: .02em;
 .status-dry-run { background: var(--dry); }
 .status-paused { background: #f0b429; color: #1f2933; }
 .status-stopped { background: var(--warm); }
+.status-standby { background: var(--dry); }
 .hdr-item { color: #cbd2d9; font-size: 13px; }
 .hdr-item b { color: #fff; font-weight: 600; }
 .spacer { flex: 1; }
