@@ -260,3 +260,46 @@ Deno.test("--web on Mesos: the backend shows in /api/state; an outage shows on /
     await Deno.remove(stateDir, { recursive: true });
   }
 });
+
+Deno.test("--web on Mesos: refused launches, re-sent updates and rejected calls show on /metrics", async () => {
+  const master = await startTestMaster({
+    agents: [{ id: "a1", hostname: "a1", resources: { cpus: 2, mem: 1024, disk: 100 } }],
+    heartbeatSeconds: 1,
+    resendSeconds: 0.3,
+  });
+  master.refuseLaunches(1);
+  master.loseAcks(1);
+  master.failCalls("RECONCILE", 400, 1);
+  const stateDir = await Deno.makeTempDir();
+  const run = startMain(sleepWarmersOnMesos(master.url, stateDir, 1, [
+    "--delay",
+    "0.2",
+    "--web",
+    "--web-listen",
+    "127.0.0.1:0",
+    "--on-exit",
+    "kill",
+    "--grace",
+    "2",
+  ]));
+  try {
+    const base = await run.url;
+    await until("a running task after the refused one", async () => {
+      const m = await metrics(base);
+      return (sampleValue(m, "relay_mesos_launches_refused_total", { kind: "warmer" }) ?? 0) ===
+          1 &&
+        (sampleValue(m, "relay_mesos_duplicate_updates_total", {}) ?? 0) >= 1 &&
+        master.tasks().some((t) => t.state === "TASK_RUNNING");
+    });
+    const m = await metrics(base);
+    assert.equal(sampleValue(m, "relay_mesos_launches_refused_total", { kind: "cooler" }), 0);
+    assert.equal(sampleValue(m, "relay_mesos_calls_rejected_total", { status: "400" }), 1);
+    assert.equal(sampleValue(m, "relay_mesos_reconnects_total", {}), 0, "a 400 is no reason");
+    assert.equal(master.unacknowledged(), 0);
+  } finally {
+    run.stop.abort();
+    await run.done;
+    await master.close();
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});
