@@ -325,6 +325,8 @@ Deno.test("codec: JSON OFFERS event in the documented shape (Offers wraps the li
           },
           { name: "ports", type: "RANGES", ranges: { range: [{ begin: 31000, end: 31009 }] } },
         ],
+        // Attributes are kept (placement constraints read them); executor_ids are not modelled.
+        attributes: [{ name: "os", type: "TEXT", text: { value: "linux" } }],
         allocation_info: { role: "relay" },
       }],
     },
