@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { HA_SESSION_TIMEOUT_MS, HaElection, parseHaSpec } from "../lib/mesos/ha.ts";
 import { relayCommand, sleepWarmersOnMesos } from "./support/relay_process.ts";
 import { startTestMaster } from "./support/mesos_master.ts";
-import { freePort, startZooKeeper } from "./support/zookeeper.ts";
+import { freePort, startZooKeeper, TcpProxy } from "./support/zookeeper.ts";
 
 const zk = await startZooKeeper();
 
@@ -134,6 +134,84 @@ Deno.test({
         standby.kill("SIGTERM");
         await standby.status;
       }
+      await master.close();
+      for (const d of dirs) await Deno.remove(d, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "--ha-zk: a leader that loses its ZooKeeper session stops (exit 4), leaving its tasks",
+  ignore: zk === undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const master = await startTestMaster({
+      agents: [{ id: "a1", hostname: "a1", resources: { cpus: 4, mem: 1024, disk: 0 } }],
+      heartbeatSeconds: 1,
+    });
+    // The first instance reaches ZooKeeper through a proxy the test can cut.
+    const proxy = new TcpProxy(zk!.port);
+    proxy.up();
+    const path = `/relay-ha-${crypto.randomUUID().slice(0, 8)}`;
+    const dirs = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+    const output = ["", ""];
+    const spawn = (i: number, servers: string) => {
+      const child = relayCommand(sleepWarmersOnMesos(master.url, dirs[i], 2, [
+        "--ha-zk",
+        `zk://${servers}${path}`,
+        "--delay",
+        "0.2",
+        "--duration",
+        "60",
+        "--on-exit",
+        "kill",
+      ])).spawn();
+      for (const stream of [child.stdout, child.stderr]) {
+        (async () => {
+          for await (const c of stream.pipeThrough(new TextDecoderStream())) output[i] += c;
+        })().catch(() => {});
+      }
+      return child;
+    };
+    const first = spawn(0, proxy.connectString);
+    let second: Deno.ChildProcess | undefined;
+    try {
+      await until(
+        "the first instance runs two tasks",
+        () => master.tasks().filter((t) => t.state === "TASK_RUNNING").length === 2,
+      );
+      second = spawn(1, zk!.connectString);
+      await until("the second one stands by", () => /ha: standby behind/.test(output[1]));
+      const pids = master.tasks().map((t) => t.pid).sort();
+      await proxy.down(); // its session ends on its side; the server expires it later
+      const status = await first.status;
+      assert.equal(status.code, 4, output[0]);
+      assert.match(output[0], /lost the lead in ZooKeeper/);
+      // It left its tasks to the next leader (no KILL, although --on-exit kill).
+      assert.equal(master.callsOfType("KILL").length, 0);
+      await until(
+        "the second one takes over",
+        () => master.subscriptions === 2 && master.frameworks()[0].connected,
+        HA_SESSION_TIMEOUT_MS + 10_000,
+      );
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal(master.frameworks().length, 1);
+      assert.equal(master.launchedTasks.length, 2, "nothing launched twice");
+      assert.deepEqual(master.tasks().map((t) => t.pid).sort(), pids, "the same processes");
+    } catch (err) {
+      console.error(`--- first ---\n${output[0]}\n--- second ---\n${output[1]}`);
+      throw err;
+    } finally {
+      try {
+        first.kill("SIGKILL");
+      } catch { /* gone */ }
+      await first.status;
+      if (second) {
+        second.kill("SIGTERM");
+        await second.status;
+      }
+      await proxy.down();
       await master.close();
       for (const d of dirs) await Deno.remove(d, { recursive: true });
     }
