@@ -16,6 +16,7 @@ import { type Plant, seededRandom, SimTasks } from "./sim/plants.ts";
 import { type SimScore, simulate } from "./sim/simulate.ts";
 import { HpaLaw, KedaScaledJobLaw } from "./sim/baselines.ts";
 import { BoundLaw } from "./sim/bound.ts";
+import { CausalLaw } from "./sim/causal.ts";
 import { checkGoals, type GoalCheck } from "./sim/goals.ts";
 import { type Scenario, scenarios } from "./sim/scenarios.ts";
 import { type Line, lineChart } from "./sim/svg.ts";
@@ -23,7 +24,7 @@ import { type Line, lineChart } from "./sim/svg.ts";
 const controlOnly = Deno.args.includes("--control-only");
 const write = !Deno.args.includes("--no-write");
 
-type Make = (s: Scenario, plant: Plant) => ControlLaw | undefined;
+type Make = (s: Scenario, plant: Plant, tasks: SimTasks) => ControlLaw | undefined;
 
 /** Relay's default `--max-running`: every controller runs under it, as a user who sets nothing. */
 const MAX_RUNNING = OPTIONS.find((o) => o.name === "max-running")!.default as number;
@@ -35,18 +36,36 @@ const LAWS: Record<string, Make> = {
   hpa: (s) => new HpaLaw(limitsOf(s), s.mapping, s.perTask),
   // ScaledJob scales jobs for a backlog; it has no notion of a level or a load to hold.
   keda: (s) => (s.mapping === "backlog" ? new KedaScaledJobLaw(limitsOf(s), s.perTask) : undefined),
-  bound: (s, plant) => new BoundLaw({ truth: s.truth, model: s.model, target: s.target, plant }),
+  bound: (s, plant, tasks) =>
+    new BoundLaw({
+      truth: s.truth,
+      model: s.model,
+      target: s.target,
+      plant,
+      tasks,
+      limits: s.limits,
+    }),
+  causal: (s, plant, tasks) =>
+    new CausalLaw({
+      truth: s.truth,
+      model: s.model,
+      target: s.target,
+      plant,
+      tasks,
+      limits: s.limits,
+    }),
 };
 
 function run(s: Scenario, make: Make): SimScore | undefined {
   const random = seededRandom(42);
   const plant = s.plant(random);
-  const law = make(s, plant);
+  const tasks = new SimTasks({ capacity: 2000, ...s.model }, random);
+  const law = make(s, plant, tasks);
   if (!law) return undefined;
   return simulate({
     law,
     plant,
-    tasks: new SimTasks({ capacity: 2000, ...s.model }, random),
+    tasks,
     target: s.target,
     duration: s.duration,
   });
@@ -70,6 +89,7 @@ const COLORS: Record<string, string> = {
   hpa: "#2ca02c",
   keda: "#ff7f0e",
   bound: "#7f7f7f",
+  causal: "#9467bd",
 };
 const charts: string[] = [];
 for (const s of scenarios()) {

@@ -16,8 +16,10 @@ export type Truth =
   | {
     readonly kind: "queue";
     readonly arrivals: (t: number) => number;
-    /** Items one running cooler takes per second. */
+    /** Items one acting cooler takes per second. */
     readonly drain: number;
+    /** Most items all coolers together take per second (saturation); none when absent. */
+    readonly maxDrain?: (t: number) => number;
   }
   | { readonly kind: "level"; readonly effect: number; readonly base: number }
   | { readonly kind: "cpu"; readonly load: (t: number) => number; readonly effect: number };
