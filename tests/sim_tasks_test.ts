@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { levelPlant, seededRandom, SimTasks, type TaskModel } from "../scripts/sim/plants.ts";
 import { simulate } from "../scripts/sim/simulate.ts";
 import type { ControlLaw, Decision } from "../lib/control/types.ts";
-import { noAction } from "../lib/control/types.ts";
+import { decide, noAction } from "../lib/control/types.ts";
 
 function tasks(model: TaskModel): SimTasks {
   return new SimTasks(model, seededRandom(1));
@@ -140,7 +140,7 @@ Deno.test("simulate: the plant follows the effects while the law sees processes"
       assert.equal(obs.targetAt?.(100), 3, "the target is previewed");
       if (!first) return noAction("wait");
       first = false;
-      return { warmers: 1, coolers: 0, kills: 0, reason: "go", detail: {} };
+      return decide({ type: "start", kind: "warmer", n: 1 }, "plan", "go");
     },
   };
   const score = simulate({

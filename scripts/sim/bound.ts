@@ -20,7 +20,7 @@
  */
 
 import type { ControlLaw, Decision, Limits, Observation } from "../../lib/control/types.ts";
-import { noAction } from "../../lib/control/types.ts";
+import { decide, noAction } from "../../lib/control/types.ts";
 import type { ExactTask, Plant, SimTasks, TaskModel } from "./plants.ts";
 import type { Truth } from "./scenarios.ts";
 
@@ -145,7 +145,7 @@ export class BoundLaw implements ControlLaw {
     if (want(s) > have) return this.#launch("warmer", want(s) - have, detail);
     const keep = Math.max(want(t), want(s));
     if (have > keep && this.#setup.limits.coolerMode === "kill") {
-      return { warmers: 0, coolers: 0, kills: have - keep, reason: `${this.name}: down`, detail };
+      return decide({ type: "kill", n: have - keep }, "plan", `${this.name}: down`, detail);
     }
     return noAction(`${this.name}: enough`, detail);
   }
@@ -205,9 +205,7 @@ export class BoundLaw implements ControlLaw {
 
   #launch(kind: "warmer" | "cooler", n: number, detail: Decision["detail"]): Decision {
     if (n <= 0) return noAction(`${this.name}: enough`, detail);
-    return kind === "warmer"
-      ? { warmers: n, coolers: 0, kills: 0, reason: `${this.name}: up`, detail }
-      : { warmers: 0, coolers: n, kills: 0, reason: this.name, detail };
+    return decide({ type: "start", kind, n }, "plan", `${this.name}: start`, detail);
   }
 
   #tasks(kind: "warmer" | "cooler", t: number): ExactTask[] {
