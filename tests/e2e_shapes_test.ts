@@ -13,10 +13,6 @@
  * about 70 decisions in it, with start delays (a consumer's start-up, the trigger's 1.5 s, the
  * warm-up's 3 s) of several ticks, so the delays have to be learned, not stepped over.
  *
- * Until the v2 law of issue #10 lands, the three tests run only with `RELAY_SHAPES_E2E=1`, as the
- * law of today fails each of them:
- * `RELAY_SHAPES_E2E=1 deno test --allow-all tests/e2e_shapes_test.ts`.
- *
  * Every task carries a marker in its environment; the tests kill whatever still has it at the
  * end (a trigger's detached consumers outlive the run), and every consumer has a life limit.
  * @module
@@ -203,7 +199,6 @@ async function queueShape(
 Deno.test({
   name: "worker shape: consumers that drain while they run hold a stepping queue near 0",
   // The law of today drains this queue with 6x the consumers needed (issue #10).
-  ignore: Deno.env.get("RELAY_SHAPES_E2E") !== "1",
   async fn() {
     await queueShape("worker", WORKER_CONSUMER, (command) => command, false);
   },
@@ -212,7 +207,6 @@ Deno.test({
 Deno.test({
   name: "trigger shape: a cooler that starts a detached consumer and exits holds the queue near 0",
   // The law of today never learns a task whose process has ended before its effect (issue #10).
-  ignore: Deno.env.get("RELAY_SHAPES_E2E") !== "1",
   async fn() {
     await queueShape(
       "trigger",
@@ -235,7 +229,6 @@ function minimumWarmers(series: readonly TickPoint[]): number {
 Deno.test({
   name: "warm-up shape: warmers useful 3 s after start follow a square consumer target",
   // The law of today runs away on warm-up tasks, or stalls (issue #10).
-  ignore: Deno.env.get("RELAY_SHAPES_E2E") !== "1",
   async fn() {
     const mark = newMark();
     // No items: the queue is only the registry of consumers (hello/bye) behind /stats.

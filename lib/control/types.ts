@@ -59,7 +59,7 @@ export type Move =
 /**
  * Why a decision is what it is, as a code a log line, `/metrics` and the UI can show: `plan`
  * (the plan's choice, unchanged), a guard (`deadband`, `wrong-sign`, `saturated`, `exploring`,
- * `cooldown`, `paused`, `not-ready`) or a limit (`limit-per-tick`, `limit-running`, `no-kind`).
+ * `ramp`, `cooldown`, `paused`, `not-ready`) or a limit (`limit-per-tick`, `limit-running`, `no-kind`).
  */
 export type ReasonCode =
   | "plan"
@@ -67,6 +67,7 @@ export type ReasonCode =
   | "wrong-sign"
   | "saturated"
   | "exploring"
+  | "ramp"
   | "cooldown"
   | "limit-per-tick"
   | "limit-running"
@@ -80,7 +81,7 @@ export type ReasonCode =
  * most one of them is non-zero.
  */
 export interface Decision {
-  readonly action?: Move["type"];
+  readonly action: Move["type"];
   /** Warmer tasks to start. */
   readonly warmers: number;
   /** Cooler tasks to start. */
@@ -89,7 +90,7 @@ export interface Decision {
   readonly kills: number;
   /** Tasks still waiting for resources that are no longer needed: cancelled, newest first. */
   readonly cancel?: { readonly kind: TaskKind; readonly count: number };
-  readonly code?: ReasonCode;
+  readonly code: ReasonCode;
   /** Why, in a few words a person can read in a log line. */
   readonly reason: string;
   /** Numbers behind the decision, for logs, the UI and tests. */
