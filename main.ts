@@ -323,7 +323,11 @@ export function makeLaw(config: Config): ControlLaw {
   };
   return config.law === "classic"
     ? new ClassicLaw(limits, config.lookback)
-    : new AdaptiveLaw(limits, { initialEffect: config.initialEffect, response: config.response });
+    : new AdaptiveLaw(limits, {
+      initialEffect: config.initialEffect,
+      response: config.response,
+      taskCost: config.taskCost,
+    });
 }
 
 if (import.meta.main) {

@@ -80,11 +80,11 @@ function describe(e: RelayEvent): [Level, string, Record<string, unknown>] {
       return [
         "info",
         `tick ${e.tick} target=${fmt(e.target)} metric=${fmt(e.metric)} -> ${act}` +
-        `${e.dryRun && act !== "wait" ? " (dry run)" : ""} (${d.reason})`,
+        `${e.dryRun && act !== "wait" ? " (dry run)" : ""} [${d.code}] (${d.reason})`,
         {
           running: e.running,
           pending: e.pending,
-          ...pick(d.detail, ["model", "need", "gainWarmer", "gainCooler"]),
+          ...pick(d.detail, ["shape", "input", "gainWarmer", "gainCooler"]),
         },
       ];
     }

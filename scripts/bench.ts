@@ -1,8 +1,10 @@
 /**
  * `deno task bench`: control quality of the adaptive law beside the classic Relay law, the HPA
- * and KEDA baselines and a perfect-knowledge bound on simulated plants in virtual time (seeded,
- * reproducible), with the issue's goals checked from the numbers; then the scheduler's overhead
- * in real time (`bench_scheduler.ts`). Writes bench/RESULTS.md and one SVG chart per scenario.
+ * and KEDA baselines, the causal reference and the perfect-knowledge bound on simulated plants
+ * in virtual time (seeded, reproducible; worker, trigger and warm-up tasks), with the issue's
+ * goals checked against the causal reference from the numbers, and the time of one `decide()`
+ * with a full history; then the scheduler's overhead in real time (`bench_scheduler.ts`).
+ * Writes bench/RESULTS.md and one small-multiples SVG chart per scenario.
  * `--quick` runs a smaller scheduler part; `--control-only` skips it and keeps the scheduler
  * section of the previous RESULTS.md; `--no-write` only prints.
  * @module
@@ -16,14 +18,23 @@ import { type Plant, seededRandom, SimTasks } from "./sim/plants.ts";
 import { type SimScore, simulate } from "./sim/simulate.ts";
 import { HpaLaw, KedaScaledJobLaw } from "./sim/baselines.ts";
 import { BoundLaw } from "./sim/bound.ts";
-import { checkGoals, type GoalCheck } from "./sim/goals.ts";
+import { CausalLaw } from "./sim/causal.ts";
+import {
+  BURST_SPAN,
+  checkGoals,
+  type GoalCheck,
+  IAE_LIMIT,
+  OVERSHOOT_TASKS,
+  TASK_SECONDS_LIMIT,
+  TASK_SECONDS_LIMIT_SATURATED,
+} from "./sim/goals.ts";
 import { type Scenario, scenarios } from "./sim/scenarios.ts";
-import { type Line, lineChart } from "./sim/svg.ts";
+import { type Panel, smallMultiples } from "./sim/svg.ts";
 
 const controlOnly = Deno.args.includes("--control-only");
 const write = !Deno.args.includes("--no-write");
 
-type Make = (s: Scenario, plant: Plant) => ControlLaw | undefined;
+type Make = (s: Scenario, plant: Plant, tasks: SimTasks) => ControlLaw | undefined;
 
 /** Relay's default `--max-running`: every controller runs under it, as a user who sets nothing. */
 const MAX_RUNNING = OPTIONS.find((o) => o.name === "max-running")!.default as number;
@@ -35,32 +46,60 @@ const LAWS: Record<string, Make> = {
   hpa: (s) => new HpaLaw(limitsOf(s), s.mapping, s.perTask),
   // ScaledJob scales jobs for a backlog; it has no notion of a level or a load to hold.
   keda: (s) => (s.mapping === "backlog" ? new KedaScaledJobLaw(limitsOf(s), s.perTask) : undefined),
-  bound: (s, plant) => new BoundLaw({ truth: s.truth, model: s.model, target: s.target, plant }),
+  bound: (s, plant, tasks) =>
+    new BoundLaw({
+      truth: s.truth,
+      model: s.model,
+      target: s.target,
+      plant,
+      tasks,
+      limits: s.limits,
+    }),
+  causal: (s, plant, tasks) =>
+    new CausalLaw({
+      truth: s.truth,
+      model: s.model,
+      target: s.target,
+      plant,
+      tasks,
+      limits: s.limits,
+    }),
 };
 
 function run(s: Scenario, make: Make): SimScore | undefined {
   const random = seededRandom(42);
   const plant = s.plant(random);
-  const law = make(s, plant);
+  const tasks = new SimTasks({ capacity: 2000, ...s.model }, random);
+  const law = make(s, plant, tasks);
   if (!law) return undefined;
   return simulate({
     law,
     plant,
-    tasks: new SimTasks({ capacity: 2000, ...s.model }, random),
+    tasks,
     target: s.target,
     duration: s.duration,
   });
 }
 
 const rows = [
-  "| scenario | law | IAE | ISE | max overshoot | settling (s) | actions | tasks started | task-seconds |",
-  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  "| scenario | law | IAE | ISE | max overshoot | settling (s) | actions | tasks started | task-seconds | effect-seconds |",
+  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
 ];
 const goalRows = [
-  "| scenario | goal | adaptive | reference | ratio | limit | met | bound's ratio |",
-  "| --- | --- | ---: | ---: | ---: | ---: | :---: | ---: |",
+  "| scenario | goal | adaptive | causal | value | limit | met | causal meets it |",
+  "| --- | --- | ---: | ---: | ---: | ---: | :---: | :---: |",
 ];
-const goalTally = { met: 0, all: 0, feasible: 0, metFeasible: 0 };
+/** Per shape and overall: goals met, goals, and of the goals the causal reference meets. */
+const tally = new Map<
+  string,
+  { met: number; all: number; feasible: number; metFeasible: number }
+>();
+const misses: { scenario: string; goal: GoalCheck }[] = [];
+/** The before/after numbers: per scenario, the causal reference's and adaptive's IAE and task-s. */
+const compact = [
+  "| scenario | causal IAE | causal task-s | adaptive IAE | adaptive task-s | IAE ratio | task-s ratio |",
+  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+];
 let crashed = false;
 const bench = new URL("../bench/", import.meta.url);
 if (write) Deno.mkdirSync(bench, { recursive: true });
@@ -70,80 +109,180 @@ const COLORS: Record<string, string> = {
   hpa: "#2ca02c",
   keda: "#ff7f0e",
   bound: "#7f7f7f",
+  causal: "#9467bd",
 };
+/** Panel order in the charts: ours first, then the references, then the baselines. */
+const PANEL_ORDER = ["adaptive", "causal", "bound", "classic", "hpa", "keda"];
+const Y_LABEL: Record<Scenario["truth"]["kind"], string> = {
+  queue: "queue length (items)",
+  level: "consumers acting × effect (metric units)",
+  cpu: "load above plan (load units)",
+};
+const num = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(1));
+const ratioText = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "∞");
 const charts: string[] = [];
+const started = performance.now();
 for (const s of scenarios()) {
-  const lines: Line[] = [];
   const scores: Record<string, SimScore> = {};
   for (const [law, make] of Object.entries(LAWS)) {
     try {
       const r = run(s, make);
       if (!r) {
-        rows.push(`| ${s.name} | ${law} | n/a | | | | | | |`);
+        rows.push(`| ${s.name} | ${law} | n/a | | | | | | | |`);
         continue;
       }
       scores[law] = r;
-      if (lines.length === 0) {
-        lines.push({
-          label: "target",
-          color: "#000",
-          dashed: true,
-          points: r.series.map((p) => ({ t: p.t, v: p.target })),
-        });
-      }
-      lines.push({
-        label: law,
-        color: COLORS[law],
-        dashed: law === "bound",
-        points: r.series.map((p) => ({ t: p.t, v: p.metric })),
-      });
       rows.push(
         `| ${s.name} | ${law} | ${r.iae.toFixed(0)} | ${r.ise.toExponential(2)} | ` +
           `${r.maxOvershoot.toFixed(1)} | ${
             Number.isFinite(r.settlingTime) ? r.settlingTime : "never"
-          } | ${r.actions} | ${r.tasksStarted} | ${r.taskSeconds.toFixed(0)} |`,
+          } | ${r.actions} | ${r.tasksStarted} | ${r.taskSeconds.toFixed(0)} | ${
+            r.effectSeconds.toFixed(0)
+          } |`,
       );
     } catch (err) {
       crashed = true;
-      rows.push(`| ${s.name} | ${law} | crashed: ${(err as Error).message} | | | | | | |`);
+      rows.push(`| ${s.name} | ${law} | crashed: ${(err as Error).message} | | | | | | | |`);
     }
   }
-  if (scores.adaptive) {
-    const starvedUntil = s.model.starved?.at(-1)?.[1];
-    const ours = checkGoals({ ...scores, adaptive: scores.adaptive }, starvedUntil);
-    const bound = scores.bound && checkGoals({ ...scores, adaptive: scores.bound }, starvedUntil);
-    ours.forEach((g, i) => {
-      goalTally.all++;
-      if (g.met) goalTally.met++;
-      if (bound?.[i].met) {
-        goalTally.feasible++;
-        if (g.met) goalTally.metFeasible++;
-      }
-      goalRows.push(goalRow(s.name, g, bound?.[i]));
+  const { adaptive, causal } = scores;
+  if (adaptive && causal) {
+    const checks = checkGoals(adaptive, causal, {
+      saturated: s.saturated,
+      countEffect: s.truth.kind === "level" ? s.truth.effect : undefined,
+      starvedUntil: s.model.starved?.at(-1)?.[1],
     });
+    for (const g of checks) {
+      for (const key of ["all", s.shape]) {
+        const t = tally.get(key) ?? { met: 0, all: 0, feasible: 0, metFeasible: 0 };
+        t.all++;
+        if (g.met) t.met++;
+        if (g.causalMeets) {
+          t.feasible++;
+          if (g.met) t.metFeasible++;
+        }
+        tally.set(key, t);
+      }
+      if (!g.met) misses.push({ scenario: s.name, goal: g });
+      goalRows.push(
+        `| ${s.name} | ${g.goal} | ${num(g.ours)} | ${num(g.causal)} | ${
+          g.goal.startsWith("no burst") || g.goal.startsWith("overshoot")
+            ? num(g.value)
+            : `${ratioText(g.value)}×`
+        } | ≤ ${num(g.limit)} | ${g.met ? "yes" : "**no**"} | ${g.causalMeets ? "yes" : "no"} |`,
+      );
+    }
+    compact.push(
+      `| ${s.name} | ${causal.iae.toFixed(0)} | ${causal.taskSeconds.toFixed(0)} | ${
+        adaptive.iae.toFixed(0)
+      } | ${adaptive.taskSeconds.toFixed(0)} | ${ratioText(adaptive.iae / causal.iae)} | ${
+        ratioText(adaptive.taskSeconds / causal.taskSeconds)
+      } |`,
+    );
   }
+  const panels: Panel[] = PANEL_ORDER.filter((law) => scores[law]).map((law) => ({
+    label: law,
+    color: COLORS[law],
+    reference: law === "causal" || law === "bound",
+    note: `IAE ${scores[law].iae.toFixed(0)}, ${scores[law].taskSeconds.toFixed(0)} task-s`,
+    points: scores[law].series.map((p) => ({ t: p.t, v: p.metric })),
+    target: scores[law].series.map((p) => ({ t: p.t, v: p.target })),
+  }));
   const file = `${s.name.replace(/[^a-z0-9.]+/gi, "-").replace(/-+$/, "")}.svg`;
-  if (write) Deno.writeTextFileSync(new URL(file, bench), lineChart(s.name, lines));
+  if (write && panels.length) {
+    Deno.writeTextFileSync(
+      new URL(file, bench),
+      smallMultiples(`${s.name} (${s.shape} tasks)`, Y_LABEL[s.truth.kind], panels),
+    );
+  }
   charts.push(`![${s.name}](${file})`);
 }
+const controlSeconds = (performance.now() - started) / 1000;
 
-function goalRow(scenario: string, g: GoalCheck, bound?: GoalCheck): string {
-  const num = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(1));
-  const ratio = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "∞");
-  const feasible = bound ? `${ratio(bound.ratio)}${bound.met ? "" : " (misses)"}` : "";
-  return `| ${scenario} | ${g.goal} | ${num(g.ours)} | ${num(g.reference)} | ${ratio(g.ratio)} | ` +
-    `${g.strict ? "<" : "≤"} ${g.limit} | ${g.met ? "yes" : "**no**"} | ${feasible} |`;
+/** Prose cut into lines of at most `width` characters, for a readable RESULTS.md. */
+function wrap(prose: string, width = 96): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of prose.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/** The scenarios `decide()` is timed on, run this long so the law holds a full history. */
+const TIMED = ["queue", "trigger queue", "warm-up consumers"];
+const TIMED_SECONDS = 2400;
+/** The goal for one `decide()` at p99. */
+const DECIDE_P99_MS = 1;
+
+/** Runs the adaptive law for `TIMED_SECONDS` ticks of a scenario, timing every decide(). */
+function timeDecide(s: Scenario): { p50: number; p99: number; max: number; ticks: number } {
+  const inner = LAWS.adaptive(s, s.plant(seededRandom(1)), new SimTasks(s.model, seededRandom(1)))!;
+  const times: number[] = [];
+  const timed: ControlLaw = {
+    name: inner.name,
+    decide(obs) {
+      const from = performance.now();
+      const d = inner.decide(obs);
+      times.push(performance.now() - from);
+      return d;
+    },
+  };
+  run({ ...s, duration: TIMED_SECONDS }, () => timed);
+  times.sort((a, b) => a - b);
+  const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))];
+  return { p50: q(0.5), p99: q(0.99), max: times.at(-1)!, ticks: times.length };
+}
+
+const timingRows = [
+  "| scenario | ticks | decide() p50 | p99 | max | goal |",
+  "| --- | ---: | ---: | ---: | ---: | --- |",
+];
+for (const name of TIMED) {
+  const s = scenarios().find((x) => x.name === name)!;
+  try {
+    const r = timeDecide(s);
+    timingRows.push(
+      `| ${name} | ${r.ticks} | ${r.p50.toFixed(3)} ms | ${r.p99.toFixed(3)} ms | ${
+        r.max.toFixed(2)
+      } ms | p99 < ${DECIDE_P99_MS} ms: ${r.p99 < DECIDE_P99_MS ? "met" : "**missed**"} |`,
+    );
+  } catch (err) {
+    crashed = true;
+    timingRows.push(`| ${name} | crashed: ${(err as Error).message} | | | | |`);
+  }
 }
 
 const table = rows.join("\n");
 const goals = goalRows.join("\n");
+const tallyText = [...tally.entries()].map(([key, t]) =>
+  `- ${key === "all" ? "**all scenarios**" : `${key} tasks`}: ${t.met} of ${t.all} goals met; ` +
+  `of the ${t.feasible} the causal reference meets with its own numbers, ${t.metFeasible}.`
+).join("\n");
+const missText = misses.length === 0 ? "None." : misses
+  .sort((a, b) => b.goal.value / b.goal.limit - a.goal.value / a.goal.limit)
+  .map(({ scenario, goal }) =>
+    `- ${scenario}: ${goal.goal}: ${
+      goal.goal.startsWith("IAE") || goal.goal.startsWith("task")
+        ? `${ratioText(goal.value)}× the causal reference's`
+        : `${num(goal.value)} for at most ${num(goal.limit)}`
+    } (${ratioText(goal.value / goal.limit)}× the limit)${
+      goal.causalMeets ? "" : "; the causal reference misses it too"
+    }`
+  ).join("\n");
 console.log(table);
 console.log();
 console.log(goals);
-const tally =
-  `Goals met: ${goalTally.met} of ${goalTally.all}; of the ${goalTally.feasible} that ` +
-  `the bound meets, ${goalTally.metFeasible}.`;
-console.log(`\n${tally}`);
+console.log(`\n${tallyText}\n\nMisses, worst first:\n${missText}`);
+console.log(`\n${compact.join("\n")}`);
+console.log(`\n${timingRows.join("\n")}`);
+console.log(`\ncontrol part: ${controlSeconds.toFixed(0)} s`);
 
 /** The scheduler section: measured now, or kept from the previous RESULTS.md. */
 async function schedulerSection(): Promise<string> {
@@ -172,57 +311,122 @@ async function schedulerSection(): Promise<string> {
 const text = [
   "# Benchmark results",
   "",
-  "Control quality in virtual time (seed 42, 1 s ticks, 600 s per scenario, at most 2000 tasks",
-  "alive). IAE = ∫|target − metric| dt. Lower is better everywhere. adaptive is our default law",
-  "with default settings; classic is the 2015 Relay law; hpa is the Kubernetes HPA ratio law",
-  "(tolerance 0.1) and keda KEDA ScaledJob's default strategy, both configured with what one task",
-  "handles (a queue: items per consumer life; cpu: load per cooler; consumers: one per task).",
-  `All four run under Relay's default \`--max-running\` (${MAX_RUNNING} tasks at once).`,
-  "Settling: over the start and each step of the target, the longest time until the metric",
-  "entered and stayed within ±max(5 % of the step, 1); with disturbances (arrival steps, random",
-  "deaths, noise) that are not target steps, it often spans the whole segment.",
+  "Control quality in virtual time (seed 42, 1 s ticks of 10 plant sub-steps, 600 s per",
+  "scenario, at most 2000 tasks alive). IAE = ∫|target − metric| dt, the metric as the sensor",
+  "reads it (with its noise, where there is noise). Lower is better everywhere. adaptive is our",
+  "default law with default settings (`new AdaptiveLaw(limits, { initialEffect: 1, response:",
+  '"auto" })`); classic is the 2015 Relay law; hpa is the Kubernetes HPA ratio law (tolerance',
+  "0.1) and keda KEDA ScaledJob's default strategy, both configured with what one task handles",
+  "(a queue: items per consumer life; cpu: load per cooler; consumers: one per task). These four",
+  `run under Relay's default \`--max-running\` (${MAX_RUNNING} tasks at once); the two references`,
+  "do not. Every law sees what an executor reports (the processes: pending, running, ended) and",
+  "the target as a function of time (`Observation.targetAt`); only the references read the plant.",
+  "Task-seconds are process seconds (what the cluster pays); effect-seconds are the seconds the",
+  "tasks' effects were on (equal for worker tasks). Settling: over the start and each step of the",
+  "target, the longest time until the metric entered and stayed within ±max(5 % of the step, 1).",
   "",
-  "bound is a perfect-knowledge controller: it is told the plant's true per-task effect, start",
-  "delay, task life, starvation windows and future target, arrivals and load, reads the plant's",
-  "exact state (unrounded, noise-free), and launches exactly what that model calls for. It is",
-  "computed for every scenario here; what it cannot know is random: consumer deaths (seen once",
-  "they happened) and the cpu noise. Per plant:",
+  "## Task shapes",
   "",
-  "- queue: each tick it launches the fewest consumers that, starting after the delay (or when a",
-  "  starvation window ends), bring the queue, predicted from its exact length with the known",
-  "  arrivals and the consumers already running or starting, under half an item (reads 0) by the",
-  "  end of the first tick they run in and until consumers asked for on the next tick could act",
-  "  (so the last tick before a starved spell stocks up for it, as far as a life reaches);",
-  "- consumers: running + starting = target ÷ effect at the time a new task would start; kills",
-  "  the moment the target drops; replaces a death on the tick after it;",
-  "- cpu: coolers alive when a new one would start = round((load − target) ÷ effect), knowing",
-  "  when each running cooler ends.",
+  "A task's process and its effect on the metric differ (DESIGN.md, \"What a task is, to the",
+  'law"); the plant is moved by the tasks whose effect is on, the laws see only the processes:',
   "",
-  "It is a reference, not a proven optimum: a law spending more task-seconds could drain a",
-  "backlog faster within a tick, and where coolers cannot be stopped (cpu after the load drops)",
-  "a planner looking past one tick could do slightly better. What it leaves over is the price of",
-  "the dead time, of whole tasks (cpu ×10: one cooler is ±10 around a load of 30 or 10) and of",
-  "noise, which no law can avoid.",
+  "- **worker**: the process acts while it runs (queue: 3 s to start, 10 s life; consumers: 2 s,",
+  "  random life of mean 120 s; cpu: 2 s, 20 s);",
+  "- **trigger**: a 0.2 s command starting a worker elsewhere (`./start-worker.sh`); 1.5 s to",
+  "  start, so the command lives wholly between two ticks and is never seen running; the effect",
+  "  starts after the command started and outlives it: queue 3 s later for 12 s (or a random",
+  "  `exp:12` s), consumers 2 s later for 20 s, cpu 4 s later for 8 s. A kill of a finished",
+  "  trigger does nothing, so trigger consumer counts are warmers only (they come down as",
+  "  effects end); queue and cpu use coolers;",
+  "- **warm-up**: the process runs 2 s after the request but acts only after 3 s of running,",
+  "  then until it ends: queue consumers live 30 s (or a random `exp:30`), consumers a random",
+  "  mean 120 s (cooled by kill), cpu coolers 25 s.",
   "",
-  table,
+  "Plants: a queue fed at 2 items/s, 8 from 200 s, 0.5 from 400 s, each consumer draining 5/s;",
+  "a consumer count with target 20, 5 from 300 s; a cpu load of 30, 10 from 300 s, each cooler",
+  "removing 2 (noise σ 1). Each shape at the per-task effect ×1, ×0.1 and ×10 (the laws are not",
+  "told), then per shape: random lives, sensor noise (trigger queue σ 2 items, warm-up consumers",
+  "σ 0.5 task), starvation (no task can start 100-250 s) and saturation (all consumers together",
+  "drain at most 6/s, so 8/s arrivals outrun any count). The plants were fixed before any law",
+  "was run on them.",
+  "",
+  "## References",
+  "",
+  "**causal** is the causal reference of DESIGN.md, what a law that had already learned",
+  "everything could do: it is told the plant exactly (per-task effect or drain, drain cap, start",
+  "delay, the shape: effect delay and effect life, or warm-up; process lives), reads the plant's",
+  "exact state (unrounded, noise-free) and the exact task list (which tasks are pending or",
+  "running, when each started, which effects are on or over), but not the future: the arrivals,",
+  "the load, the drain cap and the target are taken to stay as they are at the tick it decides",
+  "(it does not preview the target), starvation is not foreseen (a task still pending after its",
+  "start delay is expected to start at once) and a random life is not known before it ends. Each",
+  "tick it launches what that model calls for:",
+  "",
+  "- queue: the fewest consumers that, acting from when a new one's effect would come on, bring",
+  "  the queue predicted from its exact length, the current arrival rate and every task already",
+  "  started or coming (random lives weighted by their chance to be alive) under half an item",
+  "  (it reads 0) by the end of the first tick they act in, and keep it there until the next",
+  "  tick's consumers could act; with a drain cap, the fewest past which more no longer help;",
+  "- consumers: tasks acting when a new one would act = round(target ÷ effect), random lives",
+  "  counted as alive until they end, the excess killed at once where cooling is by kill;",
+  "- cpu: coolers acting when a new one would act = round((load − target) ÷ effect).",
+  "",
+  "**bound** is the same planner (same code, `scripts/sim/bound.ts`) told the future as well:",
+  "the arrivals, load, drain cap and target over time, and the starvation windows (so it stocks",
+  "up before one). What either leaves over is the price of the dead time, of whole tasks (cpu",
+  "×10: one cooler is ±10 around a load of 30 or 10), of random deaths and of noise. Neither is a",
+  "proven optimum: a planner looking further than one effect could do slightly better where",
+  "coolers cannot be stopped, and spending more task-seconds could drain a backlog faster.",
+  "",
+  "## Causal reference and adaptive, per scenario",
+  "",
+  "The numbers the goals compare (ratios are adaptive ÷ causal):",
+  "",
+  compact.join("\n"),
   "",
   "## Goals",
   "",
-  "The issue's goals for adaptive (default settings) in every scenario, computed from the table",
-  "above: IAE no worse than classic's with at most a quarter of its task-seconds; IAE at most",
-  "0.8 × hpa's; after a starvation window, the largest excursion past the target (until the",
-  "target next changes) under 10 % of the step, the error on the last starved tick. A queue at",
-  "target 0 cannot go below it, so there that goal holds by construction; the consumers scenario",
-  "with a starvation window is where it can fail. The last column is the bound's ratio for the",
-  "same goal: where even perfect knowledge misses a goal, (misses) says so; such a goal cannot be",
-  "met on that plant without giving up the other measure (a consumer count needs its consumers,",
-  "whatever the law; one cooler of ×10 leaves ±10 whatever the law).",
+  ...wrap(
+    "Computed from the table below for adaptive (default settings) in every scenario, " +
+      `against the causal reference: IAE ≤ ${IAE_LIMIT} × causal's; task-seconds ≤ ` +
+      `${TASK_SECONDS_LIMIT} × causal's (${TASK_SECONDS_LIMIT_SATURATED} × in the drain-cap ` +
+      "scenarios); on consumer counts, the largest overshoot (after each target change, how far " +
+      `the metric went past the target once reached) ≤ ${OVERSHOOT_TASKS} tasks (overshoot ÷ ` +
+      "one task's effect); after a starvation window, no burst beyond the current need: the " +
+      "most tasks engaged (pending, running, or with an effect on or still to come) in the " +
+      `${BURST_SPAN} s after the window ends ≤ the causal reference's most over the same span, ` +
+      'or on a consumer count the need (target ÷ effect) + 1 when that is larger. "causal meets ' +
+      "it\" says whether the causal reference's own numbers meet the same limit: where it does " +
+      "not (noise crossing the target), the goal cannot be met on that plant. The value column " +
+      "is adaptive ÷ causal for IAE and task-seconds, and adaptive's tasks for the other two.",
+  ),
+  "",
+  tallyText,
+  "",
+  "Goals missed, worst first:",
+  "",
+  missText,
   "",
   goals,
   "",
-  tally,
+  "## All controllers",
   "",
-  "Target (dashed) and each controller's metric, per scenario (bound dashed grey):",
+  table,
+  "",
+  "## Time of one decide()",
+  "",
+  `The adaptive law run for ${TIMED_SECONDS} ticks of a scenario (a full history), each`,
+  "`decide()` timed with `performance.now()` (this machine, shared; includes garbage collection):",
+  "",
+  timingRows.join("\n"),
+  "",
+  `The control part of this bench took ${controlSeconds.toFixed(0)} s.`,
+  "",
+  "## Charts",
+  "",
+  "One panel per controller, all on the same axes; the target is the black dashed line drawn",
+  "on top. A line that leaves the shared axis (a law that ran away) is cut at the frame and its",
+  "panel's title gives its peak.",
   "",
   ...charts.flatMap((c) => [c, ""]),
   await schedulerSection(),

@@ -3,6 +3,7 @@ import { VirtualClock } from "../lib/clock.ts";
 import { AdaptiveLaw } from "../lib/control/adaptive.ts";
 import { EXIT_MISSING, type LoopSettings, runLoop } from "../lib/control/loop.ts";
 import type { ControlLaw, Decision, Observation } from "../lib/control/types.ts";
+import { decide, noAction } from "../lib/control/types.ts";
 import { EventBus, type RelayEvent } from "../lib/events.ts";
 import { WARMERS_KILL } from "../scripts/sim/limits.ts";
 import type { Signal } from "../lib/signals/types.ts";
@@ -44,7 +45,9 @@ function recordingLaw(warmers = 0, kills = 0): ControlLaw & { seen: Observation[
     seen,
     decide(obs): Decision {
       seen.push(obs);
-      return { warmers, coolers: 0, kills, reason: "test", detail: {} };
+      return warmers > 0
+        ? decide({ type: "start", kind: "warmer", n: warmers }, "plan", "test")
+        : decide({ type: "kill", n: kills }, "plan", "test");
     },
   };
 }
@@ -114,7 +117,7 @@ Deno.test("an abort stops the loop with exit code 0", async () => {
     name: "stopper",
     decide(obs) {
       if (obs.t > 1002) ac.abort();
-      return { warmers: 0, coolers: 0, kills: 0, reason: "", detail: {} };
+      return noAction("");
     },
   };
   const { parts } = setup(scripted([1]), law);

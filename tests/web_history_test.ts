@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Decision } from "../lib/control/types.ts";
-import { noAction } from "../lib/control/types.ts";
+import { decide, noAction } from "../lib/control/types.ts";
 import type { RelayEvent } from "../lib/events.ts";
 import { decisionAction, History, Ring } from "../lib/web/history.ts";
 
@@ -21,13 +21,8 @@ function tick(n: number, decision: Decision = noAction("within deadband"), extra
   };
 }
 
-const warm = (n: number): Decision => ({
-  warmers: n,
-  coolers: 0,
-  kills: 0,
-  reason: "too cold",
-  detail: { need: n },
-});
+const warm = (n: number): Decision =>
+  decide({ type: "start", kind: "warmer", n }, "plan", "too cold", { need: n });
 
 Deno.test("ring keeps the newest items, oldest first, in a fixed backing array", () => {
   const ring = new Ring<number>(3);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { noAction } from "../lib/control/types.ts";
+import { decide, noAction } from "../lib/control/types.ts";
 import { EventBus, type RelayEvent } from "../lib/events.ts";
 import {
   type BackendSnapshot,
@@ -32,7 +32,7 @@ function tickEvent(n: number, over: Partial<Extract<RelayEvent, { type: "tick" }
 function script(bus: EventBus): void {
   bus.emit({ type: "start", at: 0, executor: "local", law: "adaptive", dryRun: false });
   bus.emit(tickEvent(1, {
-    decision: { warmers: 2, coolers: 0, kills: 0, reason: "too cold", detail: {} },
+    decision: decide({ type: "start", kind: "warmer", n: 2 }, "plan", "too cold"),
     launched: ["w1", "w2"],
     pending: 2,
   }));
@@ -51,7 +51,7 @@ function script(bus: EventBus): void {
   bus.emit(tickEvent(3, {
     target: 5,
     metric: 7.5,
-    decision: { warmers: 0, coolers: 1, kills: 0, reason: "too warm", detail: {} },
+    decision: decide({ type: "start", kind: "cooler", n: 1 }, "plan", "too warm"),
     launched: ["c1"],
     running: 1,
     pending: 1,
@@ -59,7 +59,7 @@ function script(bus: EventBus): void {
   bus.emit(tickEvent(4, {
     target: 5,
     metric: 6,
-    decision: { warmers: 0, coolers: 0, kills: 1, reason: "too warm", detail: {} },
+    decision: decide({ type: "kill", n: 1 }, "plan", "too warm"),
     killed: ["w2"],
     running: 1,
     pending: 0,
@@ -69,7 +69,7 @@ function script(bus: EventBus): void {
   bus.emit(tickEvent(6, {
     target: 5,
     metric: 5.5,
-    decision: { warmers: 3, coolers: 0, kills: 0, reason: "too cold", detail: {} },
+    decision: decide({ type: "start", kind: "warmer", n: 3 }, "plan", "too cold"),
     running: 1,
     dryRun: true,
   }));

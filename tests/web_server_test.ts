@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { noAction } from "../lib/control/types.ts";
+import { decide, noAction } from "../lib/control/types.ts";
 import { EventBus, type RelayEvent } from "../lib/events.ts";
 import type { Level } from "../lib/log.ts";
 import type { BackendSnapshot } from "../lib/web/metrics.ts";
@@ -63,7 +63,7 @@ function tick(n: number, over: Partial<Extract<RelayEvent, { type: "tick" }>> = 
     tick: n,
     target: 10,
     metric: 8,
-    decision: { warmers: 1, coolers: 0, kills: 0, reason: "too cold", detail: { need: 1 } },
+    decision: decide({ type: "start", kind: "warmer", n: 1 }, "plan", "too cold", { need: 1 }),
     launched: [`w${n}`],
     killed: [],
     running: 1,

@@ -156,8 +156,8 @@ export const OPTIONS = [
     choices: ["adaptive", "classic"],
     default: "adaptive",
     group: "Control",
-    help: "adaptive: learns the per-task effect and counts tasks in flight; classic: the 2015 " +
-      "Relay law, for comparison.",
+    help: "adaptive: learns how one start moves the metric and plans starts over a horizon; " +
+      "classic: the 2015 Relay law, for comparison.",
   },
   {
     name: "response",
@@ -165,8 +165,8 @@ export const OPTIONS = [
     choices: ["auto", "level", "rate"],
     default: "auto",
     group: "Control",
-    help: "How a task moves the metric: level (while it runs, e.g. a consumer count), rate " +
-      "(the metric's slope, e.g. a queue), or auto (learned).",
+    help: "Hint of how a task moves the metric: level (while it acts, e.g. a consumer count), " +
+      "rate (the metric's slope, e.g. a queue), or auto (learned).",
   },
   {
     name: "initial-effect",
@@ -176,7 +176,18 @@ export const OPTIONS = [
     minExclusive: true,
     arg: "UNITS",
     group: "Control",
-    help: "First guess of how much one task moves the metric; learned and replaced online.",
+    help: "Hint: first guess of how much one task moves the metric (per second for a rate); " +
+      "learned and replaced online.",
+  },
+  {
+    name: "task-cost",
+    type: "number",
+    default: 0.25,
+    min: 0,
+    arg: "SHARE",
+    group: "Control",
+    help: "Price of one task-second, as a share of what one task's effect is worth for a " +
+      "second: higher runs fewer tasks and tolerates more error, 0 buys the least error.",
   },
   {
     name: "deadband",

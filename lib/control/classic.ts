@@ -4,12 +4,14 @@
  * e = target − metric; the last `lookback` errors are kept; for the first ten ticks MV = sign(e);
  * after that MV = trunc(e − w·mean(errors)), where w weighs the error history's spectrum by the
  * phase of each frequency bin (w = 1 when the history has no variation). MV > 0 starts MV
- * warmers, MV < 0 starts |MV| coolers. No limits of its own beyond the shared ones.
+ * warmers, MV < 0 starts |MV| coolers (or kills warmers in cooler mode `kill`). No limits of
+ * its own: the shared limits stage (`limits.ts`) cuts its moves.
  * @module
  */
 
-import type { ControlLaw, Decision, Limits, Observation } from "./types.ts";
-import { noAction } from "./types.ts";
+import { applyLimits } from "./limits.ts";
+import type { ControlLaw, Decision, Limits, Move, Observation } from "./types.ts";
+import { decide, noAction } from "./types.ts";
 
 /**
  * The classic law.
@@ -42,27 +44,23 @@ export class ClassicLaw implements ControlLaw {
     const w = rampUp ? 0 : spectralWeight(this.#errors);
     const mv = rampUp ? Math.sign(error) : Math.trunc(error - w * mean);
     const detail = { error, mean, weight: Math.round(w * 1000) / 1000, mv };
-    if (Math.abs(error) <= this.#limits.deadband || mv === 0) return noAction("MV 0", detail);
-    let n = Math.abs(mv);
-    if (this.#limits.maxPerTick > 0) n = Math.min(n, this.#limits.maxPerTick);
-    if (this.#limits.maxRunning > 0) {
-      const { warmer, cooler } = obs.tasks;
-      const busy = warmer.running + warmer.inflight + cooler.running + cooler.inflight;
-      n = Math.min(n, Math.max(0, this.#limits.maxRunning - busy));
+    if (Math.abs(error) <= this.#limits.deadband || mv === 0) {
+      return noAction(`MV 0 (error ${round(error)})`, detail, mv === 0 ? "plan" : "deadband");
     }
-    if (mv > 0) {
-      return this.#limits.hasWarmer
-        ? { warmers: n, coolers: 0, kills: 0, reason: `MV ${mv}`, detail }
-        : noAction("too cold, but no warmer", detail);
-    }
-    if (this.#limits.coolerMode === "kill") {
-      const killable = obs.tasks.warmer.running + obs.tasks.warmer.inflight;
-      return { warmers: 0, coolers: 0, kills: Math.min(n, killable), reason: `MV ${mv}`, detail };
-    }
-    return this.#limits.hasCooler
-      ? { warmers: 0, coolers: n, kills: 0, reason: `MV ${mv}`, detail }
-      : noAction("too warm, but no cooler", detail);
+    const n = Math.abs(mv);
+    const move: Move = mv > 0
+      ? { type: "start", kind: "warmer", n }
+      : this.#limits.coolerMode === "kill"
+      ? { type: "kill", n }
+      : { type: "start", kind: "cooler", n };
+    const limited = applyLimits(move, obs, this.#limits);
+    const reason = `MV ${mv} (error ${round(error)})${limited.note ? `; ${limited.note}` : ""}`;
+    return decide(limited.move, limited.code ?? "plan", reason, detail);
   }
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
 }
 
 /**

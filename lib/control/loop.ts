@@ -141,9 +141,9 @@ export async function runLoop(
     } else {
       missing = 0;
       const decision = settings.control?.paused
-        ? noAction("paused")
+        ? noAction("paused", {}, "paused")
         : executor.ready?.() === false
-        ? noAction(`waiting for the ${executor.name} executor to know its tasks`)
+        ? noAction(`waiting for the ${executor.name} executor to know its tasks`, {}, "not-ready")
         : law.decide({
           t: tickStart / 1000,
           target: (target as { value: number }).value,

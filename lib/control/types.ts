@@ -34,28 +34,110 @@ export interface Observation {
   readonly target: number;
   readonly metric: number;
   readonly tasks: TaskFacts;
+  /**
+   * The target at a later time `t` (seconds on the same clock), when the target is a known
+   * function of time (a constant, `sine:`, `square:`, `schedule:`); absent when it is not, and
+   * a law then takes the target to stay as it is now.
+   */
+  readonly targetAt?: (t: number) => number;
 }
 
 /** How cooling is done: by launching cooler tasks, or by killing running warmers. */
 export type CoolerMode = "launch" | "kill";
 
-/** What a law decided for one tick. At most one of the three counts is non-zero. */
+/**
+ * A move a law may make in one tick: start tasks of a kind, kill warmers (cooler mode `kill`),
+ * cancel tasks still waiting for resources (newest first, so that when resources come back only
+ * the current need starts), or wait.
+ */
+export type Move =
+  | { readonly type: "start"; readonly kind: TaskKind; readonly n: number }
+  | { readonly type: "kill"; readonly n: number }
+  | { readonly type: "cancel"; readonly kind: TaskKind; readonly n: number }
+  | { readonly type: "wait" };
+
+/**
+ * Why a decision is what it is, as a code a log line, `/metrics` and the UI can show: `plan`
+ * (the plan's choice, unchanged), a guard (`deadband`, `wrong-sign`, `saturated`, `exploring`,
+ * `ramp`, `cooldown`, `paused`, `not-ready`) or a limit (`limit-per-tick`, `limit-running`, `no-kind`).
+ */
+export type ReasonCode =
+  | "plan"
+  | "deadband"
+  | "wrong-sign"
+  | "saturated"
+  | "exploring"
+  | "ramp"
+  | "cooldown"
+  | "limit-per-tick"
+  | "limit-running"
+  | "no-kind"
+  | "paused"
+  | "not-ready";
+
+/**
+ * What a law decided for one tick: the move (`action` and its counts) and why. The counts
+ * `warmers`, `coolers`, `kills` and `cancel` restate the move for readers that sum them; at
+ * most one of them is non-zero.
+ */
 export interface Decision {
+  readonly action: Move["type"];
   /** Warmer tasks to start. */
   readonly warmers: number;
   /** Cooler tasks to start. */
   readonly coolers: number;
   /** Warmer tasks to stop (cooler mode `kill`), newest first. */
   readonly kills: number;
-  /**
-   * Tasks still waiting for resources that are no longer needed: cancelled, newest first, so
-   * that when resources come back only the current need starts.
-   */
+  /** Tasks still waiting for resources that are no longer needed: cancelled, newest first. */
   readonly cancel?: { readonly kind: TaskKind; readonly count: number };
+  readonly code: ReasonCode;
   /** Why, in a few words a person can read in a log line. */
   readonly reason: string;
   /** Numbers behind the decision, for logs, the UI and tests. */
   readonly detail: Readonly<Record<string, number | string | boolean>>;
+}
+
+/**
+ * The decision for a move.
+ *
+ * @example
+ * ```ts
+ * decide({ type: "start", kind: "cooler", n: 3 }, "plan", "queue predicted 14").coolers; // 3
+ * ```
+ */
+export function decide(
+  move: Move,
+  code: ReasonCode,
+  reason: string,
+  detail: Decision["detail"] = {},
+): Decision {
+  const none = { warmers: 0, coolers: 0, kills: 0 };
+  switch (move.type) {
+    case "start":
+      return move.n <= 0 ? noAction(reason, detail, code) : {
+        action: "start",
+        ...none,
+        [move.kind === "warmer" ? "warmers" : "coolers"]: move.n,
+        code,
+        reason,
+        detail,
+      };
+    case "kill":
+      return move.n <= 0
+        ? noAction(reason, detail, code)
+        : { action: "kill", ...none, kills: move.n, code, reason, detail };
+    case "cancel":
+      return move.n <= 0 ? noAction(reason, detail, code) : {
+        action: "cancel",
+        ...none,
+        cancel: { kind: move.kind, count: move.n },
+        code,
+        reason,
+        detail,
+      };
+    case "wait":
+      return noAction(reason, detail, code);
+  }
 }
 
 /** A control law: one decision per valid sample. */
@@ -85,6 +167,10 @@ export interface Limits {
 }
 
 /** A decision that does nothing, with its reason. */
-export function noAction(reason: string, detail: Decision["detail"] = {}): Decision {
-  return { warmers: 0, coolers: 0, kills: 0, reason, detail };
+export function noAction(
+  reason: string,
+  detail: Decision["detail"] = {},
+  code: ReasonCode = "plan",
+): Decision {
+  return { action: "wait", warmers: 0, coolers: 0, kills: 0, code, reason, detail };
 }

@@ -12,7 +12,7 @@ import type {
   Limits,
   Observation,
 } from "../../lib/control/types.ts";
-import { noAction } from "../../lib/control/types.ts";
+import { decide, noAction } from "../../lib/control/types.ts";
 
 /**
  * How a scenario's metric maps onto the autoscaler's input:
@@ -29,9 +29,12 @@ function acting(limits: Limits, obs: Observation): KindFacts {
 }
 
 function launch(limits: Limits, n: number, reason: string, detail: Decision["detail"]): Decision {
-  return limits.hasWarmer
-    ? { warmers: n, coolers: 0, kills: 0, reason, detail }
-    : { warmers: 0, coolers: n, kills: 0, reason, detail };
+  return decide(
+    { type: "start", kind: limits.hasWarmer ? "warmer" : "cooler", n },
+    "plan",
+    reason,
+    detail,
+  );
 }
 
 /**
@@ -75,7 +78,7 @@ export class HpaLaw implements ControlLaw {
     const detail = { current, desired };
     if (desired > current) return launch(this.limits, desired - current, "scale up", detail);
     if (desired < current && this.limits.coolerMode === "kill" && this.limits.hasWarmer) {
-      return { warmers: 0, coolers: 0, kills: current - desired, reason: "scale down", detail };
+      return decide({ type: "kill", n: current - desired }, "plan", "scale down", detail);
     }
     return noAction("within tolerance", detail);
   }

@@ -25,3 +25,10 @@ export const COOLERS: Limits = {
   hasWarmer: false,
   hasCooler: true,
 };
+
+/** Warmers only, launched; nothing cools but the warmers' effects ending (trigger tasks). */
+export const WARMERS: Limits = {
+  ...WARMERS_KILL,
+  coolerMode: "launch",
+  hasCooler: false,
+};

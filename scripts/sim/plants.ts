@@ -1,8 +1,9 @@
 /**
  * Simulated plants in virtual time for testing and benchmarking control laws: a work queue, a
  * consumer count that must follow a curve, and a noisy CPU-like load. Tasks have a start delay,
- * a life, and an effect; a starvation window keeps new tasks from starting. Seeded, so every run
- * is reproducible. No I/O, no timers.
+ * a life, and an effect whose timing follows the task's shape (worker, trigger, warm-up); a
+ * starvation window keeps new tasks from starting. Seeded, so every run is reproducible. No I/O,
+ * no timers.
  * @module
  */
 
@@ -32,34 +33,92 @@ interface SimTask {
   requestedAt: number;
   startedAt?: number;
   endedAt?: number;
-  /** Seconds it will run once started. */
+  /** Seconds the process will run once started. */
   life: number;
+  /** Trigger tasks: seconds the effect lasts once on (drawn at launch). */
+  effectLife: number;
+  /** When the effect is on: [effectFrom, effectTo), set when the process starts. */
+  effectFrom?: number;
+  effectTo?: number;
   state: TaskView["state"];
 }
+
+/**
+ * How a task's effect relates to its process (DESIGN.md, "What a task is, to the law"):
+ * - `worker`: the process is the worker; it acts from its start for as long as it runs;
+ * - `trigger`: the process starts something elsewhere and exits (its `life` is short, e.g.
+ *   0.2 s); the effect starts `effectDelay` s after the process started and lasts `effectLife`;
+ * - `warm-up`: the process runs its `life` but acts only once it has run `warmup` s.
+ */
+export type TaskShape = "worker" | "trigger" | "warm-up";
 
 /** How simulated tasks behave. Times in seconds. */
 export interface TaskModel {
   /** Seconds from request to running. */
   readonly startDelay: number;
-  /** Life once running: a fixed number, or `exp:MEAN` for random deaths, or Infinity. */
+  /**
+   * Life of the process once running: a fixed number, or `exp:MEAN` for random deaths, or
+   * Infinity. For a trigger this is the short life of the command that triggers the effect.
+   */
   readonly life: number | `exp:${number}`;
   /** No task may start while `t` is inside one of these [from, to) windows. */
   readonly starved?: readonly (readonly [number, number])[];
   /** Most tasks alive at once (the cluster's size); requests beyond it are refused. */
   readonly capacity?: number;
+  /** How the effect relates to the process (default `worker`: today's behaviour). */
+  readonly shape?: TaskShape;
+  /** Trigger: seconds from the process's start to the start of its effect. */
+  readonly effectDelay?: number;
+  /** Trigger: how long the effect lasts, fixed or `exp:MEAN`. */
+  readonly effectLife?: number | `exp:${number}`;
+  /** Warm-up: seconds a process runs before it acts. */
+  readonly warmup?: number;
+}
+
+/** Seconds of a fixed or `exp:MEAN` life, drawn from `random` when random. */
+function draw(life: number | `exp:${number}`, random: () => number): number {
+  return typeof life === "number"
+    ? life
+    : -Math.log(Math.max(random(), 1e-12)) * Number(life.slice(4));
+}
+
+/**
+ * One task as the references (bound, causal) see it: its process and its effect, as far as
+ * they have happened by now. Random lives that have not ended yet are not revealed.
+ */
+export interface ExactTask {
+  readonly kind: TaskKind;
+  readonly requestedAt: number;
+  /** Process start, once it started. */
+  readonly startedAt?: number;
+  /** The process is over (finished or killed), or was cancelled before it started. */
+  readonly processEnded: boolean;
+  /** When the effect came on, once it did. */
+  readonly effectFrom?: number;
+  /** The effect is over, or will never come (killed before acting, cancelled). */
+  readonly effectEnded: boolean;
 }
 
 /**
  * A task runner in virtual time with the same view of tasks as the real executors, so the
- * loop's summarising code and the laws see what they would see in production.
+ * loop's summarising code and the laws see what they would see in production. Each task's
+ * effect on the plant follows the model's shape; the laws see only the processes (`views()`),
+ * the plant is moved by `effective()`.
+ *
+ * Invariants: a kill ends the process and, for workers and warm-up tasks, the effect; a kill or
+ * cancel before a trigger's process has ended means its effect never comes, after that it does
+ * nothing. `taskSeconds` counts process seconds (what the cluster pays), `effectSeconds` the
+ * seconds the effects were on.
  */
 export class SimTasks {
   readonly #tasks: SimTask[] = [];
   readonly #model: TaskModel;
   readonly #random: () => number;
   #next = 0;
-  /** Task-seconds spent running, per kind. */
+  /** Process task-seconds of tasks that ended. */
   taskSeconds = 0;
+  /** Effect-seconds of effects that ended. */
+  effectSeconds = 0;
   started = 0;
   /** Requests refused because the cluster was full. */
   refused = 0;
@@ -69,19 +128,27 @@ export class SimTasks {
     this.#random = random;
   }
 
+  /** The task model these tasks follow. */
+  get model(): TaskModel {
+    return this.#model;
+  }
+
   launch(kind: TaskKind, count: number, t: number): void {
     const alive = this.#tasks.filter((x) => x.state === "pending" || x.state === "running").length;
     const room = Math.max(0, (this.#model.capacity ?? 2000) - alive);
     this.refused += Math.max(0, count - room);
     for (let i = 0; i < Math.min(count, room); i++) {
-      const life = typeof this.#model.life === "number"
-        ? this.#model.life
-        : -Math.log(Math.max(this.#random(), 1e-12)) * Number(this.#model.life.slice(4));
+      const life = draw(this.#model.life, this.#random);
+      // Drawn only for triggers, so worker and warm-up runs keep their random sequence.
+      const effectLife = this.#model.shape === "trigger"
+        ? draw(this.#model.effectLife ?? 0, this.#random)
+        : 0;
       this.#tasks.push({
         id: `sim-${kind}-${this.#next++}`,
         kind,
         requestedAt: t,
         life,
+        effectLife,
         state: "pending",
       });
     }
@@ -96,6 +163,7 @@ export class SimTasks {
       if (task.startedAt !== undefined) this.taskSeconds += t - task.startedAt;
       task.state = "killed";
       task.endedAt = t;
+      this.#endEffect(task, t);
     }
   }
 
@@ -110,6 +178,18 @@ export class SimTasks {
     }
   }
 
+  /** A killed task's effect: a worker's or warm-up task's ends now; a running trigger's never comes. */
+  #endEffect(task: SimTask, t: number): void {
+    if (task.effectFrom === undefined || task.effectTo === undefined) return;
+    if (this.#model.shape === "trigger") {
+      task.effectTo = task.effectFrom;
+      return;
+    }
+    if (t < task.effectTo) {
+      task.effectTo = Math.max(task.effectFrom, t);
+    }
+  }
+
   /** Advances task states to time `t`. */
   advance(t: number): void {
     const starved = (at: number) => (this.#model.starved ?? []).some(([a, b]) => at >= a && at < b);
@@ -119,6 +199,7 @@ export class SimTasks {
         task.state = "running";
         task.startedAt = t;
         this.started++;
+        this.#startEffect(task, t);
       }
       if (task.state === "running" && t >= task.startedAt! + task.life) {
         task.state = "finished";
@@ -126,16 +207,72 @@ export class SimTasks {
         this.taskSeconds += task.life;
       }
     }
-    // Keep the list short: drop tasks that ended more than ten minutes ago.
+    // Keep the list short: drop tasks whose process and effect ended more than ten minutes ago.
     const keepAfter = t - 600;
     for (let i = this.#tasks.length - 1; i >= 0; i--) {
-      const end = this.#tasks[i].endedAt;
-      if (end !== undefined && end < keepAfter) this.#tasks.splice(i, 1);
+      const x = this.#tasks[i];
+      const end = x.endedAt;
+      if (
+        end !== undefined && end < keepAfter &&
+        !(x.effectTo !== undefined && x.effectTo >= keepAfter)
+      ) {
+        if (x.effectFrom !== undefined) this.effectSeconds += this.#effectSpan(x, Infinity);
+        this.#tasks.splice(i, 1);
+      }
     }
+  }
+
+  #startEffect(task: SimTask, t: number): void {
+    switch (this.#model.shape ?? "worker") {
+      case "worker":
+        task.effectFrom = t;
+        task.effectTo = t + task.life;
+        break;
+      case "warm-up": {
+        task.effectFrom = t + (this.#model.warmup ?? 0);
+        task.effectTo = Math.max(task.effectFrom, t + task.life);
+        break;
+      }
+      case "trigger":
+        task.effectFrom = t + (this.#model.effectDelay ?? 0);
+        task.effectTo = task.effectFrom + task.effectLife;
+        break;
+    }
+  }
+
+  /** Seconds of `task`'s effect that were on before `t`. */
+  #effectSpan(task: SimTask, t: number): number {
+    if (task.effectFrom === undefined || task.effectTo === undefined) return 0;
+    return Math.max(0, Math.min(t, task.effectTo) - task.effectFrom);
   }
 
   running(kind: TaskKind): number {
     return this.#tasks.filter((x) => x.kind === kind && x.state === "running").length;
+  }
+
+  /** Tasks of `kind` whose effect is on at `t` (call after `advance(t)`). */
+  effective(kind: TaskKind, t: number): number {
+    let n = 0;
+    for (const x of this.#tasks) {
+      if (x.kind === kind && x.effectFrom !== undefined && x.effectFrom <= t && t < x.effectTo!) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Tasks of `kind` that cost or act at `t`: the process pending or running, or the effect on
+   * or still to come. What a burst after starvation is counted in.
+   */
+  engaged(kind: TaskKind, t: number): number {
+    let n = 0;
+    for (const x of this.#tasks) {
+      if (x.kind !== kind) continue;
+      const alive = x.state === "pending" || x.state === "running";
+      if (alive || (x.effectTo !== undefined && t < x.effectTo)) n++;
+    }
+    return n;
   }
 
   /** Running task-seconds so far plus those of tasks still running at `t`. */
@@ -144,6 +281,33 @@ export class SimTasks {
       (acc, x) => acc + (x.state === "running" ? t - x.startedAt! : 0),
       this.taskSeconds,
     );
+  }
+
+  /** Effect-seconds so far: of effects already dropped from the list, and of those kept, until `t`. */
+  totalEffectSeconds(t: number): number {
+    return this.#tasks.reduce((acc, x) => acc + this.#effectSpan(x, t), this.effectSeconds);
+  }
+
+  /**
+   * The exact state of every task whose process or effect is not over at `t`, for the
+   * references only; random lives still running are not revealed.
+   */
+  exact(t: number): ExactTask[] {
+    const out: ExactTask[] = [];
+    for (const x of this.#tasks) {
+      const processEnded = !(x.state === "pending" || x.state === "running");
+      const effectEnded = x.effectTo !== undefined ? t >= x.effectTo : processEnded; // never started: cancelled or killed while pending
+      if (processEnded && effectEnded) continue;
+      out.push({
+        kind: x.kind,
+        requestedAt: x.requestedAt,
+        startedAt: x.startedAt,
+        processEnded,
+        effectFrom: x.effectFrom !== undefined && x.effectFrom <= t ? x.effectFrom : undefined,
+        effectEnded,
+      });
+    }
+    return out;
   }
 
   /** Views in epoch milliseconds, as an executor reports them. */
@@ -159,10 +323,10 @@ export class SimTasks {
   }
 }
 
-/** A plant: a metric that the running tasks move. */
+/** A plant: a metric that the acting tasks move. */
 export interface Plant {
   readonly name: string;
-  /** Advances the plant from `t` by `dt` seconds with the given running counts. */
+  /** Advances the plant from `t` by `dt` seconds with the counts of tasks whose effect is on. */
   step(t: number, dt: number, running: Readonly<Record<TaskKind, number>>): void;
   /** The metric as a sensor would read it now. */
   read(): number;
@@ -173,42 +337,59 @@ export interface Plant {
   state(): number;
 }
 
+/** Sensor noise: a standard deviation and the random source it is drawn from. */
+export interface Noise {
+  readonly sigma: number;
+  readonly random: () => number;
+}
+
 /**
- * A queue: items arrive at `arrivals(t)` per second; each running cooler takes `drain` per second,
+ * A queue: items arrive at `arrivals(t)` per second; each acting cooler takes `drain` per second,
  * all of them together at most `maxDrain(t)` (a shared database or a few cores: saturation).
+ * With `noise`, the sensor reads the length plus a normal deviate (never below 0), rounded.
  */
 export function queuePlant(
   arrivals: (t: number) => number,
   drain: number,
   initial = 0,
   maxDrain: (t: number) => number = () => Infinity,
+  noise?: Noise,
 ): Plant {
   let length = initial;
+  let reading = Math.round(initial);
   return {
     name: "queue",
-    step(t, dt, running) {
-      const drained = Math.min(drain * running.cooler, maxDrain(t));
+    step(t, dt, acting) {
+      const drained = Math.min(drain * acting.cooler, maxDrain(t));
       length = Math.max(0, length + (arrivals(t) - drained) * dt);
+      reading = noise
+        ? Math.max(0, Math.round(length + noise.sigma * gaussian(noise.random)))
+        : Math.round(length);
     },
-    read: () => Math.round(length),
+    read: () => reading,
     state: () => length,
   };
 }
 
-/** A level: the metric is `effect` per running warmer, minus `effect` per running cooler. */
-export function levelPlant(effect: number, base = 0): Plant {
+/**
+ * A level: the metric is `effect` per acting warmer, minus `effect` per acting cooler; with
+ * `noise`, the sensor adds a normal deviate.
+ */
+export function levelPlant(effect: number, base = 0, noise?: Noise): Plant {
   let value = base;
+  let reading = base;
   return {
     name: "level",
-    step(_t, _dt, running) {
-      value = base + effect * (running.warmer - running.cooler);
+    step(_t, _dt, acting) {
+      value = base + effect * (acting.warmer - acting.cooler);
+      reading = noise ? value + noise.sigma * gaussian(noise.random) : value;
     },
-    read: () => value,
+    read: () => reading,
     state: () => value,
   };
 }
 
-/** A CPU-like load above plan: `load(t)` minus `effect` per running cooler, plus noise. */
+/** A CPU-like load above plan: `load(t)` minus `effect` per acting cooler, plus noise. */
 export function cpuPlant(
   load: (t: number) => number,
   effect: number,
@@ -219,8 +400,8 @@ export function cpuPlant(
   let value = 0;
   return {
     name: "cpu",
-    step(t, _dt, running) {
-      exact = load(t) - effect * running.cooler;
+    step(t, _dt, acting) {
+      exact = load(t) - effect * acting.cooler;
       value = exact + noise * gaussian(random);
     },
     read: () => value,

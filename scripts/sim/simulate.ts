@@ -1,7 +1,10 @@
 /**
  * Runs a control law against a simulated plant in virtual time and scores it: IAE, ISE, max
- * overshoot, settling time, actions and task-seconds. Used by the control-law tests and the
- * benchmarks; deterministic for a given seed.
+ * overshoot, settling time, actions, task-seconds and effect-seconds. The plant is moved by the
+ * tasks whose effect is on (`SimTasks.effective`); the law sees only the executor's view of the
+ * processes, and the target as a function of time (`targetAt`), as the loop gives it for a
+ * target that is a known function of time. Used by the control-law tests and the benchmarks;
+ * deterministic for a given seed.
  * @module
  */
 
@@ -42,8 +45,22 @@ export interface SimScore {
   /** Launch/kill decisions that did something. */
   readonly actions: number;
   readonly tasksStarted: number;
+  /** Process task-seconds: what the cluster pays. */
   readonly taskSeconds: number;
-  readonly series: { t: number; target: number; metric: number; decision?: Decision }[];
+  /** Seconds the tasks' effects were on (equal to task-seconds for workers). */
+  readonly effectSeconds: number;
+  /**
+   * One point per tick, read after the tasks advanced and before the law decided: `effective`
+   * tasks acting on the plant, `engaged` tasks pending, running or with an effect on or to come.
+   */
+  readonly series: {
+    t: number;
+    target: number;
+    metric: number;
+    effective: number;
+    engaged: number;
+    decision?: Decision;
+  }[];
 }
 
 /**
@@ -67,10 +84,8 @@ export function simulate(run: SimRun): SimScore {
   for (let i = 0; i < ticks; i++) {
     const t = i * dt;
     run.tasks.advance(t);
-    run.plant.step(t, 0, {
-      warmer: run.tasks.running("warmer"),
-      cooler: run.tasks.running("cooler"),
-    });
+    const effective = acting(run.tasks, t);
+    run.plant.step(t, 0, effective);
     const metric = run.plant.read();
     const target = run.target(t);
     let decision: Decision | undefined;
@@ -80,6 +95,7 @@ export function simulate(run: SimRun): SimScore {
         target,
         metric,
         tasks: summarizeTasks(run.tasks.views(), t * 1000),
+        targetAt: run.target,
       });
       if (decision.warmers > 0) run.tasks.launch("warmer", decision.warmers, t);
       if (decision.coolers > 0) run.tasks.launch("cooler", decision.coolers, t);
@@ -91,14 +107,18 @@ export function simulate(run: SimRun): SimScore {
         actions++;
       }
     }
-    series.push({ t, target, metric, decision });
+    series.push({
+      t,
+      target,
+      metric,
+      effective: effective.warmer + effective.cooler,
+      engaged: run.tasks.engaged("warmer", t) + run.tasks.engaged("cooler", t),
+      decision,
+    });
     for (let k = 0; k < sub; k++) {
       const ts = t + (k * dt) / sub;
       run.tasks.advance(ts);
-      run.plant.step(ts, dt / sub, {
-        warmer: run.tasks.running("warmer"),
-        cooler: run.tasks.running("cooler"),
-      });
+      run.plant.step(ts, dt / sub, acting(run.tasks, ts));
       const err = run.target(ts) - run.plant.read();
       iae += Math.abs(err) * (dt / sub);
       ise += err * err * (dt / sub);
@@ -126,8 +146,14 @@ export function simulate(run: SimRun): SimScore {
     actions,
     tasksStarted: run.tasks.started,
     taskSeconds: run.tasks.totalTaskSeconds(end),
+    effectSeconds: run.tasks.totalEffectSeconds(end),
     series,
   };
+}
+
+/** The counts of tasks whose effect is on at `t`, per kind: what moves the plant. */
+function acting(tasks: SimTasks, t: number): Record<"warmer" | "cooler", number> {
+  return { warmer: tasks.effective("warmer", t), cooler: tasks.effective("cooler", t) };
 }
 
 function settling(series: SimScore["series"], dt: number): number {

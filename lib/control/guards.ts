@@ -1,0 +1,199 @@
+/**
+ * The guards between a plan and the limits, each a named rule with its reason code:
+ *
+ * - `deadband`: inside `--deadband` of the target nothing is done;
+ * - `wrong-sign`: a kind learned to move the metric the wrong way (a warmer that lowers it) is
+ *   no longer started, and said once;
+ * - `exploring`: while a kind's gain is not known, its starts per tick are at most double the
+ *   starts of the last effect window (first one): a ramp on starts, not on running counts, so
+ *   a trigger whose process ends at once still ramps up;
+ * - `saturated`: when more tasks stopped moving the metric (the gain fell to a small share of
+ *   the strongest gain learned lately, with several acting), the count is held;
+ *   a probe now and then allows a few more, and the hold ends when the gain comes back or the
+ *   metric crosses the target;
+ * - `cooldown`: `--cooldown-up` after warming, `--cooldown-down` after cooling.
+ *
+ * Pure state machines: the caller passes times.
+ * @module
+ */
+
+import type { TaskKind } from "../executor/types.ts";
+import { TUNING } from "./tuning.ts";
+import type { Limits, Move, ReasonCode } from "./types.ts";
+
+/** A guard's cut of a move. */
+export interface Guarded {
+  readonly move: Move;
+  readonly code?: ReasonCode;
+  readonly note?: string;
+}
+
+/** Whether a move warms (raises the metric) or cools it, given the kinds' gains' signs. */
+function direction(move: Move): "up" | "down" | undefined {
+  switch (move.type) {
+    case "start":
+      return move.kind === "warmer" ? "up" : "down";
+    case "kill":
+      return "down";
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Nothing is done while |error| ≤ deadband.
+ *
+ * @example
+ * ```ts
+ * deadband({ type: "start", kind: "warmer", n: 2 }, 0.5, 1).code; // "deadband"
+ * ```
+ */
+export function deadband(move: Move, error: number, band: number): Guarded {
+  if (band > 0 && Math.abs(error) <= band && move.type !== "wait") {
+    return {
+      move: { type: "wait" },
+      code: "deadband",
+      note: `|error| ${round(Math.abs(error))} within --deadband ${band}`,
+    };
+  }
+  return { move };
+}
+
+/** `--cooldown-up` and `--cooldown-down`. */
+export class Cooldowns {
+  #lastUp = -Infinity;
+  #lastDown = -Infinity;
+  constructor(readonly limits: Pick<Limits, "cooldownUp" | "cooldownDown">) {}
+
+  check(move: Move, t: number): Guarded {
+    const dir = direction(move);
+    if (dir === "up" && t - this.#lastUp < this.limits.cooldownUp) {
+      return {
+        move: { type: "wait" },
+        code: "cooldown",
+        note: `--cooldown-up ${this.limits.cooldownUp}s`,
+      };
+    }
+    if (dir === "down" && t - this.#lastDown < this.limits.cooldownDown) {
+      return {
+        move: { type: "wait" },
+        code: "cooldown",
+        note: `--cooldown-down ${this.limits.cooldownDown}s`,
+      };
+    }
+    return { move };
+  }
+
+  /** Records a move that was carried out. */
+  done(move: Move, t: number): void {
+    const dir = direction(move);
+    if (dir === "up") this.#lastUp = t;
+    if (dir === "down") this.#lastDown = t;
+  }
+}
+
+/**
+ * The exploration cap: while a kind's gain is unknown, at most max(first, growth × starts of
+ * the last window) starts of it per tick.
+ *
+ * @example
+ * ```ts
+ * exploreCap(0); // 1
+ * exploreCap(3); // 6
+ * ```
+ */
+export function exploreCap(recentStarts: number): number {
+  return Math.max(TUNING.exploreFirst, Math.ceil(TUNING.exploreGrowth * recentStarts));
+}
+
+interface Hold {
+  /** Tasks of the kind held (running + in flight) when saturation was seen. */
+  count: number;
+  /** When the last probe was allowed. */
+  lastProbe: number;
+  /** Sign of the error when the hold began. */
+  errorSign: number;
+}
+
+/** The saturation guard's per-kind state. */
+export class SaturationGuard {
+  readonly #peak: Record<TaskKind, { value: number; t: number }> = {
+    warmer: { value: 0, t: 0 },
+    cooler: { value: 0, t: 0 },
+  };
+  readonly #holds = new Map<TaskKind, Hold>();
+  readonly #model: Record<TaskKind, string> = { warmer: "", cooler: "" };
+
+  /**
+   * Feeds the kind's gain magnitude (towards its expected direction) and its uncertainty.
+   * Returns true when the kind has just been found saturated (to be said once).
+   */
+  observe(
+    kind: TaskKind,
+    t: number,
+    model: string,
+    magnitude: number,
+    sd: number,
+    known: boolean,
+    tasks: number,
+    error: number,
+  ): boolean {
+    // Gains of the two shapes are in different units: a change of shape starts a new peak.
+    if (this.#model[kind] !== model) {
+      this.#model[kind] = model;
+      this.#peak[kind] = { value: 0, t };
+      this.#holds.delete(kind);
+    }
+    const peak = this.#peak[kind];
+    const decayed = peak.value * Math.pow(0.5, (t - peak.t) / TUNING.peakHalfLife);
+    if (known && magnitude > decayed) this.#peak[kind] = { value: magnitude, t };
+    else this.#peak[kind] = { value: decayed, t };
+    const hold = this.#holds.get(kind);
+    // Only against a gain once known: a gain never known is the exploration's business.
+    const reference = this.#peak[kind].value;
+    // The mean, not its optimistic end: with the ramp the count grows by at most a doubling
+    // per tick, and an unsure gain near zero must not let it grow for long.
+    void sd;
+    const collapsed = reference > 0 && magnitude < TUNING.saturationShare * reference;
+    if (hold) {
+      if (!collapsed || Math.sign(error) !== hold.errorSign || error === 0) {
+        this.#holds.delete(kind);
+      }
+      return false;
+    }
+    if (collapsed && tasks >= TUNING.saturationMinTasks && error !== 0) {
+      this.#holds.set(kind, { count: tasks, lastProbe: t, errorSign: Math.sign(error) });
+      return true;
+    }
+    return false;
+  }
+
+  /** True while the kind is held. */
+  holding(kind: TaskKind): boolean {
+    return this.#holds.has(kind);
+  }
+
+  /** Caps starts of a held kind: up to the held count, or a probe's worth now and then. */
+  check(move: Move, t: number, tasksOf: (kind: TaskKind) => number): Guarded {
+    if (move.type !== "start") return { move };
+    const hold = this.#holds.get(move.kind);
+    if (!hold) return { move };
+    const probing = t - hold.lastProbe >= TUNING.probeEvery;
+    const allowed = probing ? Math.ceil(hold.count * TUNING.probeFactor) : hold.count;
+    const room = Math.max(0, allowed - tasksOf(move.kind));
+    if (probing && room > 0) hold.lastProbe = t;
+    if (move.n <= room) return { move };
+    const n = room;
+    return {
+      move: n > 0 ? { ...move, n } : { type: "wait" },
+      code: "saturated",
+      note: `more ${move.kind}s stopped moving the metric: held at ${allowed}${
+        probing ? " (probe)" : ""
+      }`,
+    };
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}

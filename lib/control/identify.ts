@@ -1,0 +1,384 @@
+/**
+ * Online identification of how tasks move the metric. Every candidate input of `response.ts`
+ * is fitted in two shapes, each a three-coefficient regression of the metric's change over a
+ * tick, Δm:
+ *
+ * - `level` (a task adds to the metric while it acts: a consumer count, a load):
+ *   Δm ≈ d·Δt + g_w·Δx_w + g_c·Δx_c, with x the acting tasks at the sample times;
+ * - `rate` (a task changes the metric's slope: a queue): Δm ≈ (d + g_w·x̄_w + g_c·x̄_c)·Δt,
+ *   with x̄ the acting tasks on average over the tick and d the outside drift (arrivals).
+ *
+ * Each fit is a {@linkcode Kalman3} (the coefficients may wander; with no excitation they stay
+ * and only grow uncertain), scored by its one-step prediction error before it sees the sample
+ * (so a model that merely fits noise gains nothing). The best score, with a small penalty for
+ * elaborate inputs and a margin against switching, is the model the planner uses. A sample at a
+ * floor the metric rests on (an empty queue) is censored: it says only that the tasks did at
+ * least that much, so it updates nothing. Pure: the caller passes times and facts.
+ * @module
+ */
+
+import type { TaskKind } from "../executor/types.ts";
+import { Kalman3 } from "./kalman.ts";
+import type { StartLedger } from "./ledger.ts";
+import {
+  candidateInputs,
+  type Input,
+  runningActing,
+  runningActingAverage,
+  StartIndex,
+} from "./response.ts";
+import { TUNING } from "./tuning.ts";
+
+/** How a task's acting moves the metric. */
+export type Shape = "level" | "rate";
+
+/** What identification believes now. Gains per acting task: units (level) or units/s (rate). */
+export interface ResponseModel {
+  readonly shape: Shape;
+  readonly input: Input;
+  /** Outside drift per second (rate: arrivals; level: a slow change of the base). */
+  readonly drift: number;
+  readonly gain: Readonly<Record<TaskKind, number>>;
+  readonly sd: Readonly<{ drift: number; warmer: number; cooler: number }>;
+  /** Standard deviation of one tick's unexplained change of the metric. */
+  readonly noise: number;
+  /** Samples that informed the fits (censored ones excluded). */
+  readonly samples: number;
+  /**
+   * The lowest value the metric rests on (an empty queue), once seen repeatedly; for a rate
+   * model only (a level is not held at its lowest value).
+   */
+  readonly floor?: number;
+  /** The model's one-step prediction score (mean surprise per sample, lower is better). */
+  readonly score: number;
+}
+
+/** What identification is told each tick. */
+export interface SampleFacts {
+  readonly t: number;
+  readonly metric: number;
+  /** Ages (seconds) of the running tasks per kind. */
+  readonly ages: Readonly<Record<TaskKind, readonly number[]>>;
+}
+
+/** Settings of {@linkcode Identifier}. */
+export interface IdentifierOptions {
+  /** First guess of one task's effect magnitude, in metric units (per second for a rate). */
+  readonly prior: number;
+  /** Shapes allowed (`--response`): both, or one. */
+  readonly shapes: readonly Shape[];
+}
+
+interface Fit {
+  readonly shape: Shape;
+  readonly input: Input;
+  readonly penalty: number;
+  readonly kf: Kalman3;
+  score: number;
+  noiseVar: number;
+  samples: number;
+  /** Samples scored (those every shape could use). */
+  scored: number;
+  /** Innovations beyond two sigmas in a row, signed: a change of the drift (arrivals step). */
+  run: number;
+}
+
+interface InputState {
+  readonly input: Input;
+  /** Acting tasks at the previous sample, per kind. */
+  last: Record<TaskKind, number>;
+  readonly fits: Fit[];
+}
+
+/**
+ * The identifier.
+ *
+ * @example
+ * ```ts
+ * const id = new Identifier({ prior: 1, shapes: ["level", "rate"] });
+ * id.observe({ t: 0, metric: 5, ages: { warmer: [], cooler: [] } }, ledger);
+ * id.best().shape; // "level" until the data says otherwise
+ * ```
+ */
+export class Identifier {
+  readonly #opts: IdentifierOptions;
+  readonly #inputs: InputState[] = [];
+  #prev?: { t: number; metric: number };
+  #chosen?: Fit;
+  #challenger?: { since: number };
+  #floor?: { value: number; seen: number };
+
+  constructor(opts: IdentifierOptions) {
+    this.#opts = opts;
+  }
+
+  /** Feeds one sample. `ledger` holds the starts asked for before this sample. */
+  observe(sample: SampleFacts, ledger: StartLedger): void {
+    if (this.#inputs.length === 0) this.#init(sample.metric);
+    // A floor is a value the metric rests on while something pushes it down (coolers acting
+    // or just started): an empty queue. A level at its lowest with nothing pushing is not one.
+    const pushedDown = sample.ages.cooler.length > 0 ||
+      ledger.countSince("cooler", sample.t - TUNING.floorPush) > 0;
+    this.#trackFloor(sample.metric, pushedDown);
+    const prev = this.#prev;
+    this.#prev = { t: sample.t, metric: sample.metric };
+    const dt = prev ? sample.t - prev.t : 0;
+    const floor = this.#floorValue();
+    // At a floor (an empty queue) a change says only that the tasks did at least that much
+    // (the queue could not go lower): a sample touching the floor is censored, and enters a
+    // fit (and its score) only where the fit predicts less than was seen.
+    const near = this.#opts.prior * TUNING.noiseFloor;
+    const atFloor = (m: number) => floor !== undefined && m <= floor + near;
+    const censored = prev !== undefined && (atFloor(sample.metric) || atFloor(prev.metric));
+    const dm = prev ? sample.metric - prev.metric : 0;
+    const z = Number.isFinite(dm) ? dm : 0;
+    const index = {
+      warmer: new StartIndex(ledger.entries("warmer")),
+      cooler: new StartIndex(ledger.entries("cooler")),
+    };
+    for (const state of this.#inputs) {
+      const now = { warmer: 0, cooler: 0 };
+      const mean = { warmer: 0, cooler: 0 };
+      for (const kind of ["warmer", "cooler"] as const) {
+        const input = state.input;
+        if (input.type === "running") {
+          now[kind] = runningActing(sample.ages[kind], input.warmup);
+          mean[kind] = runningActingAverage(sample.ages[kind], input.warmup, dt, state.last[kind]);
+        } else {
+          // From the ledger as it is now at both ends, so that a start cancelled since the
+          // last sample (it never ran) counts at neither.
+          const starts = index[kind];
+          now[kind] = starts.acting(input, sample.t);
+          if (prev) {
+            mean[kind] = starts.average(input, prev.t, sample.t);
+            state.last[kind] = starts.acting(input, prev.t);
+          } else mean[kind] = now[kind];
+        }
+      }
+      if (prev && dt > 0) {
+        for (const fit of state.fits) {
+          const phi = fit.shape === "level"
+            ? [dt, now.warmer - state.last.warmer, now.cooler - state.last.cooler]
+            : [dt, mean.warmer * dt, mean.cooler * dt];
+          this.#learn(fit, phi, z, dt, censored);
+        }
+      }
+      state.last = now;
+    }
+    this.#choose();
+  }
+
+  /** The model to plan with. */
+  best(): ResponseModel {
+    const fit = this.#chosen ?? this.#inputs[0]?.fits[0];
+    if (!fit) {
+      const p = this.#opts.prior;
+      return {
+        shape: this.#opts.shapes[0],
+        input: { type: "running", warmup: 0 },
+        drift: 0,
+        gain: { warmer: p, cooler: -p },
+        sd: {
+          drift: Infinity,
+          warmer: p * TUNING.priorGainSpread,
+          cooler: p * TUNING.priorGainSpread,
+        },
+        noise: 0,
+        samples: 0,
+        score: 0,
+      };
+    }
+    return this.#modelOf(fit);
+  }
+
+  /** The best model of the other shape (for reports), if that shape is allowed. */
+  bestOf(shape: Shape): ResponseModel | undefined {
+    let best: Fit | undefined;
+    for (const s of this.#inputs) {
+      for (const f of s.fits) {
+        if (f.shape === shape && (!best || f.score + f.penalty < best.score + best.penalty)) {
+          best = f;
+        }
+      }
+    }
+    return best && this.#modelOf(best);
+  }
+
+  /**
+   * The `n` best fits, best first, ranked as the model to plan with is chosen, or with
+   * `signPenalty` false without the penalty for a wrong sign (the data's own preference).
+   */
+  ranking(n: number, signPenalty = true): ResponseModel[] {
+    const all = this.#inputs.flatMap((s) => s.fits);
+    const key = (f: Fit) => signPenalty ? this.#rank(f) : f.score + f.penalty;
+    all.sort((a, b) => key(a) - key(b));
+    return all.slice(0, n).map((f) => this.#modelOf(f));
+  }
+
+  #modelOf(fit: Fit): ResponseModel {
+    const th = fit.kf.theta;
+    const floor = this.#floorValue();
+    return {
+      shape: fit.shape,
+      input: fit.input,
+      drift: th[0],
+      gain: { warmer: th[1], cooler: th[2] },
+      sd: { drift: fit.kf.sd(0), warmer: fit.kf.sd(1), cooler: fit.kf.sd(2) },
+      noise: Math.sqrt(fit.noiseVar),
+      samples: fit.samples,
+      score: fit.score,
+      ...(floor === undefined || fit.shape !== "rate" ? {} : { floor }),
+    };
+  }
+
+  #init(metric: number): void {
+    const p = this.#opts.prior;
+    const spread = p * TUNING.priorGainSpread;
+    const driftSd = Math.max(10 * p, Math.abs(metric), 1e-9);
+    for (const input of candidateInputs()) {
+      const penalty = input.type === "running"
+        ? (input.warmup === 0 ? TUNING.complexity.running : TUNING.complexity.warmup)
+        : TUNING.complexity[input.type];
+      // A rate that acts for a tick or two is a step of the level at this resolution: leave
+      // that to the level shape, so the two shapes do not explain the same data twice.
+      const shapes = this.#opts.shapes.filter((shape) =>
+        !(shape === "rate" && input.type === "box" && input.duration < TUNING.rateMinDuration)
+      );
+      const fits = shapes.map((shape): Fit => ({
+        shape,
+        input,
+        penalty,
+        // A level's base is steady (a step of the load is one clipped outlier, and the
+        // anchor of every prediction is the metric now): only a rate has a drift.
+        kf: new Kalman3([0, p, -p], [shape === "rate" ? driftSd : 0, spread, spread]),
+        score: 0,
+        noiseVar: p * p,
+        samples: 0,
+        scored: 0,
+        run: 0,
+      }));
+      this.#inputs.push({ input, last: { warmer: 0, cooler: 0 }, fits });
+    }
+  }
+
+  #learn(fit: Fit, phi: number[], z: number, dt: number, censored: boolean): void {
+    const kf = fit.kf;
+    const floorGain = this.#opts.prior * 0.01;
+    kf.diffuse([
+      fit.shape === "rate" ? (TUNING.driftWalk ** 2) * fit.noiseVar / (dt * dt) : 0,
+      (TUNING.gainWalk * Math.max(Math.abs(kf.theta[1]), floorGain)) ** 2,
+      (TUNING.gainWalk * Math.max(Math.abs(kf.theta[2]), floorGain)) ** 2,
+    ]);
+    const predicted = kf.predict(phi);
+    const s = kf.predictionVariance(phi) + fit.noiseVar;
+    // Censored: z is an upper bound of the change; only a prediction above it is wrong, and
+    // then it says the tasks did more than the fit thought. The drift is not taught by it: at
+    // a floor the drift cannot be seen, and letting it shrink would hide a wrong model.
+    if (censored) {
+      const a0 = 1 / TUNING.scoreMemory;
+      if (predicted <= z) {
+        const logSpread = Math.log(spread(fit, phi));
+        fit.score = fit.scored === 0 ? logSpread : (1 - a0) * fit.score + a0 * logSpread;
+        fit.scored++;
+        return;
+      }
+      const over = predicted - z;
+      const surprise = Math.min(over * over / s, TUNING.outlierSigmas ** 2) +
+        Math.log(spread(fit, phi));
+      fit.score = fit.scored === 0 ? surprise : (1 - a0) * fit.score + a0 * surprise;
+      fit.scored++;
+      kf.updateGains([0, phi[1], phi[2]], z - kf.theta[0] * phi[0], fit.noiseVar);
+      fit.samples++;
+      return;
+    }
+    const innovation = z - predicted;
+    // The outside drift of a rate steps (arrivals change): a few surprises of one sign in a
+    // row are a new drift, not outliers, so the drift is made uncertain again and relearned.
+    const sigma = Math.sqrt(s);
+    const side = innovation > TUNING.changeSigmas * sigma
+      ? 1
+      : innovation < -TUNING.changeSigmas * sigma
+      ? -1
+      : 0;
+    fit.run = side === 0 || Math.sign(fit.run) !== side ? side : fit.run + side;
+    if (fit.shape === "rate" && Math.abs(fit.run) >= TUNING.changeRun) {
+      kf.cov[0] += (innovation / dt) ** 2;
+      fit.run = 0;
+    }
+    const limit = TUNING.outlierSigmas * Math.sqrt(kf.predictionVariance(phi) + fit.noiseVar);
+    const clipped = Math.max(-limit, Math.min(limit, innovation));
+    // The score is the mean surprise of each sample before the fit saw it (a negative log
+    // density, up to a constant), one surprise capped as an outlier is: the error weighed
+    // against all the fit was unsure of, plus the log of the spread it claims (`spread`).
+    const surprise = Math.min(innovation * innovation / s, TUNING.outlierSigmas ** 2) +
+      Math.log(spread(fit, phi));
+    const a = 1 / TUNING.scoreMemory;
+    fit.score = fit.scored === 0 ? surprise : (1 - a) * fit.score + a * surprise;
+    fit.scored++;
+    kf.update(phi, predicted + clipped, fit.noiseVar);
+    const residual = z - kf.predict(phi);
+    const b = 1 / TUNING.noiseMemory;
+    const floorVar = (this.#opts.prior * TUNING.noiseFloor) ** 2;
+    fit.noiseVar = Math.max(floorVar, (1 - b) * fit.noiseVar + b * residual * residual);
+    fit.samples++;
+  }
+
+  /**
+   * What a fit is ranked by: its score, its complexity penalty, and a heavy penalty while a
+   * gain points the wrong way (a cooler that raises the metric): closed-loop data (starts
+   * follow the error) easily fit such a model for a while, and it would stop a kind that works.
+   * A kind that really pushes the wrong way is told by `bestOf`, which ranks without it.
+   */
+  #rank(f: Fit): number {
+    const th = f.kf.theta;
+    const wrong = th[1] < -f.kf.sd(1) || th[2] > f.kf.sd(2);
+    return f.score + f.penalty + (wrong ? TUNING.wrongSignPenalty : 0);
+  }
+
+  #choose(): void {
+    let best: Fit | undefined;
+    for (const s of this.#inputs) {
+      for (const f of s.fits) {
+        if (!best || this.#rank(f) < this.#rank(best)) best = f;
+      }
+    }
+    if (!best) return;
+    const current = this.#chosen;
+    if (!current) {
+      this.#chosen = best;
+      return;
+    }
+    // Some fit must lead the chosen one by the margin for a few scored samples in a row (not
+    // always the same fit: near twins take turns at the top); then the best of them takes over.
+    if (this.#rank(best) < this.#rank(current) - TUNING.switchMargin) {
+      if (this.#challenger === undefined) this.#challenger = { since: best.scored };
+      else if (best.scored - this.#challenger.since >= TUNING.switchSamples) {
+        this.#chosen = best;
+        this.#challenger = undefined;
+      }
+    } else this.#challenger = undefined;
+  }
+
+  #trackFloor(metric: number, pushedDown: boolean): void {
+    if (!Number.isFinite(metric)) return;
+    if (!this.#floor || metric < this.#floor.value) {
+      this.#floor = { value: metric, seen: pushedDown ? 1 : 0 };
+    } else if (metric === this.#floor.value && pushedDown) this.#floor.seen++;
+  }
+
+  #floorValue(): number | undefined {
+    return this.#floor && this.#floor.seen >= TUNING.floorRepeats ? this.#floor.value : undefined;
+  }
+}
+
+/**
+ * The spread a fit is scored for: its own noise. Its coefficients' uncertainty is forgiven
+ * here (it only softens the error term): every fit starts from the same vague gains, and the
+ * first to predict a move right must not lose for having been unsure. (Charging the drift's
+ * uncertainty as well was tried: worse on the benchmark, no better on the identification
+ * tests.)
+ */
+function spread(fit: Fit, phi: readonly number[]): number {
+  void phi;
+  return fit.noiseVar;
+}

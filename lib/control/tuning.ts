@@ -1,0 +1,179 @@
+/**
+ * Every tuning constant of the adaptive law, in one table, each with the reason for its value.
+ * None of them knows a plant: they are statements about time scales, confidence and numerics
+ * that hold for any metric, because the law works in the metric's own units (gains, noise and
+ * drift are learned) and in seconds of the loop's own clock.
+ * @module
+ */
+
+export const TUNING = {
+  // --- identification -----------------------------------------------------------------------
+  /**
+   * Effect delays tried, seconds from a task's start request to its first effect. Roughly
+   * geometric, so a delay of 0.5 s and one of 30 s are both within a step of a candidate.
+   */
+  delays: [0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24] as readonly number[],
+  /** Warm-ups tried for the running-count input: seconds a task runs before it acts. */
+  warmups: [0, 1, 2, 3, 4, 6, 8, 12] as readonly number[],
+  /**
+   * Effect durations tried for a start's box response (seconds; Infinity = lasts): steps of
+   * about a fifth, so a replacement planned from the learned end comes at most a few seconds
+   * early or late for effects of half a minute.
+   */
+  durations: [
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    8,
+    10,
+    12,
+    14,
+    16,
+    18,
+    20,
+    23,
+    26,
+    30,
+    35,
+    40,
+    48,
+    56,
+    64,
+    80,
+    96,
+    128,
+    Infinity,
+  ] as readonly number[],
+  /** Shortest box a rate response may have (seconds): shorter is a level step per tick. */
+  rateMinDuration: 3,
+  /** Decay time constants tried for a start's response (random lives). */
+  decays: [4, 8, 16, 32, 64, 128] as readonly number[],
+  /**
+   * Memory of the model-selection score, in samples: long enough that one outlier does not
+   * switch models, short enough to follow a change of plant within a minute at 1 s ticks.
+   */
+  scoreMemory: 40,
+  /**
+   * A challenger must be this much less surprised per sample (nats) to replace the chosen
+   * model: about one sample in twenty clearly better, so noise alone does not flip models.
+   */
+  switchMargin: 0.05,
+  /** …for this many informative samples in a row: one lucky sample is not a new plant. */
+  switchSamples: 5,
+  /**
+   * Surprise added per sample to more elaborate inputs (running with warm-up, start boxes,
+   * decays), so that of two models that explain the data equally the simpler one wins. Each
+   * step is larger than the switch margin, so a simpler model that explains as well takes over
+   * again: in closed loop the law's own starts can keep a wrong timing from being refuted.
+   */
+  complexity: { running: 0, warmup: 0.06, box: 0.12, decay: 0.15 },
+  /**
+   * Smallest noise (standard deviation of one tick's unexplained change) a fit may claim, as a
+   * share of the first guess of a task's effect: a model is never sure to better than that.
+   */
+  noiseFloor: 0.05,
+  /** Memory of the noise estimate, in samples. */
+  noiseMemory: 30,
+  /**
+   * Per-sample random walk of a gain, relative to its size: 1 % lets a gain drift by about a
+   * sixth over five minutes of 1 s ticks, so noisy samples do not make it wander, and a steady
+   * state without new evidence does not forget it.
+   */
+  gainWalk: 0.01,
+  /**
+   * Per-sample random walk of the outside drift (a queue's arrivals, a load), relative to the
+   * noise: arrivals can step at any time, and the drift must follow within a few samples.
+   */
+  driftWalk: 0.25,
+  /** Prior standard deviation of a gain, as a multiple of the first guess (`--initial-effect`). */
+  priorGainSpread: 10,
+  /** A drift change is declared after this many surprises beyond `changeSigmas` of one sign. */
+  changeRun: 2,
+  changeSigmas: 2,
+  /** Innovations beyond this many standard deviations are clipped (a load step, a glitch). */
+  outlierSigmas: 4,
+  /** Samples of a value seen exactly before it counts as a floor the metric rests on… */
+  floorRepeats: 3,
+  /** …while coolers act or were started within this many seconds. */
+  floorPush: 30,
+  /** Oldest start kept in the ledger (seconds): the longest delay plus the longest box. */
+  ledgerSeconds: 24 + 128,
+
+  // --- planning -----------------------------------------------------------------------------
+  /**
+   * Longest look-ahead (seconds). Covers a start's delay and a useful part of its effect; the
+   * plan is made again every tick, so looking further only adds guesses about the future.
+   */
+  horizonMax: 120,
+  /** Shortest look-ahead, in ticks. */
+  horizonMinTicks: 3,
+  /** Time steps of the prediction per tick. */
+  stepsPerTick: 2,
+  /** At most this many starts are weighed in one tick (a hard ceiling with no limits set). */
+  maxStartsPerTick: 1000,
+  /** At most this many kills or cancels are weighed in one tick (the newest tasks). */
+  maxRemovalsWeighed: 400,
+  /**
+   * How much of its uncertainty a gain is planned with towards the optimistic (stronger) side
+   * while it is unsure (one standard deviation), capped at twice the mean and never under the
+   * first guess: a task that may be stronger than thought is started fewer at a time.
+   */
+  optimism: 1,
+  optimismCap: 2,
+
+  // --- exploration and guards ---------------------------------------------------------------
+  /**
+   * A gain is known once its mean is this many standard deviations from zero. Until then starts
+   * go out in rounds (slow start on starts, not on running counts, so a trigger whose process
+   * ends at once still ramps): see `probeGap` and `exploreGrowth`.
+   */
+  knownSigmas: 3,
+  /**
+   * A gain is still vague while its uncertainty is above this share of the prior's: no effect
+   * of that kind has been seen yet, and the first starts are watched for `probeGap`.
+   */
+  vagueShare: 0.5,
+  /** First starts allowed while nothing is known. */
+  exploreFirst: 1,
+  /**
+   * Growth of the exploration cap while the gain is unknown: half as many again as were
+   * started in the last effect window, so the total grows by half per tick.
+   */
+  exploreGrowth: 0.5,
+  /**
+   * While unknown and the plan waits on a clear error, a probe of starts is made when none of
+   * that kind was started for this many seconds: long enough to see the last probe's first
+   * effect at the usual delays, short enough not to stall.
+   */
+  probeGap: 4,
+  /** A kind is called the wrong way round once its gain is this many sigmas past zero. */
+  wrongSignSigmas: 4,
+  /** Surprise per sample added to a model whose gain points the wrong way (see identify.ts). */
+  wrongSignPenalty: 1,
+  /**
+   * A wrong-signed model alone decides when it is this much less surprised per sample (nats)
+   * than the model planned with: it explains the data far better, not merely as well.
+   */
+  wrongSignClear: 2,
+  /** …and only from models that have seen this many informative samples. */
+  wrongSignSamples: 20,
+  /**
+   * Saturation: tasks stop helping when the gain's optimistic end falls under this share of
+   * the strongest gain learned lately, with at least `saturationMinTasks` acting.
+   */
+  saturationShare: 0.25,
+  saturationMinTasks: 4,
+  /** Half-life (seconds) of the strongest gain remembered for the saturation test. */
+  peakHalfLife: 300,
+  /**
+   * The ramp: starts of a kind per tick are at most what acts of it (so it at most doubles),
+   * or this many: a few at a time are allowed from nothing.
+   */
+  rampMin: 4,
+  /** Seconds between probes while saturated; a probe allows this factor more tasks. */
+  probeEvery: 30,
+  probeFactor: 1.5,
+} as const;

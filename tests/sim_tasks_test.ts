@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import { levelPlant, seededRandom, SimTasks, type TaskModel } from "../scripts/sim/plants.ts";
+import { simulate } from "../scripts/sim/simulate.ts";
+import type { ControlLaw, Decision } from "../lib/control/types.ts";
+import { decide, noAction } from "../lib/control/types.ts";
+
+function tasks(model: TaskModel): SimTasks {
+  return new SimTasks(model, seededRandom(1));
+}
+
+/** Advances `sim` over [from, to] in 0.1 s steps and returns effective counts at each step. */
+function trace(sim: SimTasks, from: number, to: number): { t: number; on: number; run: number }[] {
+  const out = [];
+  for (let i = Math.round(from * 10); i <= Math.round(to * 10); i++) {
+    const t = i / 10;
+    sim.advance(t);
+    out.push({ t, on: sim.effective("cooler", t), run: sim.running("cooler") });
+  }
+  return out;
+}
+
+Deno.test("worker: the effect is on exactly while the process runs", () => {
+  const sim = tasks({ startDelay: 2, life: 5 });
+  sim.launch("cooler", 1, 0);
+  for (const p of trace(sim, 0, 10)) assert.equal(p.on, p.run, `t=${p.t}`);
+  assert.equal(sim.totalTaskSeconds(10), 5);
+  assert.equal(sim.totalEffectSeconds(10), 5);
+});
+
+Deno.test("trigger: the process exits at once, the effect comes later and outlives it", () => {
+  const sim = tasks({
+    startDelay: 1,
+    life: 0.2,
+    shape: "trigger",
+    effectDelay: 3,
+    effectLife: 8,
+  });
+  sim.launch("cooler", 2, 0);
+  const points = trace(sim, 0, 15);
+  const at = (t: number) => points.find((p) => Math.abs(p.t - t) < 1e-9)!;
+  assert.equal(at(1.1).run, 2, "process runs from 1 s");
+  assert.equal(at(1.3).run, 0, "and has exited by 1.2 s");
+  assert.equal(at(3.9).on, 0, "no effect before 1 + 3 s");
+  assert.equal(at(4).on, 2, "effect from start + effectDelay");
+  assert.equal(at(11.9).on, 2);
+  assert.equal(at(12).on, 0, "effect lasts effectLife");
+  assert.ok(Math.abs(sim.totalTaskSeconds(15) - 0.4) < 1e-9, "task-seconds are process seconds");
+  assert.ok(Math.abs(sim.totalEffectSeconds(15) - 16) < 1e-9);
+});
+
+Deno.test("trigger: killing a finished trigger does nothing; killing a running one stops its effect", () => {
+  const sim = tasks({ startDelay: 0, life: 0.5, shape: "trigger", effectDelay: 1, effectLife: 5 });
+  sim.launch("cooler", 1, 0);
+  sim.advance(0);
+  sim.advance(0.6); // the first has exited
+  sim.kill("cooler", 1, 0.6);
+  sim.launch("cooler", 1, 0.6);
+  sim.advance(0.7); // the second is running
+  sim.kill("cooler", 1, 0.7);
+  sim.advance(2);
+  assert.equal(sim.effective("cooler", 2), 1, "only the first acts");
+  sim.advance(6.1);
+  assert.equal(sim.effective("cooler", 6.1), 0);
+});
+
+Deno.test("trigger: random effect lives are drawn per task", () => {
+  const sim = tasks({
+    startDelay: 0,
+    life: 0.2,
+    shape: "trigger",
+    effectDelay: 0,
+    effectLife: "exp:10",
+  });
+  sim.launch("cooler", 400, 0);
+  sim.advance(0);
+  sim.advance(10);
+  const left = sim.effective("cooler", 10);
+  // e^-1 of 400 is 147; a wide band for sampling error.
+  assert.ok(left > 110 && left < 185, `${left} effects left after one mean life`);
+});
+
+Deno.test("warm-up: the process runs at once but acts only after the warm-up", () => {
+  const sim = tasks({ startDelay: 1, life: 10, shape: "warm-up", warmup: 3 });
+  sim.launch("cooler", 1, 0);
+  const points = trace(sim, 0, 12);
+  const at = (t: number) => points.find((p) => Math.abs(p.t - t) < 1e-9)!;
+  assert.equal(at(2).run, 1);
+  assert.equal(at(3.9).on, 0);
+  assert.equal(at(4).on, 1);
+  assert.equal(at(10.9).on, 1);
+  assert.equal(at(11).on, 0, "ends with the process");
+  assert.equal(sim.totalTaskSeconds(12), 10);
+  assert.equal(sim.totalEffectSeconds(12), 7);
+});
+
+Deno.test("warm-up: a kill ends the effect, before or after the warm-up", () => {
+  const sim = tasks({ startDelay: 0, life: Infinity, shape: "warm-up", warmup: 2 });
+  sim.launch("cooler", 2, 0);
+  sim.advance(0);
+  sim.advance(3);
+  assert.equal(sim.effective("cooler", 3), 2);
+  sim.kill("cooler", 1, 3);
+  assert.equal(sim.effective("cooler", 3), 1);
+  sim.launch("cooler", 1, 3);
+  sim.advance(3.5);
+  sim.kill("cooler", 1, 4); // newest, still warming up
+  sim.advance(6);
+  assert.equal(sim.effective("cooler", 6), 1);
+  assert.equal(sim.totalEffectSeconds(6), 1 + 4, "2-3 s for the killed one, 2-6 s for the other");
+});
+
+Deno.test("exact(): shows effects and ends that happened, never a random life to come", () => {
+  const sim = tasks({ startDelay: 1, life: "exp:50", shape: "warm-up", warmup: 2 });
+  sim.launch("cooler", 1, 0);
+  sim.advance(0);
+  assert.deepEqual(sim.exact(0), [{
+    kind: "cooler",
+    requestedAt: 0,
+    startedAt: undefined,
+    processEnded: false,
+    effectFrom: undefined,
+    effectEnded: false,
+  }]);
+  sim.advance(1);
+  sim.advance(3);
+  const [x] = sim.exact(3);
+  assert.equal(x.startedAt, 1);
+  assert.equal(x.effectFrom, 3);
+  assert.equal(Object.keys(x).includes("life"), false);
+});
+
+Deno.test("simulate: the plant follows the effects while the law sees processes", () => {
+  // Starts one trigger at t = 0 and then waits; the level follows the trigger's effect.
+  let first = true;
+  const seen: number[] = [];
+  const law: ControlLaw = {
+    name: "once",
+    decide(obs): Decision {
+      seen.push(obs.tasks.warmer.running);
+      assert.equal(obs.targetAt?.(100), 3, "the target is previewed");
+      if (!first) return noAction("wait");
+      first = false;
+      return decide({ type: "start", kind: "warmer", n: 1 }, "plan", "go");
+    },
+  };
+  const score = simulate({
+    law,
+    plant: levelPlant(2),
+    tasks: tasks({ startDelay: 0.5, life: 0.2, shape: "trigger", effectDelay: 2, effectLife: 5 }),
+    target: () => 3,
+    duration: 12,
+  });
+  assert.deepEqual(seen.slice(0, 4), [0, 0, 0, 0], "the process is never seen running at a tick");
+  const metric = score.series.map((p) => p.metric);
+  assert.deepEqual(metric, [0, 0, 0, 2, 2, 2, 2, 2, 0, 0, 0, 0]);
+  assert.equal(score.series[3].effective, 1);
+  assert.ok(Math.abs(score.taskSeconds - 0.2) < 1e-9);
+  assert.ok(Math.abs(score.effectSeconds - 5) < 1e-9);
+});
