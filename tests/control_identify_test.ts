@@ -284,13 +284,9 @@ export function cases(): PlantCase[] {
  */
 const KNOWN_FAILING = new Set<string>([
   // A rate fit whose drift is left uncertain (the change detector inflates it) scores best:
-  // "decay 128 s" with a drift 8-25x the arrivals is chosen over the exact input.
-  "worker rate ×1",
-  "worker rate ×10",
+  // "decay 128 s" with a drift 8-25x the arrivals is chosen over the exact input (worker and
+  // warm-up rates pass since the complexity penalties grew; this one still fails).
   "trigger rate ×1",
-  "warmup rate ×0.1",
-  "warmup rate ×1",
-  "warmup rate ×10",
   // A long trigger life between two durations (24 s: 23 and 26): no box fits, τ of the decays
   // is not identified (128 s chosen).
   "trigger level ×0.1",
@@ -302,7 +298,6 @@ const KNOWN_FAILING = new Set<string>([
   "trigger rate ×10",
   // A warm-up (7.8 s) between two grid points (6, 8): the rate shape is chosen for a level.
   "warmup level ×10",
-  "chooser",
   "arrivals",
   "floor-drift",
 ]);

@@ -159,6 +159,7 @@ export class AdaptiveLaw implements ControlLaw {
       });
     }
     cut(deadband(move, error, this.#limits.deadband));
+    cut(this.#restingOnFloor(move, obs, model));
     if (move.type === "start" && !gains.known[move.kind]) {
       // Unknown: the ramp grows while nothing says these tasks fail to help; once the data
       // lean the wrong way (more of them, no better), only probes go on.
@@ -167,16 +168,14 @@ export class AdaptiveLaw implements ControlLaw {
       const since = obs.t - Math.max(planned.actsAfter + this.#dt, TUNING.delays.at(-1)!);
       // Before the first evidence of any effect (the gain as vague as the first guess), the
       // first starts are watched for a probe gap; after it, rounds are ticks.
-      // No sign of help yet (the gain as vague as the first guess, or learned near zero while
-      // its effect may still be on its way): one probe per probe gap. Some sign of help: the
-      // rounds grow by half each tick until the gain is known and the plan takes over.
-      const vague = model.sd[move.kind] >= TUNING.vagueShare * this.#opts.initialEffect *
-          TUNING.priorGainSpread;
-      const helping = gains.along[move.kind] >= TUNING.vagueShare * this.#opts.initialEffect;
+      // No sign of help (the gain learned under half the first guess while its effect may
+      // still be on its way, as with a warm-up): one probe per probe gap. Otherwise the rounds
+      // grow by half each tick until the gain is known and the plan takes over.
+      const helping = gains.along[move.kind] >= TUNING.helpingShare * this.#opts.initialEffect;
       const watched = this.#ledger.countSince(move.kind, obs.t - TUNING.probeGap + 1e-9) > 0;
-      const cap = (vague || !helping) && watched
+      const cap = !helping && watched
         ? 0
-        : vague || !helping
+        : !helping
         ? TUNING.exploreFirst
         : exploreCap(this.#ledger.countSince(move.kind, since));
       if (move.n > cap) {
@@ -237,13 +236,21 @@ export class AdaptiveLaw implements ControlLaw {
       const sd = model.sd[kind];
       const along = s * g;
       alongOf[kind] = along;
-      if (this.#wrongWay(kind) && this.#isUsed(kind, obs)) {
-        if (!this.#wrongSign.has(kind)) {
+      // Judged only while none of the kind waits to start (a starved cluster makes every
+      // start look useless), and taken back when the data stop saying so.
+      if (obs.tasks[kind].waiting === 0 && this.#isUsed(kind, obs)) {
+        const wrong = this.#wrongWay(kind);
+        if (wrong && !this.#wrongSign.has(kind)) {
           this.#wrongSign.add(kind);
           this.#warnings.push(
             `${kind}s move the metric the wrong way (learned ${
               fmt(g)
             } per ${kind}, ${model.shape}): no more ${kind}s will be started`,
+          );
+        } else if (!wrong && this.#wrongSign.has(kind)) {
+          this.#wrongSign.delete(kind);
+          this.#warnings.push(
+            `${kind}s no longer look like they move the metric the wrong way: starting them again`,
           );
         }
       }
@@ -280,6 +287,26 @@ export class AdaptiveLaw implements ControlLaw {
       }
     }
     return { plan, known, along: alongOf };
+  }
+
+  /**
+   * On a floor at the target (an empty queue with the target at empty) seen through a level
+   * model, how much cooling is too much cannot be seen: the metric cannot show it, and the
+   * level model would replace every cooler about to end. Such a start is not made; when the
+   * metric leaves the floor, the plan acts on what it sees. (A rate model predicts the
+   * queue's regrowth from its drift and plans ahead as usual.)
+   */
+  #restingOnFloor(move: Move, obs: Observation, model: ResponseModel): Guarded {
+    const floor = this.#identifier.floor();
+    if (
+      move.type !== "start" || move.kind !== "cooler" || floor === undefined ||
+      obs.metric > floor || obs.target > floor || model.shape !== "level"
+    ) return { move };
+    return {
+      move: { type: "wait" },
+      code: "floor",
+      note: `resting on the floor (${fmt(floor)}) at the target: more coolers would not show`,
+    };
   }
 
   /**

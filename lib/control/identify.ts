@@ -168,6 +168,11 @@ export class Identifier {
     this.#choose();
   }
 
+  /** The value the metric rests on while pushed down (an empty queue), once seen repeatedly. */
+  floor(): number | undefined {
+    return this.#floorValue();
+  }
+
   /** The model to plan with. */
   best(): ResponseModel {
     const fit = this.#chosen ?? this.#inputs[0]?.fits[0];

@@ -117,12 +117,13 @@ export const TUNING = {
   /** At most this many kills or cancels are weighed in one tick (the newest tasks). */
   maxRemovalsWeighed: 400,
   /**
-   * How much of its uncertainty a gain is planned with towards the optimistic (stronger) side
-   * while it is unsure (one standard deviation), capped at twice the mean and never under the
-   * first guess: a task that may be stronger than thought is started fewer at a time.
+   * How much of its uncertainty a gain is planned with towards the stronger side while it is
+   * unsure, capped at this many times the mean and never under the first guess. A cap of 1
+   * plans with the mean: the exploration cap already paces starts while a gain is unsure, and
+   * halving the first starts (a cap of 2) made a plain "two tasks, please" take three ticks.
    */
   optimism: 1,
-  optimismCap: 2,
+  optimismCap: 1,
 
   // --- exploration and guards ---------------------------------------------------------------
   /**
@@ -132,10 +133,11 @@ export const TUNING = {
    */
   knownSigmas: 3,
   /**
-   * A gain is still vague while its uncertainty is above this share of the prior's: no effect
-   * of that kind has been seen yet, and the first starts are watched for `probeGap`.
+   * While a gain is unknown, tasks count as helping once it is learned at this share of the
+   * first guess or more; under it, only one probe per `probeGap` goes out (a warm-up: running,
+   * not yet acting, so the gain first looks like zero).
    */
-  vagueShare: 0.5,
+  helpingShare: 0.5,
   /** First starts allowed while nothing is known. */
   exploreFirst: 1,
   /**

@@ -59,7 +59,7 @@ export type Move =
 /**
  * Why a decision is what it is, as a code a log line, `/metrics` and the UI can show: `plan`
  * (the plan's choice, unchanged), a guard (`deadband`, `wrong-sign`, `saturated`, `exploring`,
- * `ramp`, `cooldown`, `paused`, `not-ready`) or a limit (`limit-per-tick`, `limit-running`, `no-kind`).
+ * `ramp`, `floor`, `cooldown`, `paused`, `not-ready`) or a limit (`limit-per-tick`, `limit-running`, `no-kind`).
  */
 export type ReasonCode =
   | "plan"
@@ -68,6 +68,7 @@ export type ReasonCode =
   | "saturated"
   | "exploring"
   | "ramp"
+  | "floor"
   | "cooldown"
   | "limit-per-tick"
   | "limit-running"
