@@ -207,6 +207,7 @@ export async function main(
       maxMissing: config.maxMissing,
       signalTimeoutMs: config.signalTimeout * 1000,
       dryRun: config.dryRun,
+      killOrder: config.killOrder,
       control,
     },
     loopStop.signal,

@@ -152,6 +152,23 @@ Deno.test("kills stop the newest warmers first", async () => {
   assert.deepEqual(executor.kills, [["fake-warmer-2", "fake-warmer-1"]]);
 });
 
+Deno.test("--kill-order oldest stops the oldest running warmers first", async () => {
+  const clock = new VirtualClock(0);
+  const executor = new FakeExecutor(clock);
+  executor.launch("warmer", 1);
+  clock.advance(1000);
+  executor.launch("warmer", 1);
+  clock.advance(1000);
+  executor.launch("warmer", 1);
+  const bus = new EventBus();
+  await runLoop(
+    { clock, bus, executor, metric: scripted([9]), target: scripted([0]), law: recordingLaw(0, 2) },
+    { ...SETTINGS, maxTicks: 1, killOrder: "oldest" },
+    new AbortController().signal,
+  );
+  assert.deepEqual(executor.kills, [["fake-warmer-0", "fake-warmer-1"]]);
+});
+
 Deno.test("an executor error becomes a warning and the loop keeps ticking", async () => {
   const { events, executor, parts } = setup(scripted([1]), recordingLaw(1));
   executor.failNextLaunch = true;

@@ -149,6 +149,14 @@ export const OPTIONS = [
     help: "Seconds a killed task gets from SIGTERM to SIGKILL (local default 2; on Mesos the " +
       "kill_policy, default the agent's).",
   },
+  {
+    name: "kill-order",
+    type: "enum",
+    choices: ["newest", "oldest"],
+    default: "newest",
+    group: "Tasks",
+    help: "Which running warmers --cooler-mode kill stops first (waiting ones always go first).",
+  },
   // Control
   {
     name: "law",

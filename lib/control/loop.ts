@@ -25,6 +25,8 @@ export interface LoopSettings {
   readonly maxMissing: number;
   readonly signalTimeoutMs: number;
   readonly dryRun: boolean;
+  /** Which running warmers a kill stops first (`--kill-order`); waiting ones always go first. */
+  readonly killOrder?: "newest" | "oldest";
   /**
    * Pausing from outside (the web UI): while `paused` is true the loop keeps reading and
    * reporting signals but decides nothing and launches nothing.
@@ -155,7 +157,7 @@ export async function runLoop(
       }
       const { launched, killed } = settings.dryRun
         ? { launched: [], killed: [] }
-        : apply(decision, executor, tasks, bus, clock);
+        : apply(decision, executor, tasks, bus, clock, settings.killOrder ?? "newest");
       const after = countStates(executor.tasks());
       bus.emit({
         type: "tick",
@@ -219,6 +221,7 @@ function apply(
   tasks: readonly TaskView[],
   bus: EventBus,
   clock: Clock,
+  killOrder: "newest" | "oldest",
 ): { launched: string[]; killed: string[] } {
   const launched: string[] = [];
   const killed: string[] = [];
@@ -236,13 +239,18 @@ function apply(
       killed.push(...waiting);
     }
     if (decision.kills > 0) {
-      // Newest first: pending warmers go before running ones, young before old.
+      // Pending and starting warmers first (they do nothing yet), newest first; then running
+      // ones, newest or oldest first as `--kill-order` says.
+      const waiting = (t: TaskView) => t.state === "pending" || t.state === "starting";
       const victims = tasks
-        .filter((t) =>
-          t.kind === "warmer" &&
-          (t.state === "pending" || t.state === "starting" || t.state === "running")
+        .filter((t) => t.kind === "warmer" && (waiting(t) || t.state === "running"))
+        .sort((a, b) =>
+          waiting(a) !== waiting(b)
+            ? (waiting(a) ? -1 : 1)
+            : waiting(a) || killOrder === "newest"
+            ? b.requestedAt - a.requestedAt
+            : a.requestedAt - b.requestedAt
         )
-        .sort((a, b) => b.requestedAt - a.requestedAt)
         .slice(0, decision.kills)
         .map((t) => t.id);
       executor.kill(victims);
