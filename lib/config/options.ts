@@ -8,6 +8,8 @@
  * @module
  */
 
+import { DEFAULT_TASK_COST } from "../control/tuning.ts";
+
 /** How an option's text is turned into a value. */
 export type OptionType =
   | "number"
@@ -190,7 +192,7 @@ export const OPTIONS = [
   {
     name: "task-cost",
     type: "number",
-    default: 0.25,
+    default: DEFAULT_TASK_COST,
     min: 0,
     arg: "SHARE",
     group: "Control",

@@ -24,7 +24,7 @@ import { StartLedger } from "./ledger.ts";
 import { applyLimits } from "./limits.ts";
 import { plan, type PlanResult } from "./plan.ts";
 import { describeInput } from "./response.ts";
-import { TUNING } from "./tuning.ts";
+import { DEFAULT_TASK_COST, TUNING } from "./tuning.ts";
 import type { ControlLaw, Decision, Limits, Move, Observation, ReasonCode } from "./types.ts";
 import { decide } from "./types.ts";
 
@@ -41,13 +41,7 @@ export interface AdaptiveOptions {
   readonly taskCost?: number;
 }
 
-/**
- * The default price of a task-second: a quarter of its effect. A task is started when it
- * removes at least that share of its own effect from the error, and an error later ticks could
- * still fix weighs a quarter of one only this tick can: draining a backlog at once is worth it,
- * keeping a task for a rounding error is not.
- */
-export const DEFAULT_TASK_COST = 0.25;
+export { DEFAULT_TASK_COST } from "./tuning.ts";
 
 const KINDS = ["warmer", "cooler"] as const;
 /** Sign of the effect each kind is meant to have. */
@@ -159,7 +153,7 @@ export class AdaptiveLaw implements ControlLaw {
       });
     }
     cut(deadband(move, error, this.#limits.deadband));
-    cut(this.#restingOnFloor(move, obs, model));
+    cut(this.#restingOnFloor(move, obs, model, planned));
     if (move.type === "start" && !gains.known[move.kind]) {
       // Unknown: the ramp grows while nothing says these tasks fail to help; once the data
       // lean the wrong way (more of them, no better), only probes go on.
@@ -169,15 +163,18 @@ export class AdaptiveLaw implements ControlLaw {
       // Before the first evidence of any effect (the gain as vague as the first guess), the
       // first starts are watched for a probe gap; after it, rounds are ticks.
       // No sign of help (the gain learned under half the first guess while its effect may
-      // still be on its way, as with a warm-up): one probe per probe gap. Otherwise the rounds
-      // grow by half each tick until the gain is known and the plan takes over.
+      // still be on its way, as with a warm-up, or too weak to see in the noise yet): a round
+      // per probe gap, each as many again as started lately, so weak tasks still add up to a
+      // visible effect. Otherwise the rounds grow by half each tick until the gain is known
+      // and the plan takes over.
       const helping = gains.along[move.kind] >= TUNING.helpingShare * this.#opts.initialEffect;
       const watched = this.#ledger.countSince(move.kind, obs.t - TUNING.probeGap + 1e-9) > 0;
+      const recent = this.#ledger.countSince(move.kind, since);
       const cap = !helping && watched
         ? 0
         : !helping
-        ? TUNING.exploreFirst
-        : exploreCap(this.#ledger.countSince(move.kind, since));
+        ? Math.max(TUNING.exploreFirst, recent)
+        : exploreCap(recent);
       if (move.n > cap) {
         cut({
           move: cap > 0 ? { ...move, n: cap } : { type: "wait" },
@@ -290,18 +287,28 @@ export class AdaptiveLaw implements ControlLaw {
   }
 
   /**
-   * On a floor at the target (an empty queue with the target at empty) seen through a level
-   * model, how much cooling is too much cannot be seen: the metric cannot show it, and the
-   * level model would replace every cooler about to end. Such a start is not made; when the
-   * metric leaves the floor, the plan acts on what it sees. (A rate model predicts the
-   * queue's regrowth from its drift and plans ahead as usual.)
+   * On a floor at the target (an empty queue with the target at empty), how much cooling is
+   * too much cannot be seen: the metric cannot show it, and a plan would replace every cooler
+   * about to end. Through a level model no cooler is started there; when the metric leaves the
+   * floor, the plan acts on what it sees. A rate model, which predicts the regrowth from its
+   * drift, starts once the queue is predicted off the floor when a start now would first act.
    */
-  #restingOnFloor(move: Move, obs: Observation, model: ResponseModel): Guarded {
+  #restingOnFloor(
+    move: Move,
+    obs: Observation,
+    model: ResponseModel,
+    planned: PlanResult,
+  ): Guarded {
     const floor = this.#identifier.floor();
     if (
       move.type !== "start" || move.kind !== "cooler" || floor === undefined ||
-      obs.metric > floor || obs.target > floor || model.shape !== "level"
+      obs.metric > floor || obs.target > floor
     ) return { move };
+    // A rate model sees the regrowth coming from its drift: it may start once the queue is
+    // predicted off the floor (by more than its own noise) when a start now first acts.
+    if (model.shape === "rate" && planned.predictedWait > floor + model.noise) {
+      return { move };
+    }
     return {
       move: { type: "wait" },
       code: "floor",

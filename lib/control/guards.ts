@@ -4,9 +4,10 @@
  * - `deadband`: inside `--deadband` of the target nothing is done;
  * - `wrong-sign`: a kind learned to move the metric the wrong way (a warmer that lowers it) is
  *   no longer started, and said once;
- * - `exploring`: while a kind's gain is not known, its starts per tick are at most double the
- *   starts of the last effect window (first one): a ramp on starts, not on running counts, so
- *   a trigger whose process ends at once still ramps up;
+ * - `exploring`: while a kind's gain is not known, its starts per tick grow by half of those of
+ *   the last effect window (one at first; one probe per probe gap while the tasks do not seem
+ *   to help): a ramp on starts, not on running counts, so a trigger whose process ends at once
+ *   still ramps up (the rule itself is in adaptive.ts; `exploreCap` gives the growth);
  * - `saturated`: when more tasks stopped moving the metric (the gain fell to a small share of
  *   the strongest gain learned lately, with several acting), the count is held;
  *   a probe now and then allows a few more, and the hold ends when the gain comes back or the

@@ -4,7 +4,8 @@
  * tick, Δm:
  *
  * - `level` (a task adds to the metric while it acts: a consumer count, a load):
- *   Δm ≈ d·Δt + g_w·Δx_w + g_c·Δx_c, with x the acting tasks at the sample times;
+ *   Δm ≈ g_w·Δx_w + g_c·Δx_c, with x the acting tasks at the sample times (no drift: the base
+ *   is steady, and a step of it is one clipped outlier);
  * - `rate` (a task changes the metric's slope: a queue): Δm ≈ (d + g_w·x̄_w + g_c·x̄_c)·Δt,
  *   with x̄ the acting tasks on average over the tick and d the outside drift (arrivals).
  *
@@ -13,7 +14,8 @@
  * (so a model that merely fits noise gains nothing). The best score, with a small penalty for
  * elaborate inputs and a margin against switching, is the model the planner uses. A sample at a
  * floor the metric rests on (an empty queue) is censored: it says only that the tasks did at
- * least that much, so it updates nothing. Pure: the caller passes times and facts.
+ * least that much, so it enters a fit only where the fit predicted less, and then teaches its
+ * gains, not its drift. Pure: the caller passes times and facts.
  * @module
  */
 
@@ -42,7 +44,7 @@ export interface ResponseModel {
   readonly sd: Readonly<{ drift: number; warmer: number; cooler: number }>;
   /** Standard deviation of one tick's unexplained change of the metric. */
   readonly noise: number;
-  /** Samples that informed the fits (censored ones excluded). */
+  /** Samples that updated the chosen fit (censored ones only where they contradicted it). */
   readonly samples: number;
   /**
    * The lowest value the metric rests on (an empty queue), once seen repeatedly; for a rate

@@ -84,8 +84,8 @@ interface Grid {
   readonly steps: number;
   readonly mid: Float64Array;
   /**
-   * Task-seconds are billed up to here: the whole horizon, or only until a later tick could
-   * stop the task again (warmers in cooler mode `kill`, seen through their running count).
+   * Task-seconds are billed up to here: on a rate the whole horizon, on a level only the first
+   * tick of acting (later ticks start or kill for their own windows).
    */
   readonly billUntil: number;
   /** …and from here: on a level, a start-up a needed task pays anyway is not this tick's. */

@@ -66,8 +66,9 @@ export const TUNING = {
   /**
    * Surprise added per sample to more elaborate inputs (running with warm-up, start boxes,
    * decays), so that of two models that explain the data equally the simpler one wins. Each
-   * step is larger than the switch margin, so a simpler model that explains as well takes over
-   * again: in closed loop the law's own starts can keep a wrong timing from being refuted.
+   * step from running is larger than the switch margin, so a running model that explains as
+   * well takes over again: in closed loop the law's own starts can keep a wrong timing from
+   * being refuted.
    */
   complexity: { running: 0, warmup: 0.06, box: 0.12, decay: 0.15 },
   /**
@@ -179,3 +180,11 @@ export const TUNING = {
   probeEvery: 30,
   probeFactor: 1.5,
 } as const;
+
+/**
+ * The default price of a task-second: a quarter of its effect. A task is started when it
+ * removes at least that share of its own effect from the error: draining a backlog at once is
+ * worth it, keeping a task for a rounding error is not. (The option table's default of
+ * `--task-cost` is this constant.)
+ */
+export const DEFAULT_TASK_COST = 0.25;

@@ -1,7 +1,8 @@
 /**
  * The autoscalers people reach for today, as control laws for the benchmark: the Kubernetes HPA
  * ratio law (tolerance 0.1) and KEDA ScaledJob's default scaling strategy. Both are told what a
- * user would configure them with: how much one replica or job handles (`perTask`). Bench only.
+ * user would configure them with: how much one replica or job handles (`perTask`). Their moves
+ * go through the same limits stage as Relay's laws (`applyLimits`). Bench only.
  * @module
  */
 
@@ -10,8 +11,10 @@ import type {
   Decision,
   KindFacts,
   Limits,
+  Move,
   Observation,
 } from "../../lib/control/types.ts";
+import { applyLimits } from "../../lib/control/limits.ts";
 import { decide, noAction } from "../../lib/control/types.ts";
 
 /**
@@ -28,10 +31,29 @@ function acting(limits: Limits, obs: Observation): KindFacts {
   return limits.hasWarmer ? obs.tasks.warmer : obs.tasks.cooler;
 }
 
-function launch(limits: Limits, n: number, reason: string, detail: Decision["detail"]): Decision {
-  return decide(
+/** A move through the limits stage every law shares (`lib/control/limits.ts`). */
+function limited(
+  limits: Limits,
+  obs: Observation,
+  move: Move,
+  reason: string,
+  detail: Decision["detail"],
+): Decision {
+  const out = applyLimits(move, obs, limits);
+  return decide(out.move, out.code ?? "plan", out.note ? `${reason}; ${out.note}` : reason, detail);
+}
+
+function launch(
+  limits: Limits,
+  obs: Observation,
+  n: number,
+  reason: string,
+  detail: Decision["detail"],
+): Decision {
+  return limited(
+    limits,
+    obs,
     { type: "start", kind: limits.hasWarmer ? "warmer" : "cooler", n },
-    "plan",
     reason,
     detail,
   );
@@ -76,9 +98,15 @@ export class HpaLaw implements ControlLaw {
     }
     if (current > 0 && Math.abs(desired / current - 1) <= 0.1) desired = current;
     const detail = { current, desired };
-    if (desired > current) return launch(this.limits, desired - current, "scale up", detail);
+    if (desired > current) return launch(this.limits, obs, desired - current, "scale up", detail);
     if (desired < current && this.limits.coolerMode === "kill" && this.limits.hasWarmer) {
-      return decide({ type: "kill", n: current - desired }, "plan", "scale down", detail);
+      return limited(
+        this.limits,
+        obs,
+        { type: "kill", n: current - desired },
+        "scale down",
+        detail,
+      );
     }
     return noAction("within tolerance", detail);
   }
@@ -103,7 +131,7 @@ export class KedaScaledJobLaw implements ControlLaw {
     const scale = maxScale - (facts.running + facts.inflight);
     const detail = { maxScale, running: facts.running + facts.inflight };
     return scale > 0
-      ? launch(this.limits, scale, "jobs for the queue", detail)
+      ? launch(this.limits, obs, scale, "jobs for the queue", detail)
       : noAction("enough jobs", detail);
   }
 }
