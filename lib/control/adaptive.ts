@@ -102,8 +102,6 @@ export class AdaptiveLaw implements ControlLaw {
       t: obs.t,
       metric: obs.metric,
       ages: { warmer: obs.tasks.warmer.runningAges, cooler: obs.tasks.cooler.runningAges },
-      waiting: { warmer: obs.tasks.warmer.waiting, cooler: obs.tasks.cooler.waiting },
-      overdue: obs.t - this.#usualStartDelay(obs) - this.#dt,
     }, this.#ledger);
     const model = this.#identifier.best();
 
@@ -383,14 +381,6 @@ export class AdaptiveLaw implements ControlLaw {
       return m !== undefined && m.samples >= TUNING.wrongSignSamples &&
         EXPECTED[kind] * m.gain[kind] < -TUNING.wrongSignSigmas * m.sd[kind];
     });
-  }
-
-  /** The median recent start delay (request to running), both kinds; 0 when none is known. */
-  #usualStartDelay(obs: Observation): number {
-    const delays = [...obs.tasks.warmer.startDelays, ...obs.tasks.cooler.startDelays].sort((a, b) =>
-      a - b
-    );
-    return delays.length === 0 ? 0 : delays[Math.floor(delays.length / 2)];
   }
 
   /** True when the best model of some shape says, with two sigmas, that the kind pushes the wrong way. */

@@ -61,10 +61,6 @@ export interface SampleFacts {
   readonly metric: number;
   /** Ages (seconds) of the running tasks per kind. */
   readonly ages: Readonly<Record<TaskKind, readonly number[]>>;
-  /** Starts per kind still waiting to be placed (the newest ones)… */
-  readonly waiting?: Readonly<Record<TaskKind, number>>;
-  /** …of which those asked for before this time are overdue (starved): not yet acting. */
-  readonly overdue?: number;
 }
 
 /** Settings of {@linkcode Identifier}. */
@@ -139,12 +135,8 @@ export class Identifier {
     const dm = prev ? sample.metric - prev.metric : 0;
     const z = Number.isFinite(dm) ? dm : 0;
     const index = {
-      warmer: new StartIndex(
-        ledger.started("warmer", sample.waiting?.warmer ?? 0, sample.overdue ?? -Infinity),
-      ),
-      cooler: new StartIndex(
-        ledger.started("cooler", sample.waiting?.cooler ?? 0, sample.overdue ?? -Infinity),
-      ),
+      warmer: new StartIndex(ledger.entries("warmer")),
+      cooler: new StartIndex(ledger.entries("cooler")),
     };
     for (const state of this.#inputs) {
       const now = { warmer: 0, cooler: 0 };

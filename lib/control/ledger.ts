@@ -68,35 +68,6 @@ export class StartLedger {
     return n;
   }
 
-  /**
-   * The entries of `kind` without those of the newest `n` starts that were asked for before
-   * `overdue`: still waiting to be placed long after the usual start delay (starved), so their
-   * effect cannot have begun, however long ago they were asked for.
-   */
-  started(kind: TaskKind, n: number, overdue: number): readonly StartEntry[] {
-    const list = this.#entries[kind];
-    if (n <= 0) return list;
-    const out = list.map((e) => ({ t: e.t, n: e.n }));
-    for (let i = out.length - 1; i >= 0 && n > 0; i--) {
-      const take = Math.min(n, out[i].n);
-      if (out[i].t < overdue) out[i].n -= take;
-      n -= take;
-    }
-    return out.filter((e) => e.n > 0);
-  }
-
-  /** Starts among the newest `n` of `kind` that were asked for before `overdue`. */
-  overdue(kind: TaskKind, n: number, overdue: number): number {
-    let count = 0;
-    const list = this.#entries[kind];
-    for (let i = list.length - 1; i >= 0 && n > 0; i--) {
-      const take = Math.min(n, list[i].n);
-      if (list[i].t < overdue) count += take;
-      n -= take;
-    }
-    return count;
-  }
-
   /** Request times of the newest `count` starts of `kind`, newest first (fewer if unknown). */
   newest(kind: TaskKind, count: number): number[] {
     const out: number[] = [];

@@ -436,15 +436,8 @@ function existingActing(
       acting[j] = level;
     }
   } else {
-    // Starts still waiting to be placed long after the usual start delay (starved) have not
-    // begun: they count as asked for now.
-    const waiting = input.tasks[kind].waiting;
-    const overdueBefore = input.t - timing.startDelay - input.dt;
-    const overdue = input.ledger.overdue(kind, waiting, overdueBefore);
-    const index = new StartIndex(input.ledger.started(kind, waiting, overdueBefore));
-    for (let j = 0; j < grid.steps; j++) {
-      acting[j] = index.acting(m, input.t + grid.mid[j]) + overdue * startProfile(m, grid.mid[j]);
-    }
+    const index = new StartIndex(input.ledger.entries(kind));
+    for (let j = 0; j < grid.steps; j++) acting[j] = index.acting(m, input.t + grid.mid[j]);
     now = index.acting(m, input.t);
   }
   return { acting, now };
