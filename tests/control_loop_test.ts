@@ -135,38 +135,35 @@ Deno.test("dry run decides and logs but launches nothing", async () => {
   assert.ok(ticks.every((e) => e.type === "tick" && e.dryRun && e.decision.warmers === 2));
 });
 
-Deno.test("kills stop the newest warmers first", async () => {
+/** Three running warmers started a second apart, then one tick whose law kills two. */
+async function killTwoOfThree(killOrder?: "newest" | "oldest"): Promise<string[][]> {
   const clock = new VirtualClock(0);
   const executor = new FakeExecutor(clock);
-  executor.launch("warmer", 1);
-  clock.advance(1000);
-  executor.launch("warmer", 1);
-  clock.advance(1000);
-  executor.launch("warmer", 1);
-  const bus = new EventBus();
+  for (let i = 0; i < 3; i++) {
+    if (i > 0) clock.advance(1000);
+    executor.launch("warmer", 1);
+  }
   await runLoop(
-    { clock, bus, executor, metric: scripted([9]), target: scripted([0]), law: recordingLaw(0, 2) },
-    { ...SETTINGS, maxTicks: 1 },
+    {
+      clock,
+      bus: new EventBus(),
+      executor,
+      metric: scripted([9]),
+      target: scripted([0]),
+      law: recordingLaw(0, 2),
+    },
+    { ...SETTINGS, maxTicks: 1, ...(killOrder ? { killOrder } : {}) },
     new AbortController().signal,
   );
-  assert.deepEqual(executor.kills, [["fake-warmer-2", "fake-warmer-1"]]);
+  return executor.kills;
+}
+
+Deno.test("kills stop the newest warmers first", async () => {
+  assert.deepEqual(await killTwoOfThree(), [["fake-warmer-2", "fake-warmer-1"]]);
 });
 
 Deno.test("--kill-order oldest stops the oldest running warmers first", async () => {
-  const clock = new VirtualClock(0);
-  const executor = new FakeExecutor(clock);
-  executor.launch("warmer", 1);
-  clock.advance(1000);
-  executor.launch("warmer", 1);
-  clock.advance(1000);
-  executor.launch("warmer", 1);
-  const bus = new EventBus();
-  await runLoop(
-    { clock, bus, executor, metric: scripted([9]), target: scripted([0]), law: recordingLaw(0, 2) },
-    { ...SETTINGS, maxTicks: 1, killOrder: "oldest" },
-    new AbortController().signal,
-  );
-  assert.deepEqual(executor.kills, [["fake-warmer-0", "fake-warmer-1"]]);
+  assert.deepEqual(await killTwoOfThree("oldest"), [["fake-warmer-0", "fake-warmer-1"]]);
 });
 
 Deno.test("an executor error becomes a warning and the loop keeps ticking", async () => {
