@@ -62,6 +62,8 @@ export class AdaptiveLaw implements ControlLaw {
   readonly #limits: Limits;
   readonly #opts: AdaptiveOptions;
   readonly #identifier: Identifier;
+  /** Response shapes tried (`--response`). */
+  readonly #shapes: readonly Shape[];
   readonly #ledger = new StartLedger(TUNING.ledgerSeconds);
   readonly #cooldowns: Cooldowns;
   readonly #saturation = new SaturationGuard();
@@ -73,8 +75,8 @@ export class AdaptiveLaw implements ControlLaw {
   constructor(limits: Limits, opts: AdaptiveOptions) {
     this.#limits = limits;
     this.#opts = opts;
-    const shapes: Shape[] = opts.response === "auto" ? ["level", "rate"] : [opts.response];
-    this.#identifier = new Identifier({ prior: opts.initialEffect, shapes });
+    this.#shapes = opts.response === "auto" ? ["level", "rate"] : [opts.response];
+    this.#identifier = new Identifier({ prior: opts.initialEffect, shapes: this.#shapes });
     this.#cooldowns = new Cooldowns(limits);
   }
 
@@ -137,7 +139,7 @@ export class AdaptiveLaw implements ControlLaw {
     let move: Move = planned.move;
     let code: ReasonCode = "plan";
     let note: string | undefined;
-    const cut = (g: Guarded | { move: Move; code?: ReasonCode; note?: string }) => {
+    const cut = (g: Guarded) => {
       if (g.code) {
         code = g.code;
         note = g.note;
@@ -270,7 +272,6 @@ export class AdaptiveLaw implements ControlLaw {
           obs.t,
           model.shape,
           magnitudeNow,
-          sd,
           known[kind],
           tasksActing,
           error,
@@ -365,9 +366,6 @@ export class AdaptiveLaw implements ControlLaw {
    * longer started for good.
    */
   #wrongWay(kind: TaskKind): boolean {
-    const shapes: Shape[] = this.#opts.response === "auto"
-      ? ["level", "rate"]
-      : [this.#opts.response];
     // The best explanation of the data, ranked without that penalty, must be a wrong-signed
     // one; it is enough alone when it explains the data far better than the model planned
     // with, else every shape must agree.
@@ -376,7 +374,7 @@ export class AdaptiveLaw implements ControlLaw {
     const preferred = plain !== undefined && plain.samples >= TUNING.wrongSignSamples &&
       EXPECTED[kind] * plain.gain[kind] < -TUNING.wrongSignSigmas * plain.sd[kind];
     if (preferred && plain.score + TUNING.wrongSignClear < chosen.score) return true;
-    return preferred && shapes.every((shape) => {
+    return preferred && this.#shapes.every((shape) => {
       const m = this.#identifier.bestOf(shape);
       return m !== undefined && m.samples >= TUNING.wrongSignSamples &&
         EXPECTED[kind] * m.gain[kind] < -TUNING.wrongSignSigmas * m.sd[kind];
@@ -385,10 +383,7 @@ export class AdaptiveLaw implements ControlLaw {
 
   /** True when the best model of some shape says, with two sigmas, that the kind pushes the wrong way. */
   #leansWrong(kind: TaskKind): boolean {
-    const shapes: Shape[] = this.#opts.response === "auto"
-      ? ["level", "rate"]
-      : [this.#opts.response];
-    return shapes.some((shape) => {
+    return this.#shapes.some((shape) => {
       const m = this.#identifier.bestOf(shape);
       return m !== undefined && m.samples >= TUNING.wrongSignSamples &&
         EXPECTED[kind] * m.gain[kind] < -2 * m.sd[kind];

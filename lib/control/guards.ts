@@ -20,14 +20,10 @@
 
 import type { TaskKind } from "../executor/types.ts";
 import { TUNING } from "./tuning.ts";
-import type { Limits, Move, ReasonCode } from "./types.ts";
+import type { Cut, Limits, Move } from "./types.ts";
 
-/** A guard's cut of a move. */
-export interface Guarded {
-  readonly move: Move;
-  readonly code?: ReasonCode;
-  readonly note?: string;
-}
+/** A guard's cut of a move (the same shape as the limits stage's). */
+export type Guarded = Cut;
 
 /** Whether a move warms (raises the metric) or cools it, given the kinds' gains' signs. */
 function direction(move: Move): "up" | "down" | undefined {
@@ -100,7 +96,7 @@ export class Cooldowns {
  * @example
  * ```ts
  * exploreCap(0); // 1
- * exploreCap(3); // 6
+ * exploreCap(3); // 2 (half as many again, rounded up)
  * ```
  */
 export function exploreCap(recentStarts: number): number {
@@ -134,7 +130,6 @@ export class SaturationGuard {
     t: number,
     model: string,
     magnitude: number,
-    sd: number,
     known: boolean,
     tasks: number,
     error: number,
@@ -154,7 +149,6 @@ export class SaturationGuard {
     const reference = this.#peak[kind].value;
     // The mean, not its optimistic end: with the ramp the count grows by at most a doubling
     // per tick, and an unsure gain near zero must not let it grow for long.
-    void sd;
     const collapsed = reference > 0 && magnitude < TUNING.saturationShare * reference;
     if (hold) {
       if (!collapsed || Math.sign(error) !== hold.errorSign || error === 0) {

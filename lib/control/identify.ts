@@ -284,14 +284,14 @@ export class Identifier {
     if (censored) {
       const a0 = 1 / TUNING.scoreMemory;
       if (predicted <= z) {
-        const logSpread = Math.log(spread(fit, phi));
+        const logSpread = Math.log(spread(fit));
         fit.score = fit.scored === 0 ? logSpread : (1 - a0) * fit.score + a0 * logSpread;
         fit.scored++;
         return;
       }
       const over = predicted - z;
       const surprise = Math.min(over * over / s, TUNING.outlierSigmas ** 2) +
-        Math.log(spread(fit, phi));
+        Math.log(spread(fit));
       fit.score = fit.scored === 0 ? surprise : (1 - a0) * fit.score + a0 * surprise;
       fit.scored++;
       kf.updateGains([0, phi[1], phi[2]], z - kf.theta[0] * phi[0], fit.noiseVar);
@@ -318,7 +318,7 @@ export class Identifier {
     // density, up to a constant), one surprise capped as an outlier is: the error weighed
     // against all the fit was unsure of, plus the log of the spread it claims (`spread`).
     const surprise = Math.min(innovation * innovation / s, TUNING.outlierSigmas ** 2) +
-      Math.log(spread(fit, phi));
+      Math.log(spread(fit));
     const a = 1 / TUNING.scoreMemory;
     fit.score = fit.scored === 0 ? surprise : (1 - a) * fit.score + a * surprise;
     fit.scored++;
@@ -385,7 +385,6 @@ export class Identifier {
  * uncertainty as well was tried: worse on the benchmark, no better on the identification
  * tests.)
  */
-function spread(fit: Fit, phi: readonly number[]): number {
-  void phi;
+function spread(fit: Fit): number {
   return fit.noiseVar;
 }

@@ -8,15 +8,10 @@
  */
 
 import { TUNING } from "./tuning.ts";
-import type { Limits, Move, Observation, ReasonCode } from "./types.ts";
+import type { Cut, Limits, Move, Observation } from "./types.ts";
 
 /** A move after the limits, and the limit that cut it (if one did). */
-export interface Limited {
-  readonly move: Move;
-  readonly code?: ReasonCode;
-  /** What the limit did, in words, when it cut. */
-  readonly note?: string;
-}
+export type Limited = Cut;
 
 /**
  * Applies the limits to `move`.

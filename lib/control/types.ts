@@ -76,6 +76,14 @@ export type ReasonCode =
   | "paused"
   | "not-ready";
 
+/** A move after a guard or a limit, with the code and words of what cut it (if one did). */
+export interface Cut {
+  readonly move: Move;
+  readonly code?: ReasonCode;
+  /** What the guard or limit did, in words, when it cut. */
+  readonly note?: string;
+}
+
 /**
  * What a law decided for one tick: the move (`action` and its counts) and why. The counts
  * `warmers`, `coolers`, `kills` and `cancel` restate the move for readers that sum them; at
