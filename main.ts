@@ -23,8 +23,11 @@ import { HaElection, parseHaSpec } from "./lib/mesos/ha.ts";
 import { createMesosExecutor } from "./lib/mesos/setup.ts";
 import { MesosExecutor } from "./lib/mesos/framework.ts";
 import { createSignal } from "./lib/signals/sources.ts";
+import { describeFirstRead, firstReads } from "./lib/signals/first_read.ts";
+import { watchTaskFailures } from "./lib/executor/backoff.ts";
 import type { Signal } from "./lib/signals/types.ts";
 import { defaultStaleAfterMs, startWebServer, type WebServer } from "./lib/web/server.ts";
+import type { LaunchBackoffSnapshot } from "./lib/web/metrics.ts";
 import { type Config, configKey, OPTIONS } from "./lib/config/options.ts";
 
 /** Exit code for bad input: nothing was started. */
@@ -63,6 +66,7 @@ export async function main(
   let target: Signal;
   let taskEnv: Record<string, string>;
   let webToken: string | undefined;
+  let warnings: readonly string[];
   try {
     const parsed = parseConfig({ argv, env, readTextFile: (p) => Deno.readTextFileSync(p) });
     if (parsed.kind === "help") {
@@ -74,6 +78,7 @@ export async function main(
       return 0;
     }
     config = parsed.config;
+    warnings = parsed.warnings;
     // A Docker image has its own PATH: ours only when asked for (`--env PATH`).
     taskEnv = buildTaskEnv(
       config.env,
@@ -82,8 +87,10 @@ export async function main(
       (p) => Deno.readTextFileSync(p),
       config.dockerImage === undefined,
     );
-    metric = createSignalOrFail("metric", config.metric!);
-    target = createSignalOrFail("target", config.target!);
+    // `cmd:` signals get the tasks' policy: PATH and what --signal-env names, nothing else.
+    const signalEnv = buildTaskEnv(config.signalEnv, undefined, env, () => "");
+    metric = createSignalOrFail("metric", config.metric!, signalEnv);
+    target = createSignalOrFail("target", config.target!, signalEnv);
     webToken = readWebToken(config);
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -94,6 +101,19 @@ export async function main(
   }
 
   const logger = createLogger(config.logFormat, config.logLevel, io.out);
+  for (const warning of warnings) logger.log("warn", warning);
+  // What can be known at start is said at start: each signal is read once before anything runs.
+  for (
+    const read of await firstReads({ metric, target }, config.signalTimeout * 1000, Date.now())
+  ) {
+    if ("value" in read) logger.log("info", describeFirstRead(read));
+    else if (!read.permanent) logger.log("warn", describeFirstRead(read));
+    else {
+      io.err(`relay.mesos: ${describeFirstRead(read)}`);
+      await Promise.all([metric.close?.(), target.close?.()]);
+      return EXIT_USAGE;
+    }
+  }
   const bus = new EventBus();
   bus.on(logger.event);
   // A fatal condition (too many failures, an ERROR from Mesos) ends the run with EXIT_FATAL.
@@ -110,6 +130,8 @@ export async function main(
   /** Set while a standby (`--ha-zk`): what it waits for. */
   let standby: string | undefined;
   let executor: Executor | undefined;
+  /** Each kind's launch backoff, for the web UI; none until the executor runs. */
+  let launchBackoff = (): LaunchBackoffSnapshot => ({});
   let web: WebServer | undefined;
   if (config.web) {
     const startedAt = systemClock.now();
@@ -129,6 +151,7 @@ export async function main(
           dryRun: config.dryRun,
           options,
           ...(executor instanceof MesosExecutor ? { backend: backendOf(executor) } : {}),
+          launchBackoff: launchBackoff(),
           ...(standby !== undefined ? { standby } : {}),
         }),
       });
@@ -181,6 +204,11 @@ export async function main(
       }
     }
   });
+  // After the bus's listener, so that a task's own failure line comes first.
+  launchBackoff = watchTaskFailures(ex, systemClock, logger.log, {
+    ...(config.warmer !== undefined ? { warmer: config.warmer } : {}),
+    ...(config.cooler !== undefined ? { cooler: config.cooler } : {}),
+  });
   const law = makeLaw(config);
 
   const result = await runLoop(
@@ -216,9 +244,23 @@ export async function main(
   const running = ex.tasks().filter((t) => t.state === "running").length;
   const onExit = leaveTasks ? "leave" : config.onExit;
   if (running > 0 && onExit !== "leave") {
-    logger.log("info", `on exit: ${onExit} (${running} tasks running)`);
+    logger.log("info", `on exit: ${onExit} (${plural(running, "task")} running)`);
   }
+  // Say when the grace ran out: what follows is the kill of what still runs.
+  const graceEnded = running > 0 && onExit === "wait"
+    ? setTimeout(() => {
+      const left = ex.tasks().filter((t) => t.state === "running" || t.state === "starting");
+      if (left.length > 0) {
+        logger.log(
+          "info",
+          `on exit: the grace period (--grace ${config.grace} s) ended: killing ` +
+            `${plural(left.length, "task")} still running`,
+        );
+      }
+    }, config.grace * 1000)
+    : undefined;
   await ex.shutdown(onExit, config.grace * 1000);
+  clearTimeout(graceEnded);
   await election?.close();
   await web?.close();
   return fatal !== undefined ? EXIT_FATAL : result.exitCode;
@@ -302,9 +344,18 @@ function backendOf(executor: MesosExecutor) {
   };
 }
 
-function createSignalOrFail(option: "metric" | "target", spec: string): Signal {
+/** `1 task`, `2 tasks`. */
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function createSignalOrFail(
+  option: "metric" | "target",
+  spec: string,
+  env: Record<string, string>,
+): Signal {
   try {
-    return createSignal(spec);
+    return createSignal(spec, { env });
   } catch (err) {
     throw new ConfigError(`--${option}: ${(err as Error).message}`);
   }

@@ -47,6 +47,12 @@ export interface OptionSpec {
     | "Docker";
   /** Read only from the environment (secrets): no flag, no YAML key. */
   readonly envOnly?: boolean;
+  /**
+   * The original relay.mesos's snake_case spellings of this option (`mesos_master`), accepted as
+   * deprecated flags (`--mesos_master`) and environment names (`RELAY_MESOS_MASTER`) where the
+   * value means the same. A list option's alias value is split on commas, as the original did.
+   */
+  readonly aliases?: readonly string[];
   readonly help: string;
 }
 
@@ -89,6 +95,15 @@ export const OPTIONS = [
     group: "Signals",
     help: "Stop with exit code 3 after N consecutive missing samples (0 = never).",
   },
+  {
+    name: "signal-env",
+    type: "list",
+    default: [],
+    arg: "KEY[=VALUE]",
+    group: "Signals",
+    help: "Environment for cmd: signals (repeatable; KEY alone passes Relay's own value). " +
+      "cmd: signals get PATH and these, nothing else.",
+  },
   // Tasks
   {
     name: "warmer",
@@ -130,6 +145,7 @@ export const OPTIONS = [
     default: undefined,
     arg: "PATH",
     group: "Tasks",
+    aliases: ["mesos_environment"],
     help: "File of KEY=VALUE lines (# comments) added to the tasks' environment.",
   },
   {
@@ -158,6 +174,27 @@ export const OPTIONS = [
     default: "newest",
     group: "Tasks",
     help: "Which running warmers --cooler-mode kill stops first (waiting ones always go first).",
+  },
+  {
+    name: "max-failures",
+    type: "integer",
+    default: 0,
+    min: 0,
+    arg: "N",
+    group: "Tasks",
+    aliases: ["max_failures"],
+    help: "Stop with exit code 4 after N task failures (failed, lost, dropped...) within " +
+      "--failure-window (0 = never).",
+  },
+  {
+    name: "failure-window",
+    type: "number",
+    default: 300,
+    min: 0,
+    minExclusive: true,
+    arg: "SECONDS",
+    group: "Tasks",
+    help: "Window in which --max-failures counts failures.",
   },
   // Control
   {
@@ -316,26 +353,6 @@ export const OPTIONS = [
     group: "Run",
     help: "YAML file of options (keys like max_running). Precedence: flag > env > file > default.",
   },
-  {
-    name: "max-failures",
-    type: "integer",
-    default: 0,
-    min: 0,
-    arg: "N",
-    group: "Tasks",
-    help: "Stop with exit code 4 after N task failures (failed, lost, dropped...) within " +
-      "--failure-window (0 = never).",
-  },
-  {
-    name: "failure-window",
-    type: "number",
-    default: 300,
-    min: 0,
-    minExclusive: true,
-    arg: "SECONDS",
-    group: "Tasks",
-    help: "Window in which --max-failures counts failures.",
-  },
   // Mesos
   {
     name: "mesos-master",
@@ -343,6 +360,7 @@ export const OPTIONS = [
     default: undefined,
     arg: "URL",
     group: "Mesos",
+    aliases: ["mesos_master"],
     help: "Run tasks on Mesos: http(s)://host:5050 (a comma list allowed) or " +
       "zk://host:2181[,host:2181]/mesos. Unset: tasks run as local processes.",
   },
@@ -352,6 +370,7 @@ export const OPTIONS = [
     default: "relay",
     arg: "NAME",
     group: "Mesos",
+    aliases: ["mesos_framework_name"],
     help: 'Framework name, shown as "Relay.Mesos: NAME"; also in task names.',
   },
   {
@@ -368,6 +387,7 @@ export const OPTIONS = [
     default: ["*"],
     arg: "ROLE",
     group: "Mesos",
+    aliases: ["mesos_framework_role"],
     help: "Role(s) to receive offers for (repeatable; MULTI_ROLE).",
   },
   {
@@ -376,6 +396,7 @@ export const OPTIONS = [
     default: undefined,
     arg: "PRINCIPAL",
     group: "Mesos",
+    aliases: ["mesos_framework_principal"],
     help: "Principal for authentication (HTTP basic, with the secret).",
   },
   {
@@ -434,6 +455,7 @@ export const OPTIONS = [
     type: "boolean",
     default: true,
     group: "Mesos",
+    aliases: ["mesos_checkpoint"],
     help: "Ask agents to checkpoint tasks so they survive agent restarts.",
   },
   {
@@ -475,6 +497,7 @@ export const OPTIONS = [
     default: "cpus=0.1,mem=64",
     arg: "LIST",
     group: "Mesos",
+    aliases: ["mesos_task_resources"],
     help: "Resources of one task: cpus=,mem=,disk=,gpus=.",
   },
   {
@@ -492,6 +515,7 @@ export const OPTIONS = [
     default: [],
     arg: "URI",
     group: "Mesos",
+    aliases: ["uris"],
     help: "URIs the agent fetches into the task's sandbox (repeatable).",
   },
   {
@@ -518,6 +542,7 @@ export const OPTIONS = [
     default: undefined,
     arg: "IMAGE",
     group: "Docker",
+    aliases: ["docker_image"],
     help: "Run tasks in this Docker image (Mesos only).",
   },
   {
@@ -526,6 +551,7 @@ export const OPTIONS = [
     choices: ["HOST", "BRIDGE", "NONE", "USER"],
     default: "HOST",
     group: "Docker",
+    aliases: ["docker_network"],
     help: "Docker network mode.",
   },
   {
@@ -533,6 +559,7 @@ export const OPTIONS = [
     type: "boolean",
     default: false,
     group: "Docker",
+    aliases: ["force_pull_image"],
     help: "Pull the image before every task.",
   },
   {
@@ -541,6 +568,7 @@ export const OPTIONS = [
     default: [],
     arg: "HOST:CONTAINER[:ro]",
     group: "Docker",
+    aliases: ["volumes"],
     help: "Volume to mount (repeatable).",
   },
   {
@@ -622,6 +650,20 @@ export const OPTIONS = [
     help: "Ticks kept in memory for the chart; older ones are dropped.",
   },
 ] as const satisfies readonly OptionSpec[];
+
+/**
+ * Options of the original Relay and relay.mesos that have no equivalent here, with what to use
+ * instead: given as a flag, they are refused with this note rather than a bare "unknown option".
+ */
+export const LEGACY_OPTIONS: Readonly<Record<string, string>> = {
+  ramp: "the adaptive law ramps up by itself while a task's effect is unknown; " +
+    "--max-tasks-per-tick caps starts per tick",
+  sendstats: "use --web (the web UI, /events and /metrics)",
+  stop_condition: "--max-missing, --duration and --max-ticks end a run",
+  docker_parameters:
+    "use --docker-parameter KEY=VALUE, once per parameter, instead of a JSON object",
+  task_resources: "use --mesos-task-resources cpus=0.5,mem=256",
+};
 
 /** Names of all options in the table. */
 export type OptionName = (typeof OPTIONS)[number]["name"];

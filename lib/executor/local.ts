@@ -49,6 +49,8 @@ export const KILL_GRACE_MS = 2000;
 /** How long to keep reading output after the main process exited (a background child may
  * still hold the pipes open). */
 const OUTPUT_DRAIN_MS = 250;
+/** What a shell prints on stderr when a child it waits for dies of SIGTERM or SIGKILL. */
+const SHELL_KILL_REPORT = /(^|\s)(Terminated|Killed)(\s|$)/;
 /** Longest output line logged in one piece. */
 const MAX_LINE_CHARS = 64 * 1024;
 
@@ -102,6 +104,8 @@ export class LocalExecutor implements Executor {
   readonly #tasks = new Map<string, TaskRecord>();
   readonly #pending: TaskRecord[] = [];
   readonly #listeners = new Set<(event: TaskEvent) => void>();
+  /** Kinds whose launches wait until then (clock ms), and the timer that ends the wait. */
+  readonly #holds = new Map<TaskKind, { until: number; timer: Timer }>();
   #sequence = 0;
   #running = 0;
   #closed = false;
@@ -142,6 +146,15 @@ export class LocalExecutor implements Executor {
     }
   }
 
+  holdLaunches(kind: TaskKind, untilMs: number): void {
+    clearTimeout(this.#holds.get(kind)?.timer);
+    const timer = setTimeout(() => {
+      this.#holds.delete(kind);
+      this.#scheduleSpawn();
+    }, Math.max(0, untilMs - this.#opts.clock.now()));
+    this.#holds.set(kind, { until: untilMs, timer });
+  }
+
   tasks(): TaskView[] {
     this.#prune();
     return [...this.#tasks.values()].map(view);
@@ -158,6 +171,8 @@ export class LocalExecutor implements Executor {
 
   async shutdown(mode: ExitMode, graceMs: number): Promise<void> {
     this.#closed = true;
+    for (const hold of this.#holds.values()) clearTimeout(hold.timer);
+    this.#holds.clear();
     for (const rec of [...this.#pending]) this.#stop(rec, "cancelled at shutdown");
     const live = () => [...this.#tasks.values()].filter((t) => !TERMINAL_STATES.has(t.state));
     const allDone = (tasks: TaskRecord[]) => Promise.all(tasks.map((t) => t.done)).then(() => {});
@@ -226,8 +241,14 @@ export class LocalExecutor implements Executor {
 
   #spawnPending(): void {
     const max = this.#opts.maxConcurrent ?? 0;
-    while (this.#pending.length > 0 && (max <= 0 || this.#running < max)) {
-      const rec = this.#pending.shift()!;
+    let i = 0;
+    while (i < this.#pending.length && (max <= 0 || this.#running < max)) {
+      const rec = this.#pending[i];
+      if (rec.state === "pending" && this.#holds.has(rec.kind)) {
+        i++; // Its kind is backed off: it waits, the other kind may go on.
+        continue;
+      }
+      this.#pending.splice(i, 1);
       if (rec.state === "pending") this.#spawn(rec);
     }
   }
@@ -287,10 +308,11 @@ export class LocalExecutor implements Executor {
     rec.readers.push(reader);
     const level: Level = name === "stdout" ? "info" : "warn";
     const emit = (line: string) => {
-      this.#opts.log(level, line.endsWith("\r") ? line.slice(0, -1) : line, {
-        task: rec.id,
-        stream: name,
-      });
+      const text = line.endsWith("\r") ? line.slice(0, -1) : line;
+      // A shell's report that the kill we sent worked is not a warning.
+      const ours = name === "stderr" && rec.stopping?.as === "killed" &&
+        SHELL_KILL_REPORT.test(text);
+      this.#opts.log(ours ? "debug" : level, text, { task: rec.id, stream: name });
     };
     let carry = "";
     try {
@@ -420,8 +442,8 @@ export class LocalExecutor implements Executor {
 
   #end(rec: TaskRecord, state: TaskState, reason?: string): void {
     this.#transition(rec, state, { endedAt: this.#opts.clock.now(), reason });
-    const level: Level = state === "failed" ? "warn" : "debug";
-    this.#opts.log(level, `task ${state}`, { task: rec.id, ...(reason ? { reason } : {}) });
+    // The task event (logged by the caller's bus) is what says a task failed; this is detail.
+    this.#opts.log("debug", `task ${state}`, { task: rec.id, ...(reason ? { reason } : {}) });
     rec.resolveDone();
   }
 

@@ -241,6 +241,8 @@ export class MesosExecutor implements Executor {
   readonly #seen = new Map<string, number>();
   /** Kinds whose launches the master refused lately. */
   readonly #backoff = new Map<TaskKind, LaunchBackoff>();
+  /** Kinds held back after their tasks failed in a row ({@linkcode holdLaunches}): until then. */
+  readonly #held = new Map<TaskKind, number>();
   #frameworkId?: string;
   /**
    * Whether the master was last told to send offers (a subscription starts unsuppressed), or
@@ -355,6 +357,10 @@ export class MesosExecutor implements Executor {
         },
       });
     }
+  }
+
+  holdLaunches(kind: TaskKind, untilMs: number): void {
+    this.#held.set(kind, untilMs);
   }
 
   tasks(): TaskView[] {
@@ -815,10 +821,10 @@ export class MesosExecutor implements Executor {
     }
   }
 
-  /** Whether tasks of `kind` may be launched now (not backed off after a refusal). */
+  /** Whether tasks of `kind` may be launched now (not backed off after a refusal or failures). */
   #mayLaunch(kind: TaskKind, now: number): boolean {
     const b = this.#backoff.get(kind);
-    return b === undefined || now >= b.until;
+    return (b === undefined || now >= b.until) && now >= (this.#held.get(kind) ?? 0);
   }
 
   /**

@@ -13,6 +13,18 @@ import { parseSignalSpec, type SignalSpec } from "./spec.ts";
 import { type ReadContext, type Signal, SignalReadError } from "./types.ts";
 import { scheduleAt, sineAt, squareAt } from "./waveforms.ts";
 
+/** Options of {@linkcode createSignal}. */
+export interface SignalOptions {
+  /**
+   * The whole environment of a `cmd:` signal's shell (PATH and what `--signal-env` names); by
+   * default only Relay's PATH. Relay's own environment (its secrets) never reaches it.
+   */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** Exit codes of `sh -c` for a command that is not found (127) or not executable (126). */
+const NOT_RUNNABLE_EXITS: ReadonlySet<number> = new Set([126, 127]);
+
 /**
  * Creates a signal from its spec. Throws {@linkcode SignalSpecError} for a malformed spec; I/O
  * only happens on reads (a `module:` is imported on its first read).
@@ -24,13 +36,23 @@ import { scheduleAt, sineAt, squareAt } from "./waveforms.ts";
  * const value = await readWithTimeout(queue, ctx, 5000);
  * ```
  */
-export function createSignal(spec: string): Signal {
+export function createSignal(spec: string, options: SignalOptions = {}): Signal {
   const parsed = parseSignalSpec(spec);
-  const { read, close } = reader(parsed);
+  const env = options.env ?? defaultCommandEnv();
+  const { read, close } = reader(parsed, env);
   return close ? { spec, read, close } : { spec, read };
 }
 
-function reader(spec: SignalSpec): Pick<Signal, "read" | "close"> {
+/** Relay's PATH alone: what a `cmd:` signal gets when nothing else is said. */
+function defaultCommandEnv(): Record<string, string> {
+  const path = Deno.env.get("PATH");
+  return path === undefined ? {} : { PATH: path };
+}
+
+function reader(
+  spec: SignalSpec,
+  env: Readonly<Record<string, string>>,
+): Pick<Signal, "read" | "close"> {
   switch (spec.kind) {
     case "constant":
       return { read: () => Promise.resolve(spec.value) };
@@ -43,7 +65,7 @@ function reader(spec: SignalSpec): Pick<Signal, "read" | "close"> {
     case "tasks":
       return { read: (ctx) => Promise.resolve(ctx.tasks[spec.state]) };
     case "cmd":
-      return { read: (ctx) => readCommand(spec.command, ctx.signal) };
+      return { read: (ctx) => readCommand(spec.command, ctx.signal, env) };
     case "file":
       return { read: (ctx) => readFile(spec.path, ctx.signal) };
     case "http":
@@ -58,11 +80,17 @@ function reason(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split("\n")[0];
 }
 
-async function readCommand(command: string, signal: AbortSignal): Promise<number> {
+async function readCommand(
+  command: string,
+  signal: AbortSignal,
+  env: Readonly<Record<string, string>>,
+): Promise<number> {
   if (signal.aborted) throw new SignalReadError("aborted");
   // Its own process group, so that a timeout also kills what the shell started.
   const child = new Deno.Command("sh", {
     args: ["-c", command],
+    clearEnv: true,
+    env: { ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -83,7 +111,9 @@ async function readCommand(command: string, signal: AbortSignal): Promise<number
       const tail = lastNonEmptyLine(new TextDecoder().decode(output.stderr)).trim();
       const shown = tail.length > 80 ? `${tail.slice(0, 80)}…` : tail;
       const how = output.signal ? `killed by ${output.signal}` : `exit code ${output.code}`;
-      throw new SignalReadError(shown ? `${how}: ${shown}` : how);
+      throw new SignalReadError(shown ? `${how}: ${shown}` : how, {
+        permanent: !output.signal && NOT_RUNNABLE_EXITS.has(output.code),
+      });
     }
     return parseSample(lastNonEmptyLine(new TextDecoder().decode(output.stdout)));
   } finally {
@@ -188,11 +218,15 @@ function moduleReader(path: string, exportName: string): Pick<Signal, "read" | "
     try {
       mod = await import(url);
     } catch (err) {
-      throw new SignalReadError(`module ${path}: cannot load: ${reason(err)}`);
+      throw new SignalReadError(`module ${path}: cannot load: ${reason(err)}`, {
+        permanent: true,
+      });
     }
     const fn = mod[exportName];
     if (typeof fn !== "function") {
-      throw new SignalReadError(`module ${path}: no function export "${exportName}"`);
+      throw new SignalReadError(`module ${path}: no function export "${exportName}"`, {
+        permanent: true,
+      });
     }
     let it: Generator;
     try {
@@ -201,7 +235,7 @@ function moduleReader(path: string, exportName: string): Pick<Signal, "read" | "
       throw new SignalReadError(`${label}: ${reason(err)}`);
     }
     if (!it || typeof it.next !== "function") {
-      throw new SignalReadError(`${label}: not a generator function`);
+      throw new SignalReadError(`${label}: not a generator function`, { permanent: true });
     }
     return it;
   };

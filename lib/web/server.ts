@@ -13,7 +13,12 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { EventBus, RelayEvent, StopReason } from "../events.ts";
 import type { LogFn } from "../log.ts";
 import { type DecisionEntry, History, type HistoryPoint } from "./history.ts";
-import { type BackendSnapshot, PROMETHEUS_CONTENT_TYPE, RelayMetrics } from "./metrics.ts";
+import {
+  type BackendSnapshot,
+  type LaunchBackoffSnapshot,
+  PROMETHEUS_CONTENT_TYPE,
+  RelayMetrics,
+} from "./metrics.ts";
 import { ASSETS, PAGE_CSP, pageHtml } from "./page.ts";
 import { SseClient, sseResponse } from "./sse.ts";
 import { isLoopbackHost, parseListen } from "./listen.ts";
@@ -29,6 +34,8 @@ export interface WebState {
   readonly options: Record<string, unknown>;
   /** The Mesos backend's state; absent for the local backend. */
   readonly backend?: BackendSnapshot;
+  /** Each kind's launch backoff after its tasks failed in a row. */
+  readonly launchBackoff?: LaunchBackoffSnapshot;
   /**
    * Set while this instance is a standby (`--ha-zk`: another one leads): what it waits for.
    * `/healthz` is then healthy (a standby is doing its job) and the status is `standby`.
@@ -244,6 +251,13 @@ class Hub {
       bus: opts.bus,
       control: opts.control,
       backend: () => this.#backend(),
+      launchBackoff: () => {
+        try {
+          return this.#opts.state().launchBackoff;
+        } catch {
+          return undefined;
+        }
+      },
     });
     this.#off = opts.bus.on((e) => this.#record(e));
   }
