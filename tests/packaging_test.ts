@@ -429,3 +429,60 @@ Deno.test("README: compile targets need internet once; the compose quickstart an
   assert.match(install, /127\.0\.0\.1:8080/);
   assert.match(install, /127\.0\.0\.1:5050/);
 });
+
+Deno.test("deno task start runs main.ts with the compiled executable's permissions, options after --", async () => {
+  const tasks: Record<string, string> = JSON.parse(read("deno.json")).tasks;
+  assert.match(tasks.start, /^deno run .* main\.ts$/);
+  assert.deepEqual(perms(tasks.start), perms(tasks.compile));
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "start", "--", "--version"],
+    cwd: root.pathname,
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  assert.equal(out.code, 0);
+  assert.match(new TextDecoder().decode(out.stdout), /^relay\.mesos \d+\.\d+\.\d+\n$/);
+});
+
+Deno.test("README is for users: its examples run from a checkout, internals are linked from docs/", () => {
+  const readme = read("README.md");
+  const order = ["Install and packaging", "Two commands", "Examples", "Usage", "Web UI and metrics"]
+    .concat(["On Mesos", "Security and permissions"]);
+  const at = order.map((t) => readme.indexOf(`\n## ${t}\n`));
+  assert.ok(at.every((i) => i > 0), JSON.stringify(at));
+  assert.deepEqual([...at].sort((a, b) => a - b), at, "sections in the order a user reads them");
+  // Every command of the examples runs from a checkout.
+  const examples = readmeSection("Examples");
+  const commands = examples.match(/```sh\n[^`]+```/g) ?? [];
+  assert.ok(commands.length >= 3);
+  for (const block of commands) assert.match(block, /^```sh\ndeno task start -- /, block);
+  // Internals live in docs/, linked, and every link to docs/ resolves.
+  for (const doc of ["control.md", "control-law.md", "mesos.md", "benchmarks.md", "design.md"]) {
+    assert.ok(readme.includes(`(docs/${doc})`), `README links docs/${doc}`);
+  }
+  for (const [, path] of readme.matchAll(/\]\((docs\/[^)#]+)/g)) {
+    assert.ok(Deno.statSync(new URL(path, root)).isFile, path);
+  }
+  for (
+    const internal of [/SUPPRESS.*REVIVE.*one such call at a time/s, /conformance test/, /No JSR/]
+  ) {
+    assert.doesNotMatch(readme, internal);
+  }
+  assert.match(readme, /Deno 2\.8 or later/);
+  assert.match(readme, /npm install -g deno/);
+});
+
+Deno.test("README maps every snake_case alias of the option table in 'Coming from relay / relay.mesos'", async () => {
+  const { OPTIONS, LEGACY_OPTIONS } = await import("../lib/config/options.ts");
+  const section = readmeSection("Coming from relay / relay.mesos");
+  for (const opt of OPTIONS as readonly { name: string; aliases?: readonly string[] }[]) {
+    for (const alias of opt.aliases ?? []) {
+      assert.ok(section.includes(`\`--${alias}`), `--${alias} is mapped`);
+      assert.ok(section.includes(`--${opt.name}`), `--${opt.name} is named`);
+    }
+  }
+  for (const legacy of Object.keys(LEGACY_OPTIONS).filter((k) => k !== "task_resources")) {
+    assert.ok(section.includes(`--${legacy}`), `--${legacy} is said to have no equivalent`);
+  }
+  assert.match(section, /Warmer = \.\/start-worker\.sh/);
+});

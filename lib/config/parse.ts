@@ -168,7 +168,7 @@ function flagTypes(): Record<string, { type: "string" | "boolean"; multiple?: bo
  * Rewrites the command line into `--name=value` words parseArgs reads with no surprise:
  * `--flag`, `--flag=false`, `--flag no` and `--no-flag` for booleans; the original's snake_case
  * aliases to the option's name (with a deprecation note, list values split on commas); a value
- * that looks like a negative number to the option before it (`--target -5`).
+ * that looks like a negative number to the option before it (`--target -5`); `--` dropped.
  */
 function normalizeArgs(
   argv: readonly string[],
@@ -181,10 +181,9 @@ function normalizeArgs(
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === "--") {
-      args.push(...argv.slice(i));
-      break;
-    }
+    // There are no positional arguments, so `--` has nothing to end: `deno task start -- OPTS`
+    // passes it on, and it is skipped.
+    if (arg === "--") continue;
     if (!arg.startsWith("--")) {
       args.push(arg);
       continue;
