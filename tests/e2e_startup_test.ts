@@ -7,7 +7,7 @@
  * relaunched every tick.
  */
 import assert from "node:assert/strict";
-import { jsonLines, runRelay } from "./support/relay_process.ts";
+import { jsonLines, relayCommand, runRelay } from "./support/relay_process.ts";
 
 /** A run that would start a task (a marker file) on its first tick. */
 const STARTS = (dir: string) => ["--cooler", `touch '${dir}/started'`, "--max-ticks", "2"];
@@ -329,4 +329,59 @@ Deno.test("a warmer that does not exist: 'command not found' once, launches back
   assert.equal(lines.filter((l) => l.msg === "task failed").length, 0);
   const ticks = lines.filter((l) => l.event === "tick").length;
   assert.ok(ticks >= 25, `${ticks} ticks`);
+});
+
+Deno.test("log wording: 1 tick, not 1 ticks; on SIGINT the end of the grace period is said before the kill", async () => {
+  const one = await runRelay([
+    "--metric",
+    "5",
+    "--target",
+    "5",
+    "--cooler",
+    "true",
+    "--max-ticks",
+    "1",
+  ]);
+  assert.equal(one.code, 0, one.stderr);
+  assert.match(one.stdout, /stopped after 1 tick: max-ticks/);
+
+  const marker = `sleep 61.${Math.floor(Math.random() * 1e6)}`;
+  const child = relayCommand([
+    "--metric",
+    "0",
+    "--target",
+    "1",
+    "--warmer",
+    `${marker}; echo never`,
+    "--delay",
+    "0.2",
+    "--grace",
+    "1",
+  ]).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  const deadline = Date.now() + 10_000;
+  while (!/running=1/.test(seen) && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += value;
+  }
+  child.kill("SIGINT");
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += value;
+  }
+  const status = await child.status;
+  await child.stderr.cancel();
+  assert.equal(status.code, 0);
+  const lines = seen.split("\n");
+  const said = lines.findIndex((l) =>
+    /info +on exit: the grace period \(--grace 1 s\) ended: killing 1 task still running$/.test(l)
+  );
+  assert.ok(said > 0, seen.slice(-2000));
+  assert.ok(lines.findIndex((l) => /on exit: wait \(1 task running\)/.test(l)) < said);
+  // The kill is the grace ending as said, not something to warn about.
+  assert.deepEqual(lines.slice(said).filter((l) => / warn /.test(l)), []);
+  assert.doesNotMatch(seen, /warn +Terminated/);
 });
