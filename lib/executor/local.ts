@@ -5,6 +5,8 @@
  * that killing a task also kills whatever it started and nothing of Relay's own environment
  * leaks into it. `maxConcurrent` plays the role Mesos offers play on a cluster: extra requests
  * wait as `pending` until a slot frees, so the control loop sees the same kind of start delay.
+ * A kind's launches can be held for a while (`holdLaunches`, the backoff after failures in a
+ * row): its tasks wait as `pending` meanwhile, and the other kind goes on.
  * @module
  */
 

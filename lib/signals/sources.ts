@@ -38,7 +38,7 @@ const NOT_RUNNABLE_EXITS: ReadonlySet<number> = new Set([126, 127]);
  */
 export function createSignal(spec: string, options: SignalOptions = {}): Signal {
   const parsed = parseSignalSpec(spec);
-  const env = options.env ?? defaultCommandEnv();
+  const env = options.env ?? (parsed.kind === "cmd" ? defaultCommandEnv() : {});
   const { read, close } = reader(parsed, env);
   return close ? { spec, read, close } : { spec, read };
 }
