@@ -468,7 +468,7 @@ Deno.test("README is for users: its examples run from a checkout, internals are 
   ) {
     assert.doesNotMatch(readme, internal);
   }
-  assert.match(readme, /Deno 2\.8 or later/);
+  assert.match(readme, /\*\*Deno\*\* 2\.8 or later/);
   assert.match(readme, /npm install -g deno/);
 });
 
