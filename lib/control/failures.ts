@@ -63,10 +63,11 @@ export interface BackoffState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const b = new LaunchBackoff();
- * b.failed("warmer", 0, 10);  // { failures: 1, until: 1010, pauseMs: 1000 }
- * b.failed("warmer", 20, 1500); // { failures: 2, until: 3500, pauseMs: 2000 }
- * b.succeeded("warmer");      // true: the streak ended
+ * assert.deepEqual(b.failed("warmer", 0, 10), { failures: 1, until: 1010, pauseMs: 1000 });
+ * assert.deepEqual(b.failed("warmer", 20, 1500), { failures: 2, until: 3500, pauseMs: 2000 });
+ * assert.equal(b.succeeded("warmer"), true); // the streak ended
  * ```
  */
 export class LaunchBackoff {

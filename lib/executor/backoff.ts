@@ -28,8 +28,18 @@ const NOT_RUNNABLE = /\b(?:exit code|exited with status) (126|127)\b/;
  *
  * @example
  * ```ts
- * const backoff = watchTaskFailures(executor, systemClock, logger.log, { warmer: "./w.sh" });
- * backoff(); // { warmer: { failures: 0, heldSeconds: 0 }, cooler: { ... } }
+ * import assert from "node:assert/strict";
+ * import { systemClock } from "../clock.ts";
+ * import { LocalExecutor } from "./local.ts";
+ * const executor = new LocalExecutor({
+ *   warmer: "./w.sh",
+ *   env: {},
+ *   taskTimeoutMs: 0,
+ *   clock: systemClock,
+ *   log: () => {},
+ * });
+ * const backoff = watchTaskFailures(executor, systemClock, () => {}, { warmer: "./w.sh" });
+ * assert.deepEqual(backoff().warmer, { failures: 0, heldSeconds: 0 });
  * ```
  */
 export function watchTaskFailures(

@@ -26,8 +26,10 @@ export type FirstRead =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSignal } from "./sources.ts";
  * const reads = await firstReads({ metric: createSignal("cmd:echo 3") }, 5000, Date.now());
- * // [{ name: "metric", spec: "cmd:echo 3", value: 3 }]
+ * assert.deepEqual(reads, [{ name: "metric", spec: "cmd:echo 3", value: 3 }]);
  * ```
  */
 export function firstReads(
