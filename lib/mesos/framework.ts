@@ -138,6 +138,9 @@ export const LAUNCH_BACKOFF_MAX_MS = 60_000;
 /** DurationInfo counts nanoseconds. */
 const NANOS_PER_SECOND = 1e9;
 
+/** How often shutdown looks whether the tasks have ended: quick to exit, cheap to wait. */
+const SHUTDOWN_POLL_MS = 100;
+
 /** How long tasks may wait with no offer and no REVIVE before REVIVE is sent again. */
 export const REVIVE_AFTER_MS = 5000;
 
@@ -404,10 +407,11 @@ export class MesosExecutor implements Executor {
     this.#opts.onClose?.();
   }
 
+  /** Waits until `done()` or `ms` have passed on the clock, looking every SHUTDOWN_POLL_MS. */
   async #waitFor(done: () => boolean, ms: number): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!done() && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
+    const deadline = this.#opts.clock.now() + ms;
+    while (!done() && this.#opts.clock.now() < deadline) {
+      await this.#opts.clock.sleep(SHUTDOWN_POLL_MS);
     }
   }
 

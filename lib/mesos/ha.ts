@@ -15,7 +15,9 @@
  * @module
  */
 
+import { type Clock, systemClock } from "../clock.ts";
 import type { LogFn } from "../log.ts";
+import { type BackoffBounds, backoffDelay } from "./backoff.ts";
 import { parseConnectString, ZkClient, ZkError } from "./zk.ts";
 
 /** Where the election runs. */
@@ -29,7 +31,7 @@ export interface HaSpec {
 /** The ZooKeeper session timeout asked for: how long a dead leader blocks a takeover. */
 export const HA_SESSION_TIMEOUT_MS = 4000;
 /** Waits between attempts to reach ZooKeeper while not leading. */
-const RETRY_MS = { initial: 500, max: 5000 };
+const RETRY_MS: BackoffBounds = { initial: 500, max: 5000 };
 
 /**
  * Parses `zk://host:port[,host:port]/path`.
@@ -55,6 +57,8 @@ export interface HaOptions {
   /** What this instance writes into its election znode (default `hostname:pid`). */
   readonly id?: string;
   readonly sessionTimeoutMs?: number;
+  /** Time for retries and the ZooKeeper client (default the system clock). */
+  readonly clock?: Clock;
 }
 
 /**
@@ -95,14 +99,14 @@ export class HaElection {
       try {
         if (await this.#contend(signal)) return true;
       } catch (err) {
-        const wait = Math.min(RETRY_MS.max, RETRY_MS.initial * 2 ** attempt++);
+        const wait = backoffDelay(attempt++, RETRY_MS);
         this.#opts.log(
           "warn",
           `ha: ${(err as Error).message.split("\n")[0]}; trying again in ${wait} ms`,
         );
         await this.#zk?.close();
         this.#zk = undefined;
-        await sleep(wait, signal);
+        await (this.#opts.clock ?? systemClock).sleep(wait, signal);
       }
     }
     return false;
@@ -160,6 +164,7 @@ export class HaElection {
   async #contend(signal: AbortSignal): Promise<boolean> {
     const zk = await ZkClient.connect(this.#spec.servers, {
       sessionTimeoutMs: this.#opts.sessionTimeoutMs ?? HA_SESSION_TIMEOUT_MS,
+      clock: this.#opts.clock ?? systemClock,
     });
     this.#zk = zk;
     const dir = `${this.#spec.path}/election`;
@@ -210,15 +215,4 @@ export class HaElection {
 
 function sequence(name: string): number {
   return Number(name.slice(name.lastIndexOf("_") + 1));
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      resolve();
-    }
-  });
 }

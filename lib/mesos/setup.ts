@@ -48,7 +48,7 @@ export function createMesosExecutor(
   const caCert = config.mesosCaCert === undefined
     ? undefined
     : readOptionFile("mesos-ca-cert", config.mesosCaCert, deps.readTextFile);
-  const detector = new LeaderDetector(config.mesosMaster!, { log: deps.log });
+  const detector = new LeaderDetector(config.mesosMaster!, { log: deps.log, clock: deps.clock });
   detector.start();
   let client: SchedulerClient | undefined;
   // A new leader: leave the old one's stream now rather than when it breaks.
@@ -68,6 +68,7 @@ export function createMesosExecutor(
           ? { credentials: { principal: config.mesosPrincipal!, secret } }
           : {}),
         ...(caCert !== undefined ? { caCert } : {}),
+        clock: deps.clock,
         log: deps.log,
       }, handlers),
     onClose: () => void detector.close(),

@@ -16,6 +16,8 @@
  * @module
  */
 
+import { type Clock, systemClock } from "../clock.ts";
+
 /** What went wrong, for callers that branch on it. */
 export type ZkErrorCode =
   | "CONNECTION_REFUSED"
@@ -69,6 +71,11 @@ export interface ZkClientOptions {
   readonly sessionTimeoutMs?: number;
   /** Time allowed for TCP connect plus session handshake, per server, in ms. Default 5000. */
   readonly connectTimeoutMs?: number;
+  /**
+   * Time for the connect timeout, pings and the silence check (default the system clock). Its
+   * `sleep` must really wait (a `VirtualClock`, which returns at once, would ping in a tight loop).
+   */
+  readonly clock?: Clock;
 }
 
 /** A `host:port` of a ZooKeeper server. */
@@ -76,6 +83,9 @@ export interface ZkServerAddress {
   readonly host: string;
   readonly port: number;
 }
+
+/** Shortest ping period, for very short sessions: more often would only load the server. */
+const MIN_PING_MS = 100;
 
 const OP = {
   create: 1,
@@ -412,8 +422,10 @@ export class ZkClient {
   readonly #listeners = new Set<(e: WatchEvent) => void>();
   #xid = 1;
   #writing: Promise<void> = Promise.resolve();
-  #lastReceived = Date.now();
-  #ping: ReturnType<typeof setInterval> | undefined;
+  readonly #clock: Clock;
+  #lastReceived: number;
+  /** Aborted when the session ends: stops the ping loop. */
+  readonly #ended = new AbortController();
   #reader: Promise<void> = Promise.resolve();
   #endReason: ZkError | undefined;
   #resolveClosed!: (reason: ZkError) => void;
@@ -429,7 +441,10 @@ export class ZkClient {
     readonly sessionId: string,
     /** The timeout the server granted, in ms. */
     readonly sessionTimeoutMs: number,
+    clock: Clock,
   ) {
+    this.#clock = clock;
+    this.#lastReceived = clock.now();
     this.#conn = conn;
     this.#frames = frames;
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
@@ -452,7 +467,7 @@ export class ZkClient {
     let allRefused = true;
     for (const server of servers) {
       try {
-        return await ZkClient.#open(server, sessionTimeoutMs, timeoutMs);
+        return await ZkClient.#open(server, sessionTimeoutMs, timeoutMs, opts.clock ?? systemClock);
       } catch (err) {
         if (err instanceof ZkError && err.code === "SESSION_EXPIRED") throw err;
         const { refused, text } = describeConnectError(err);
@@ -470,13 +485,16 @@ export class ZkClient {
     server: ZkServerAddress,
     sessionTimeoutMs: number,
     timeoutMs: number,
+    clock: Clock,
   ): Promise<ZkClient> {
     const abort = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const timer = new AbortController();
+    clock.sleep(timeoutMs, timer.signal).then(() => {
+      if (timer.signal.aborted) return;
       timedOut = true;
       abort.abort();
-    }, timeoutMs);
+    });
     let conn: Deno.Conn | undefined;
     try {
       conn = await Deno.connect({ hostname: server.host, port: server.port, signal: abort.signal });
@@ -511,13 +529,13 @@ export class ZkClient {
       if (granted <= 0) {
         throw new ZkError("SESSION_EXPIRED", "ZooKeeper refused the session (expired)");
       }
-      clearTimeout(timer);
+      timer.abort();
       const hex = BigInt.asUintN(64, id).toString(16).padStart(16, "0");
-      const client = new ZkClient(conn, frames, formatAddress(server), hex, granted);
+      const client = new ZkClient(conn, frames, formatAddress(server), hex, granted, clock);
       client.#start();
       return client;
     } catch (err) {
-      clearTimeout(timer);
+      timer.abort();
       try {
         conn?.close();
       } catch { /* already closed */ }
@@ -529,14 +547,23 @@ export class ZkClient {
   }
 
   #start(): void {
-    this.#lastReceived = Date.now();
-    const every = Math.max(100, Math.floor(this.sessionTimeoutMs / 3));
-    this.#ping = setInterval(() => this.#tick(), every);
+    this.#lastReceived = this.#clock.now();
+    this.#pinging();
     this.#reader = this.#readLoop();
   }
 
+  /** Pings every third of the session timeout until the session ends. */
+  async #pinging(): Promise<void> {
+    const every = Math.max(MIN_PING_MS, Math.floor(this.sessionTimeoutMs / 3));
+    const ended = this.#ended.signal;
+    while (!ended.aborted) {
+      await this.#clock.sleep(every, ended);
+      if (!ended.aborted) this.#tick();
+    }
+  }
+
   #tick(): void {
-    const silent = Date.now() - this.#lastReceived;
+    const silent = this.#clock.now() - this.#lastReceived;
     const limit = Math.floor((this.sessionTimeoutMs * 2) / 3);
     if (silent > limit) {
       this.#end(
@@ -559,7 +586,7 @@ export class ZkClient {
           );
           break;
         }
-        this.#lastReceived = Date.now();
+        this.#lastReceived = this.#clock.now();
         this.#handle(frame);
         if (this.#endReason) return;
       }
@@ -759,12 +786,9 @@ export class ZkClient {
   async close(timeoutMs = 2000): Promise<void> {
     if (!this.#endReason) {
       const confirmed = this.#request("closeSession", "", () => {}, () => {}).catch(() => {});
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        confirmed,
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-      ]);
-      clearTimeout(timer);
+      const timer = new AbortController();
+      await Promise.race([confirmed, this.#clock.sleep(timeoutMs, timer.signal)]);
+      timer.abort();
       this.#end(new ZkError("CLOSED", "ZooKeeper client closed"));
     }
     await this.#reader;
@@ -774,7 +798,7 @@ export class ZkClient {
   #end(reason: ZkError): void {
     if (this.#endReason) return;
     this.#endReason = reason;
-    clearInterval(this.#ping);
+    this.#ended.abort();
     try {
       this.#conn.close();
     } catch { /* already closed */ }

@@ -52,6 +52,9 @@ export async function startFramework(settings: FrameworkSettings): Promise<Frame
         maxFrameBytes: 1 << 20,
         heartbeatFloorMs: heartbeatFloorMs ?? 1500,
         backoffMs: backoffMs ?? { initial: 100, max: 1000 },
+        // Subscriptions in these runs last a second or so: count them healthy, as a long one
+        // would be, so that a fault's first retry comes after the initial backoff.
+        healthyAfterMs: 250,
         log,
       }, handlers),
     frameworkName: "e2e",
