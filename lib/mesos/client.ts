@@ -107,11 +107,14 @@ type SubscribeResult =
  * Keeps a subscription to the leading master alive and sends calls on it.
  *
  * @example
- * ```ts ignore
- * const client = new SchedulerClient(options, handlers);
- * client.start();
- * await client.call({ type: "REVIVE", revive: {} });
- * await client.close();
+ * ```ts
+ * import type { ClientHandlers } from "./connection.ts";
+ * async function revive(options: ClientOptions, handlers: ClientHandlers) {
+ *   const client = new SchedulerClient(options, handlers);
+ *   client.start(); // subscribes, and re-subscribes whenever the stream is gone
+ *   await client.call({ type: "REVIVE", revive: {} }); // once handlers.onConnected has run
+ *   await client.close();
+ * }
  * ```
  */
 export class SchedulerClient implements SchedulerConnection {

@@ -66,9 +66,13 @@ export interface HaOptions {
  *
  * @example
  * ```ts
- * const ha = new HaElection(parseHaSpec("zk://zk1:2181/relay-mesos"), { log });
- * if (await ha.lead(stop)) { ha.onLost(() => die("lost the lead")); ... }
- * await ha.close();
+ * import type { LogFn } from "../log.ts";
+ * async function leadOrWait(log: LogFn, stop: AbortSignal, die: (why: string) => void) {
+ *   const ha = new HaElection(parseHaSpec("zk://zk1:2181/relay-mesos"), { log });
+ *   if (await ha.lead(stop)) ha.onLost((reason) => die(`lost the lead: ${reason}`));
+ *   // ... run as the leader until the end, then:
+ *   await ha.close();
+ * }
  * ```
  */
 export class HaElection {

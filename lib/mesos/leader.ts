@@ -50,10 +50,16 @@ const FORMS = "expected http(s)://host:port[,http(s)://host:port...] or " +
  *
  * @example
  * ```ts
- * parseMasterSpec("zk://10.0.0.1:2181,10.0.0.2:2181/mesos");
- * // { kind: "zk", connectString: "10.0.0.1:2181,10.0.0.2:2181", path: "/mesos" }
- * parseMasterSpec("http://m1:5050,http://m2:5050");
- * // { kind: "http", urls: ["http://m1:5050", "http://m2:5050"] }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseMasterSpec("zk://10.0.0.1:2181,10.0.0.2:2181/mesos"), {
+ *   kind: "zk",
+ *   connectString: "10.0.0.1:2181,10.0.0.2:2181",
+ *   path: "/mesos",
+ * });
+ * assert.deepEqual(parseMasterSpec("http://m1:5050,http://m2:5050"), {
+ *   kind: "http",
+ *   urls: ["http://m1:5050", "http://m2:5050"],
+ * });
  * ```
  */
 export function parseMasterSpec(spec: string): MasterSpec {
@@ -240,10 +246,14 @@ export type LeaderListener = (leader: string | undefined, previous: string | und
  *
  * @example
  * ```ts
- * const d = new LeaderDetector("zk://127.0.0.1:2181/mesos", { log });
- * d.onChange((leader) => console.log("leader is now", leader));
- * d.start();
- * const url = await d.waitForLeader(30_000);
+ * import assert from "node:assert/strict";
+ * const d = new LeaderDetector("http://m1:5050,http://m2:5050");
+ * const seen: (string | undefined)[] = [];
+ * d.onChange((leader) => seen.push(leader));
+ * d.start(); // for zk://, this starts watching ZooKeeper
+ * assert.equal(await d.waitForLeader(30_000), "http://m1:5050");
+ * assert.equal(d.next(), "http://m2:5050"); // after m1 failed to answer
+ * assert.deepEqual(seen, ["http://m2:5050"]);
  * await d.close();
  * ```
  */

@@ -28,12 +28,16 @@ export interface MesosDeps {
 }
 
 /**
- * Creates (but does not start) the Mesos executor for `config`.
+ * Creates the Mesos executor for `config` and starts leader detection (for a `zk://` master,
+ * watching ZooKeeper begins now); the executor subscribes when it is started.
  *
  * @example
  * ```ts
- * const ex = createMesosExecutor(config, { PATH: "/usr/bin:/bin" }, deps);
- * await ex.start();
+ * import type { Config } from "../config/options.ts";
+ * async function start(config: Config, deps: MesosDeps) {
+ *   const executor = createMesosExecutor(config, { PATH: "/usr/bin:/bin" }, deps);
+ *   await executor.start();
+ * }
  * ```
  */
 export function createMesosExecutor(

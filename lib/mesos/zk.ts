@@ -1,7 +1,7 @@
 /**
- * A small ZooKeeper client over `Deno.connect`, enough for Mesos leader detection: open a session,
- * read children and data with one-shot watches, create and delete znodes (tests use that to play
- * Mesos masters), keep the session alive with pings, and close it.
+ * A small ZooKeeper client over `Deno.connect`, enough for Mesos leader detection and the HA
+ * election: open a session, read children and data with one-shot watches, create and delete
+ * znodes, keep the session alive with pings (on the injected `Clock`), and close it.
  *
  * Wire format (jute): every packet is a big-endian int32 length followed by the record. Ints are
  * int32, longs int64, booleans one byte, buffers and strings an int32 length (-1 for null) and the
@@ -408,9 +408,14 @@ type WatchArg = boolean | Watcher | undefined;
  *
  * @example
  * ```ts
- * const zk = await ZkClient.connect("127.0.0.1:2181");
- * const children = await zk.getChildren("/mesos", (e) => console.log(e.type, e.path));
- * await zk.close();
+ * async function masters(): Promise<string[]> {
+ *   const zk = await ZkClient.connect("127.0.0.1:2181", { connectTimeoutMs: 2000 });
+ *   try {
+ *     return await zk.getChildren("/mesos", (e) => console.log(e.type, e.path));
+ *   } finally {
+ *     await zk.close();
+ *   }
+ * }
  * ```
  */
 export class ZkClient {

@@ -97,12 +97,18 @@ export function defaultStaleAfterMs(delayMs: number, floorMs = 10_000): number {
  *
  * @example
  * ```ts
+ * import { EventBus } from "../events.ts";
+ * const startedAt = Date.now();
  * const web = await startWebServer({
- *   listen: "127.0.0.1:8080", bus, control, historyPoints: 3600, log: logger.log,
- *   state: () => ({ startedAt, executor: executor.name, dryRun: false, options: redacted }),
+ *   listen: "127.0.0.1:0", // port 0: any free port
+ *   bus: new EventBus(),
+ *   control: { paused: false },
+ *   historyPoints: 3600,
+ *   log: (level, message) => console.error(level, message),
+ *   state: () => ({ startedAt, executor: "local", dryRun: false, options: {} }),
  * });
- * logger.log("info", `web UI on ${web.url}`);
- * // ...
+ * const health = await fetch(`${web.url}healthz`);
+ * console.log(health.status, await health.text()); // 200 ok: waiting for the first tick
  * await web.close();
  * ```
  */
