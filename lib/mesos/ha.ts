@@ -18,7 +18,7 @@
 import { type Clock, systemClock } from "../clock.ts";
 import type { LogFn } from "../log.ts";
 import { type BackoffBounds, backoffDelay } from "./backoff.ts";
-import { parseConnectString, ZkClient, ZkError } from "./zk.ts";
+import { CreateFlags, parseConnectString, ZkClient, ZkError } from "./zk.ts";
 
 /** Where the election runs. */
 export interface HaSpec {
@@ -177,7 +177,7 @@ export class HaElection {
       `${dir}/member_`,
       // (Deno.hostname() would need --allow-sys, which the compiled binary does not have.)
       this.#opts.id ?? `${Deno.env.get("HOSTNAME") ?? "unknown-host"}:${Deno.pid}`,
-      3, // EPHEMERAL_SEQUENTIAL
+      CreateFlags.EPHEMERAL_SEQUENTIAL,
     );
     const mine = me.slice(dir.length + 1);
     this.#opts.log("info", `ha: joined the election as ${mine} (session ${zk.sessionId})`);

@@ -10,6 +10,12 @@
  * `{xid, zxid, err}`. The server answers in request order; xid -1 is a watch notification and
  * xid -2 a ping reply.
  *
+ * Why our own client and not `npm:node-zookeeper-client`: tried again (1.1.3 on Deno 2.9.6) with
+ * an explicit connect timeout around it, a refused connection gives no event and no error at all
+ * (it walks its server list again and again in silence), so the timeout can only say "no session
+ * within N ms"; this client says at once which server refused or was unreachable, as one typed
+ * line (`CONNECTION_REFUSED` / `UNREACHABLE`), which the leader detector logs and backs off on.
+ *
  * What this client deliberately does not do: resume a session on another server after the
  * connection drops (the session simply ends with `CONNECTION_LOSS` and the caller opens a new
  * one), authentication, ACLs other than world:anyone, chroot connect strings, multi-ops.
