@@ -14,7 +14,8 @@ import type { ClientHandlers } from "../lib/mesos/connection.ts";
 import { LeaderDetector } from "../lib/mesos/leader.ts";
 import type { Call } from "../lib/mesos/messages.ts";
 import { encodeRecord } from "../lib/mesos/recordio.ts";
-import { ManualClock, until } from "./support/manual_clock.ts";
+import { ManualClock, realTick, until } from "./support/manual_clock.ts";
+import { startFramework } from "./support/mesos_harness.ts";
 
 Deno.test("307 Location without a scheme resolves against the master in use", () => {
   assert.equal(
@@ -224,5 +225,38 @@ Deno.test("a call the master never answers fails after the call timeout", async 
   } finally {
     await client.close();
     await master.close();
+  }
+});
+
+Deno.test("a REVIVE the master never answers is given up after the call timeout and sent again", async () => {
+  const master = fakeMaster((call) =>
+    call.type === "SUBSCRIBE"
+      ? "stream-open"
+      : call.type === "REVIVE"
+      ? "hang"
+      : new Response(null, { status: 202 })
+  );
+  const clock = new ManualClock(1_000_000);
+  const h = await startFramework({ leader: () => master.url, contentType: "json", clock });
+  const revives = () => master.calls.filter((c) => c === "REVIVE").length;
+  try {
+    await until("subscribed, offers suppressed", () => master.calls.includes("SUPPRESS"));
+    h.executor.launch("warmer", 1);
+    await until("REVIVE sent", () => revives() === 1);
+    h.executor.tasks(); // a tick: the REVIVE is still in flight, so none is added
+    await realTick(20);
+    assert.equal(revives(), 1);
+    await clock.fire(CALL_TIMEOUT_MS);
+    await until(
+      "the REVIVE given up",
+      () => h.logs.some((l) => /REVIVE failed: no answer/.test(l)),
+    );
+    h.executor.tasks(); // the next tick sends it again
+    await until("REVIVE sent again", () => revives() === 2);
+    assert.ok(h.executor.connected, "the subscription stays");
+  } finally {
+    await h.executor.shutdown("kill", 0);
+    await master.close();
+    await Deno.remove(h.stateDir, { recursive: true });
   }
 });

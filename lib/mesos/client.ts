@@ -40,7 +40,10 @@ export const CALL_TIMEOUT_MS = 10_000;
 export const HEALTHY_AFTER_MS = 30_000;
 /** Default retry bounds: quick after a blip, at most one SUBSCRIBE every 15 s in an outage. */
 export const CLIENT_BACKOFF: BackoffBounds = { initial: 500, max: 15_000 };
-/** Default floor of the heartbeat watchdog: masters that send no heartbeat_interval get 15 s. */
+/**
+ * Default floor of the heartbeat watchdog: a stream is dead after max(2 × heartbeat, floor) with
+ * no event, so a master announcing very short heartbeats is still given 15 s.
+ */
 export const HEARTBEAT_FLOOR_MS = 15_000;
 /** Redirects followed in one round: a leader is one hop away, more is a loop in disguise. */
 const MAX_REDIRECTS = 5;
