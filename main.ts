@@ -144,6 +144,7 @@ export async function main(
         control,
         historyPoints: config.historyPoints,
         staleAfterMs: defaultStaleAfterMs(config.delay * 1000, config.healthTimeout * 1000),
+        offerWaitLimitMs: config.healthTimeout * 1000,
         log: logger.log,
         state: () => ({
           startedAt,

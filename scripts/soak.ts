@@ -23,7 +23,7 @@ import {
   type TestMaster,
 } from "../tests/support/mesos_master.ts";
 import { startQueueSim, steppingRate } from "./queue_sim.ts";
-import { seededRandom } from "./sim/plants.ts";
+import { seededRandom } from "../sim/plants.ts";
 
 /** Settings of one soak run. */
 export interface SoakSettings {

@@ -359,11 +359,12 @@ async function consumer(env: Record<string, string>) {
   }).output();
 }
 
-Deno.test("compose: the queue runs from scripts/ alone and the bash consumer drains it", async () => {
-  // The queue service mounts only scripts/, so queue_sim.ts must not need anything else.
+Deno.test("compose: the queue runs from scripts/ and sim/ alone and the bash consumer drains it", async () => {
+  // The queue service mounts only scripts/ and sim/, so queue_sim.ts must not need anything else.
   const dir = await Deno.makeTempDir();
-  await new Deno.Command("cp", { args: ["-r", new URL("scripts", root).pathname, dir] })
-    .output();
+  for (const part of ["scripts", "sim"]) {
+    await new Deno.Command("cp", { args: ["-r", new URL(part, root).pathname, dir] }).output();
+  }
   const queue = await startQueueFrom(dir, 50);
   try {
     assert.match(queue.url, /^http:\/\/127\.0\.0\.1:\d+$/);

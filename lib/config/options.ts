@@ -637,8 +637,8 @@ export const OPTIONS = [
     minExclusive: true,
     arg: "SECONDS",
     group: "Web",
-    help: "/healthz answers 503 after this long without a tick (at least 3 ticks) or without " +
-      "a Mesos connection.",
+    help: "/healthz answers 503 after this long without a tick (at least 3 ticks), without " +
+      "a Mesos connection, or with tasks starved of offers.",
   },
   {
     name: "history-points",

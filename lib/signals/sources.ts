@@ -31,9 +31,10 @@ const NOT_RUNNABLE_EXITS: ReadonlySet<number> = new Set([126, 127]);
  *
  * @example
  * ```ts
- * const queue = createSignal("cmd:redis-cli llen jobs");
+ * import assert from "node:assert/strict";
+ * const queue = createSignal("cmd:echo 42"); // e.g. cmd:redis-cli llen jobs
  * const ctx = { now: Date.now(), tasks: { running: 0, pending: 0 } };
- * const value = await readWithTimeout(queue, ctx, 5000);
+ * assert.equal(await readWithTimeout(queue, ctx, 5000), 42);
  * ```
  */
 export function createSignal(spec: string, options: SignalOptions = {}): Signal {
@@ -286,9 +287,12 @@ function moduleReader(path: string, exportName: string): Pick<Signal, "read" | "
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const ctx = { now: Date.now(), tasks: { running: 0, pending: 0 } };
- * await readWithTimeout(createSignal("cmd:sleep 9; echo 1"), ctx, 200);
- * // rejects: timed out after 0.2 s
+ * await assert.rejects(
+ *   readWithTimeout(createSignal("cmd:sleep 9; echo 1"), ctx, 200),
+ *   /timed out after 0.2 s/,
+ * );
  * ```
  */
 export function readWithTimeout(

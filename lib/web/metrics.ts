@@ -105,8 +105,11 @@ class Histogram {
  *
  * @example
  * ```ts
- * const metrics = new RelayMetrics({ bus, control, backend: () => executor.snapshot?.() });
+ * import assert from "node:assert/strict";
+ * import { EventBus } from "../events.ts";
+ * const metrics = new RelayMetrics({ bus: new EventBus(), control: { paused: false } });
  * const text = metrics.render(); // serve with PROMETHEUS_CONTENT_TYPE
+ * assert.match(text, /^# HELP /m);
  * metrics.close();
  * ```
  */
@@ -440,8 +443,12 @@ const TYPES = new Set(["counter", "gauge", "histogram", "summary", "untyped"]);
  *
  * @example
  * ```ts
- * const families = parsePrometheus(metrics.render());
- * families.get("relay_ticks_total")?.samples[0].value;
+ * import assert from "node:assert/strict";
+ * const families = parsePrometheus(
+ *   "# HELP relay_ticks_total Ticks run.\n# TYPE relay_ticks_total counter\nrelay_ticks_total 7\n",
+ * );
+ * assert.equal(families.get("relay_ticks_total")?.samples[0].value, 7);
+ * assert.throws(() => parsePrometheus("relay_ticks_total 7"), PrometheusFormatError); // no LF
  * ```
  */
 export function parsePrometheus(text: string): Map<string, PromFamily> {
@@ -632,7 +639,10 @@ function checkHistogram(fam: PromFamily): void {
  *
  * @example
  * ```ts
- * sampleValue(parsePrometheus(text), "relay_decisions_total", { action: "warm" }); // 3
+ * import assert from "node:assert/strict";
+ * const text = 'relay_decisions_total{action="warm"} 3\nrelay_decisions_total{action="cool"} 1\n';
+ * assert.equal(sampleValue(parsePrometheus(text), "relay_decisions_total", { action: "warm" }), 3);
+ * assert.equal(sampleValue(parsePrometheus(text), "relay_decisions_total"), undefined);
  * ```
  */
 export function sampleValue(

@@ -75,10 +75,13 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * const client = new SseClient({ onClose: () => clients.delete(client) });
- * clients.add(client);
- * client.send({ event: "tick", data: JSON.stringify(point) });
- * return sseResponse(client);
+ * const clients = new Set<SseClient>();
+ * function subscribe(point: unknown): Response {
+ *   const client = new SseClient({ onClose: () => clients.delete(client) });
+ *   clients.add(client);
+ *   client.send({ event: "tick", data: JSON.stringify(point) });
+ *   return sseResponse(client);
+ * }
  * ```
  */
 export class SseClient {
