@@ -8,8 +8,6 @@
 import { systemClock } from "./lib/clock.ts";
 import { helpText, VERSION } from "./lib/config/help.ts";
 import { ConfigError, parseConfig } from "./lib/config/parse.ts";
-import { buildTaskEnv } from "./lib/config/task_env.ts";
-import { readSecretFile } from "./lib/config/option_files.ts";
 import { AdaptiveLaw } from "./lib/control/adaptive.ts";
 import { ClassicLaw } from "./lib/control/classic.ts";
 import { runLoop } from "./lib/control/loop.ts";
@@ -19,16 +17,15 @@ import { FailureWindow } from "./lib/control/failures.ts";
 import { LocalExecutor } from "./lib/executor/local.ts";
 import type { Executor } from "./lib/executor/types.ts";
 import { createLogger, type LogFn } from "./lib/log.ts";
-import { HaElection, parseHaSpec } from "./lib/mesos/ha.ts";
+import { HaElection } from "./lib/mesos/ha.ts";
 import { createMesosExecutor } from "./lib/mesos/setup.ts";
 import { MesosExecutor } from "./lib/mesos/framework.ts";
 import { createSignal } from "./lib/signals/sources.ts";
 import { describeFirstRead, firstReads } from "./lib/signals/first_read.ts";
 import { watchTaskFailures } from "./lib/executor/backoff.ts";
-import type { Signal } from "./lib/signals/types.ts";
 import { defaultStaleAfterMs, startWebServer, type WebServer } from "./lib/web/server.ts";
 import type { LaunchBackoffSnapshot } from "./lib/web/metrics.ts";
-import { type Config, configKey, OPTIONS } from "./lib/config/options.ts";
+import type { Settings } from "./lib/config/settings.ts";
 
 /** Exit code for bad input: nothing was started. */
 export const EXIT_USAGE = 2;
@@ -61,11 +58,7 @@ export async function main(
   io: Io = stdio,
   env: Readonly<Record<string, string | undefined>> = Deno.env.toObject(),
 ): Promise<number> {
-  let config: Config;
-  let metric: Signal;
-  let target: Signal;
-  let taskEnv: Record<string, string>;
-  let webToken: string | undefined;
+  let settings: Settings;
   let warnings: readonly string[];
   try {
     const parsed = parseConfig({ argv, env, readTextFile: (p) => Deno.readTextFileSync(p) });
@@ -77,21 +70,8 @@ export async function main(
       io.out(`relay.mesos ${VERSION}`);
       return 0;
     }
-    config = parsed.config;
+    settings = parsed.settings;
     warnings = parsed.warnings;
-    // A Docker image has its own PATH: ours only when asked for (`--env PATH`).
-    taskEnv = buildTaskEnv(
-      config.env,
-      config.envFile,
-      env,
-      (p) => Deno.readTextFileSync(p),
-      config.dockerImage === undefined,
-    );
-    // `cmd:` signals get the tasks' policy: PATH and what --signal-env names, nothing else.
-    const signalEnv = buildTaskEnv(config.signalEnv, undefined, env, () => "");
-    metric = createSignalOrFail("metric", config.metric!, signalEnv);
-    target = createSignalOrFail("target", config.target!, signalEnv);
-    webToken = readWebToken(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       io.err(`relay.mesos: ${err.message}`);
@@ -99,12 +79,14 @@ export async function main(
     }
     throw err;
   }
+  const metric = createSignal(settings.metric, { env: settings.signalEnv });
+  const target = createSignal(settings.target, { env: settings.signalEnv });
 
-  const logger = createLogger(config.logFormat, config.logLevel, io.out);
+  const logger = createLogger(settings.logFormat, settings.logLevel, io.out);
   for (const warning of warnings) logger.log("warn", warning);
   // What can be known at start is said at start: each signal is read once before anything runs.
   for (
-    const read of await firstReads({ metric, target }, config.signalTimeout * 1000, Date.now())
+    const read of await firstReads({ metric, target }, settings.signalTimeout * 1000, Date.now())
   ) {
     if ("value" in read) logger.log("info", describeFirstRead(read));
     else if (!read.permanent) logger.log("warn", describeFirstRead(read));
@@ -133,24 +115,23 @@ export async function main(
   /** Each kind's launch backoff, for the web UI; none until the executor runs. */
   let launchBackoff = (): LaunchBackoffSnapshot => ({});
   let web: WebServer | undefined;
-  if (config.web) {
+  if (settings.web) {
     const startedAt = systemClock.now();
-    const options = redactedOptions(config);
     try {
       web = await startWebServer({
-        listen: config.webListen,
-        ...(webToken !== undefined ? { token: webToken } : {}),
+        listen: settings.webListen,
+        ...(settings.webToken !== undefined ? { token: settings.webToken } : {}),
         bus,
         control,
-        historyPoints: config.historyPoints,
-        staleAfterMs: defaultStaleAfterMs(config.delay * 1000, config.healthTimeout * 1000),
-        offerWaitLimitMs: config.healthTimeout * 1000,
+        historyPoints: settings.historyPoints,
+        staleAfterMs: defaultStaleAfterMs(settings.delay * 1000, settings.healthTimeout * 1000),
+        offerWaitLimitMs: settings.healthTimeout * 1000,
         log: logger.log,
         state: () => ({
           startedAt,
-          executor: executor?.name ?? (config.mesosMaster === undefined ? "local" : "mesos"),
-          dryRun: config.dryRun,
-          options,
+          executor: executor?.name ?? (settings.mesos === undefined ? "local" : "mesos"),
+          dryRun: settings.dryRun,
+          options: settings.shownOptions,
           ...(executor instanceof MesosExecutor ? { backend: backendOf(executor) } : {}),
           launchBackoff: launchBackoff(),
           ...(standby !== undefined ? { standby } : {}),
@@ -158,18 +139,22 @@ export async function main(
       });
     } catch (err) {
       // A busy port or an address that is not ours: nothing else has started yet.
-      io.err(`relay.mesos: --web-listen ${config.webListen}: ${(err as Error).message}`);
+      io.err(`relay.mesos: --web-listen ${settings.webListen}: ${(err as Error).message}`);
       await Promise.all([metric.close?.(), target.close?.()]);
       return EXIT_USAGE;
     }
-    logger.log("info", `web UI on ${web.url}${webToken !== undefined ? " (token required)" : ""}`);
+    logger.log(
+      "info",
+      `web UI on ${web.url}${settings.webToken !== undefined ? " (token required)" : ""}`,
+    );
   }
   // With --ha-zk, only the leader of the instances subscribes; the others stand by until then.
   let election: HaElection | undefined;
   let leaveTasks = false;
-  if (config.haZk !== undefined && config.mesosMaster !== undefined) {
-    election = new HaElection(parseHaSpec(config.haZk), { log: logger.log });
-    standby = `another instance leads in ${config.haZk}`;
+  const ha = settings.mesos?.ha;
+  if (ha !== undefined) {
+    election = new HaElection(ha, { log: logger.log });
+    standby = `another instance leads in zk://${ha.servers}${ha.path}`;
     const leads = await election.lead(stop);
     standby = undefined;
     if (!leads) {
@@ -185,32 +170,28 @@ export async function main(
     });
   }
   try {
-    executor = await createExecutor(config, taskEnv, logger.log, die, election);
+    executor = await createExecutor(settings, logger.log, die, election);
   } catch (err) {
     await election?.close();
     await web?.close();
-    if (err instanceof ConfigError) {
-      io.err(`relay.mesos: ${err.message}`);
-      return EXIT_USAGE;
-    }
     throw err;
   }
   const ex: Executor = executor;
-  const failures = new FailureWindow(config.maxFailures, config.failureWindow * 1000);
+  const failures = new FailureWindow(settings.maxFailures, settings.failureWindow * 1000);
   ex.onTaskEvent((e) => {
     bus.emit({ type: "task", at: systemClock.now(), ...e });
     if (e.task.state === "failed" || e.task.state === "lost") {
       if (failures.record(systemClock.now())) {
-        die(`${failures.count} task failures within ${config.failureWindow} s (--max-failures)`);
+        die(`${failures.count} task failures within ${settings.failureWindow} s (--max-failures)`);
       }
     }
   });
   // After the bus's listener, so that a task's own failure line comes first.
   launchBackoff = watchTaskFailures(ex, systemClock, logger.log, {
-    ...(config.warmer !== undefined ? { warmer: config.warmer } : {}),
-    ...(config.cooler !== undefined ? { cooler: config.cooler } : {}),
+    ...(settings.warmer !== undefined ? { warmer: settings.warmer } : {}),
+    ...(settings.cooler !== undefined ? { cooler: settings.cooler } : {}),
   });
-  const law = makeLaw(config);
+  const law = makeLaw(settings);
 
   const result = await runLoop(
     {
@@ -230,20 +211,20 @@ export async function main(
         : {}),
     },
     {
-      delayMs: config.delay * 1000,
-      durationMs: config.duration * 1000,
-      maxTicks: config.maxTicks,
-      maxMissing: config.maxMissing,
-      signalTimeoutMs: config.signalTimeout * 1000,
-      dryRun: config.dryRun,
-      killOrder: config.killOrder,
+      delayMs: settings.delay * 1000,
+      durationMs: settings.duration * 1000,
+      maxTicks: settings.maxTicks,
+      maxMissing: settings.maxMissing,
+      signalTimeoutMs: settings.signalTimeout * 1000,
+      dryRun: settings.dryRun,
+      killOrder: settings.killOrder,
       control,
     },
     loopStop.signal,
   );
   await Promise.all([metric.close?.(), target.close?.()]);
   const running = ex.tasks().filter((t) => t.state === "running").length;
-  const onExit = leaveTasks ? "leave" : config.onExit;
+  const onExit = leaveTasks ? "leave" : settings.onExit;
   if (running > 0 && onExit !== "leave") {
     logger.log("info", `on exit: ${onExit} (${plural(running, "task")} running)`);
   }
@@ -254,13 +235,13 @@ export async function main(
       if (left.length > 0) {
         logger.log(
           "info",
-          `on exit: the grace period (--grace ${config.grace} s) ended: killing ` +
+          `on exit: the grace period (--grace ${settings.grace} s) ended: killing ` +
             `${plural(left.length, "task")} still running`,
         );
       }
-    }, config.grace * 1000)
+    }, settings.grace * 1000)
     : undefined;
-  await ex.shutdown(onExit, config.grace * 1000);
+  await ex.shutdown(onExit, settings.grace * 1000);
   clearTimeout(graceEnded);
   await election?.close();
   await web?.close();
@@ -269,28 +250,34 @@ export async function main(
 
 /** The local executor, or the Mesos one when `--mesos-master` is given. */
 async function createExecutor(
-  config: Config,
-  taskEnv: Record<string, string>,
+  settings: Settings,
   log: LogFn,
   onFatal: (reason: string) => void,
   election?: HaElection,
 ): Promise<Executor> {
-  if (config.mesosMaster === undefined) {
+  if (settings.mesos === undefined) {
     return new LocalExecutor({
-      warmer: config.warmer,
-      cooler: config.cooler,
-      env: taskEnv,
-      taskTimeoutMs: config.taskTimeout * 1000,
-      ...(config.taskKillGrace !== undefined ? { killGraceMs: config.taskKillGrace * 1000 } : {}),
+      warmer: settings.warmer,
+      cooler: settings.cooler,
+      env: { ...settings.taskEnv },
+      taskTimeoutMs: settings.taskTimeout * 1000,
+      ...(settings.taskKillGrace !== undefined
+        ? { killGraceMs: settings.taskKillGrace * 1000 }
+        : {}),
       clock: systemClock,
       log,
     });
   }
-  const executor = createMesosExecutor(config, taskEnv, {
+  const tasks = {
+    ...(settings.warmer !== undefined ? { warmer: settings.warmer } : {}),
+    ...(settings.cooler !== undefined ? { cooler: settings.cooler } : {}),
+    env: settings.taskEnv,
+    ...(settings.taskKillGrace !== undefined ? { killGraceSeconds: settings.taskKillGrace } : {}),
+  };
+  const executor = createMesosExecutor(settings.mesos, tasks, {
     clock: systemClock,
     log,
     onFatal,
-    readTextFile: (p) => Deno.readTextFileSync(p),
     user: Deno.env.get("USER") ?? "root",
     ...(election
       ? {
@@ -303,26 +290,6 @@ async function createExecutor(
   });
   await executor.start();
   return executor;
-}
-
-/** The web token from RELAY_WEB_TOKEN or `--web-token-file`; a ConfigError names the culprit. */
-function readWebToken(config: Config): string | undefined {
-  if (config.webTokenFile === undefined) return config.webToken;
-  return readSecretFile("web-token-file", config.webTokenFile, (p) => Deno.readTextFileSync(p));
-}
-
-/** The effective options as the web UI shows them: secrets (env-only options) redacted. */
-export function redactedOptions(config: Config): Record<string, unknown> {
-  const shown: Record<string, unknown> = {};
-  const local = config.mesosMaster === undefined;
-  for (const opt of OPTIONS) {
-    // The local executor has no use for the Mesos and Docker options: they would only be noise.
-    if (local && (opt.group === "Mesos" || opt.group === "Docker")) continue;
-    const value = (config as Record<string, unknown>)[configKey(opt.name)];
-    if (value === undefined) continue;
-    shown[opt.name] = "envOnly" in opt && opt.envOnly ? "(redacted)" : value;
-  }
-  return shown;
 }
 
 /** What the web UI shows about the Mesos connection. */
@@ -350,36 +317,24 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
-function createSignalOrFail(
-  option: "metric" | "target",
-  spec: string,
-  env: Record<string, string>,
-): Signal {
-  try {
-    return createSignal(spec, { env });
-  } catch (err) {
-    throw new ConfigError(`--${option}: ${(err as Error).message}`);
-  }
-}
-
 /** Builds the control law the options ask for. */
-export function makeLaw(config: Config): ControlLaw {
+export function makeLaw(settings: Settings): ControlLaw {
   const limits: Limits = {
-    maxPerTick: config.maxTasksPerTick,
-    maxRunning: config.maxRunning,
-    cooldownUp: config.cooldownUp,
-    cooldownDown: config.cooldownDown,
-    deadband: config.deadband,
-    coolerMode: config.coolerMode,
-    hasWarmer: config.warmer !== undefined,
-    hasCooler: config.cooler !== undefined,
+    maxPerTick: settings.maxTasksPerTick,
+    maxRunning: settings.maxRunning,
+    cooldownUp: settings.cooldownUp,
+    cooldownDown: settings.cooldownDown,
+    deadband: settings.deadband,
+    coolerMode: settings.coolerMode,
+    hasWarmer: settings.warmer !== undefined,
+    hasCooler: settings.cooler !== undefined,
   };
-  return config.law === "classic"
-    ? new ClassicLaw(limits, config.lookback)
+  return settings.law === "classic"
+    ? new ClassicLaw(limits, settings.lookback)
     : new AdaptiveLaw(limits, {
-      initialEffect: config.initialEffect,
-      response: config.response,
-      taskCost: config.taskCost,
+      initialEffect: settings.initialEffect,
+      response: settings.response,
+      taskCost: settings.taskCost,
     });
 }
 

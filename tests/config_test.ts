@@ -5,6 +5,7 @@ import { ConfigError, parseConfig, type ParseInput } from "../lib/config/parse.t
 import { buildTaskEnv } from "../lib/config/task_env.ts";
 
 const BASE = ["--metric", "5", "--target", "0", "--cooler", "echo hi"];
+const MESOS = [...BASE, "--mesos-master", "http://m:5050"];
 
 function parse(
   argv: string[],
@@ -21,7 +22,7 @@ function parse(
   };
   const r = parseConfig(input);
   if (r.kind !== "run") throw new Error(`expected run, got ${r.kind}`);
-  return r.config;
+  return r.settings;
 }
 
 function rejects(argv: string[], pattern: RegExp, env: Record<string, string> = {}, files = {}) {
@@ -41,7 +42,8 @@ Deno.test("defaults come from the option table", () => {
   assert.equal(c.coolerMode, "launch");
   assert.equal(c.onExit, "wait");
   assert.equal(c.dryRun, false);
-  assert.deepEqual(c.env, []);
+  assert.deepEqual(c.taskEnv, {});
+  assert.equal(c.mesos, undefined);
   assert.equal(c.law, "adaptive");
   // A finite cap unless asked otherwise: a law that misreads a saturated system stops at 200.
   assert.equal(c.maxRunning, 200);
@@ -183,25 +185,28 @@ Deno.test("a YAML file can hold the whole configuration", () => {
     "cooler_mode: launch",
   ].join("\n");
   const c = parse(["--config", "all.yaml"], {}, { "all.yaml": yaml });
-  assert.equal(c.metric, "cmd:echo 3");
-  assert.equal(c.target, "0");
+  assert.deepEqual(c.metric, { text: "cmd:echo 3", spec: { kind: "cmd", command: "echo 3" } });
+  assert.equal(c.target.text, "0");
   assert.equal(c.delay, 2.5);
-  assert.deepEqual(c.env, ["A=1", "B=2"]);
+  assert.deepEqual(c.taskEnv, { A: "1", B: "2" });
   const mapped = parse(["--config", "m.yaml"], {}, {
     "m.yaml": "metric: 1\ntarget: 0\nwarmer: w\nenv:\n  A: 1\n",
   });
-  assert.deepEqual(mapped.env, ["A=1"]);
+  assert.deepEqual(mapped.taskEnv, { A: "1" });
 });
 
 Deno.test("negative numbers are values, not options", () => {
   const c = parse(["--metric", "-3.5", "--target", "-5", "--cooler", "x"]);
-  assert.equal(c.metric, "-3.5");
-  assert.equal(c.target, "-5");
+  assert.deepEqual(c.metric, { text: "-3.5", spec: { kind: "constant", value: -3.5 } });
+  assert.equal(c.target.text, "-5");
 });
 
 Deno.test("--env is repeatable and RELAY_ENV is a comma list", () => {
-  assert.deepEqual(parse([...BASE, "--env", "A=1", "--env", "B=x y"]).env, ["A=1", "B=x y"]);
-  assert.deepEqual(parse(BASE, { RELAY_ENV: "A=1,B=2" }).env, ["A=1", "B=2"]);
+  assert.deepEqual(parse([...BASE, "--env", "A=1", "--env", "B=x y"]).taskEnv, {
+    A: "1",
+    B: "x y",
+  });
+  assert.deepEqual(parse(BASE, { RELAY_ENV: "A=1,B=2" }).taskEnv, { A: "1", B: "2" });
 });
 
 Deno.test("task environment is PATH plus what was asked for", () => {
@@ -245,15 +250,16 @@ Deno.test("Mesos options are checked before anything starts", () => {
     "--mesos-role",
     "b",
   ]);
-  assert.deepEqual(c.mesosRole, ["a", "b"]);
-  assert.equal(c.mesosContentType, "protobuf");
-  assert.equal(c.stateDir, "./.relay-mesos");
+  assert.deepEqual(c.mesos?.roles, ["a", "b"]);
+  assert.equal(c.mesos?.contentType, "protobuf");
+  assert.equal(c.mesos?.stateDir, "./.relay-mesos");
 });
 
 Deno.test("secrets come only from the environment or a file, never from a flag", () => {
   rejects([...BASE, "--mesos-secret", "s3cr3t"], /^--mesos-secret: unknown option/);
-  const c = parse(BASE, { RELAY_MESOS_SECRET: "s3cr3t", RELAY_MESOS_PRINCIPAL: "relay" });
-  assert.equal(c.mesosSecret, "s3cr3t");
+  const c = parse(MESOS, { RELAY_MESOS_SECRET: "s3cr3t", RELAY_MESOS_PRINCIPAL: "relay" });
+  assert.equal(c.mesos?.secret, "s3cr3t");
+  assert.equal(c.mesos?.principal, "relay");
   rejects(BASE, /^c.yaml: unknown key "mesos_secret"/, { RELAY_CONFIG: "c.yaml" }, {
     "c.yaml": "mesos_secret: s3cr3t\n",
   });
@@ -295,14 +301,17 @@ Deno.test("task environment for a Docker image: no PATH of ours unless asked for
 Deno.test("--mesos-constraint is checked at start: one line naming the constraint", () => {
   assert.deepEqual(
     parse([
-      ...BASE,
+      ...MESOS,
       "--mesos-constraint",
       "hostname:UNIQUE",
       "--mesos-constraint",
       "rack:GROUP_BY:2",
     ])
-      .mesosConstraint,
-    ["hostname:UNIQUE", "rack:GROUP_BY:2"],
+      .mesos?.constraints,
+    [
+      { field: "hostname", op: "UNIQUE", text: "hostname:UNIQUE" },
+      { field: "rack", op: "GROUP_BY", n: 2, text: "rack:GROUP_BY:2" },
+    ],
   );
   rejects(
     [...BASE, "--mesos-constraint", "rack:MAX_PER"],
@@ -316,8 +325,9 @@ Deno.test("--mesos-constraint is checked at start: one line naming the constrain
 
 Deno.test("--mesos-task-label is KEY=VALUE, repeatable, and cannot replace relay.mesos.kind", () => {
   assert.deepEqual(
-    parse([...BASE, "--mesos-task-label", "team=q", "--mesos-task-label", "tier="]).mesosTaskLabel,
-    ["team=q", "tier="],
+    parse([...MESOS, "--mesos-task-label", "team=q", "--mesos-task-label", "tier="]).mesos
+      ?.taskLabels,
+    [{ key: "team", value: "q" }, { key: "tier", value: "" }],
   );
   rejects([...BASE, "--mesos-task-label", "team"], /^--mesos-task-label: expected KEY=VALUE/);
   rejects(
@@ -328,9 +338,9 @@ Deno.test("--mesos-task-label is KEY=VALUE, repeatable, and cannot replace relay
 
 Deno.test("--ha-zk needs --mesos-master and a zk://host:port/path", () => {
   const mesos = [...BASE, "--mesos-master", "http://m:5050"];
-  assert.equal(
-    parse([...mesos, "--ha-zk", "zk://z1:2181,z2:2181/relay"]).haZk,
-    "zk://z1:2181,z2:2181/relay",
+  assert.deepEqual(
+    parse([...mesos, "--ha-zk", "zk://z1:2181,z2:2181/relay"]).mesos?.ha,
+    { servers: "z1:2181,z2:2181", path: "/relay" },
   );
   rejects([...BASE, "--ha-zk", "zk://z1:2181/relay"], /^--ha-zk: only used with --mesos-master/);
   rejects([...mesos, "--ha-zk", "zk://z1:2181"], /^--ha-zk: expected zk:\/\//);
@@ -346,25 +356,30 @@ function parseWarnings(argv: string[], env: Record<string, string> = {}): readon
 Deno.test("every boolean takes --flag, --flag=VALUE, --flag VALUE and --no-flag; the last one wins", () => {
   const booleans = OPTIONS.filter((o) => o.type === "boolean").map((o) => o.name);
   assert.ok(booleans.length >= 4);
+  // Every option is in effect (and shown) with a Mesos master and a Docker image.
+  const all = [...MESOS, "--docker-image", "busybox"];
+  const value = (argv: string[], name: string, env: Record<string, string> = {}) =>
+    parse([...all, ...argv], env).shownOptions[name];
   for (const name of booleans) {
-    const key = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as "dryRun";
-    assert.equal(parse([...BASE, `--${name}`])[key], true, name);
-    assert.equal(parse([...BASE, `--no-${name}`])[key], false, name);
-    for (const [text, value] of [["true", true], ["0", false], ["Yes", true], ["no", false]]) {
-      assert.equal(parse([...BASE, `--${name}=${text}`])[key], value, `${name}=${text}`);
-      assert.equal(parse([...BASE, `--${name}`, String(text)])[key], value, `${name} ${text}`);
+    assert.equal(value([`--${name}`], name), true, name);
+    assert.equal(value([`--no-${name}`], name), false, name);
+    for (const [text, expected] of [["true", true], ["0", false], ["Yes", true], ["no", false]]) {
+      assert.equal(value([`--${name}=${text}`], name), expected, `${name}=${text}`);
+      assert.equal(value([`--${name}`, String(text)], name), expected, `${name} ${text}`);
     }
-    assert.equal(parse([...BASE, `--${name}`, `--no-${name}`])[key], false);
-    assert.equal(parse([...BASE, `--no-${name}`, `--${name}`])[key], true);
-    assert.equal(parse([...BASE, `--no-${name}`], { [envName(name)]: "true" })[key], false);
+    assert.equal(value([`--${name}`, `--no-${name}`], name), false);
+    assert.equal(value([`--no-${name}`, `--${name}`], name), true);
+    assert.equal(value([`--no-${name}`], name, { [envName(name)]: "true" }), false);
   }
+  assert.equal(parse([...all, "--no-mesos-checkpoint"]).mesos?.checkpoint, false);
+  assert.equal(parse([...all, "--docker-force-pull"]).mesos?.docker?.forcePull, true);
   // A word that is not a boolean is not taken by the switch.
   rejects([...BASE, "--dry-run", "later"], /unexpected argument "later"/);
 });
 
 Deno.test("environment: empty is unset, unknown RELAY_* names warned with the closest name", () => {
   assert.equal(parse(BASE, { RELAY_DELAY: "" }).delay, 1);
-  assert.equal(parse(BASE, { RELAY_ENV: "" }).env.length, 0);
+  assert.deepEqual(parse(BASE, { RELAY_ENV: "" }).taskEnv, {});
   assert.deepEqual(parseWarnings(BASE, { RELAY_DELAI: "5", RELAY_TASK_ID: "x", OTHER: "y" }), [
     "RELAY_DELAI: unknown environment variable, ignored (did you mean RELAY_DELAY?)",
   ]);
@@ -373,7 +388,7 @@ Deno.test("environment: empty is unset, unknown RELAY_* names warned with the cl
     "(see --help for the RELAY_* names)",
   ]);
   // A list variable is split on commas.
-  assert.deepEqual(parse(BASE, { RELAY_ENV: "A=1, B=2" }).env, ["A=1", "B=2"]);
+  assert.deepEqual(parse(BASE, { RELAY_ENV: "A=1, B=2" }).taskEnv, { A: "1", B: "2" });
 });
 
 Deno.test("the original's snake_case spellings: same option, one deprecation note, lists split on commas", () => {
@@ -392,23 +407,23 @@ Deno.test("the original's snake_case spellings: same option, one deprecation not
     "--mesos_task_resources=cpus=0.5,mem=128",
   ];
   const c = parse(argv);
-  assert.equal(c.mesosMaster, "http://127.0.0.1:5050");
-  assert.deepEqual(c.mesosUris, ["http://a/x.tgz", "http://b/y.tgz"]);
-  assert.equal(c.mesosCheckpoint, true);
-  assert.equal(c.dockerForcePull, true);
-  assert.equal(c.dockerImage, "busybox");
-  assert.deepEqual(c.dockerVolume, ["/data:/data:ro"]);
-  assert.equal(c.mesosTaskResources, "cpus=0.5,mem=128");
+  assert.deepEqual(c.mesos?.master, { kind: "http", urls: ["http://127.0.0.1:5050"] });
+  assert.deepEqual(c.mesos?.uris, ["http://a/x.tgz", "http://b/y.tgz"]);
+  assert.equal(c.mesos?.checkpoint, true);
+  assert.equal(c.mesos?.docker?.forcePull, true);
+  assert.equal(c.mesos?.docker?.image, "busybox");
+  assert.deepEqual(c.mesos?.docker?.volumes, [{ host: "/data", container: "/data", mode: "RO" }]);
+  assert.deepEqual(c.mesos?.taskResources, { cpus: 0.5, mem: 128, disk: 0, gpus: 0 });
   const warnings = parseWarnings([...argv, "--uris", "http://c/z.tgz"]);
   assert.equal(warnings.filter((w) => w.startsWith("--uris:")).length, 1);
   assert.ok(
     warnings.includes("--uris: the original relay.mesos's spelling, deprecated: use --mesos-uris"),
   );
   // The original's environment names: read, with a note; the current name wins.
-  assert.equal(parse(BASE, { RELAY_MESOS_FRAMEWORK_PRINCIPAL: "p" }).mesosPrincipal, "p");
+  assert.equal(parse(MESOS, { RELAY_MESOS_FRAMEWORK_PRINCIPAL: "p" }).mesos?.principal, "p");
   assert.equal(
-    parse(BASE, { RELAY_MESOS_FRAMEWORK_PRINCIPAL: "p", RELAY_MESOS_PRINCIPAL: "q" })
-      .mesosPrincipal,
+    parse(MESOS, { RELAY_MESOS_FRAMEWORK_PRINCIPAL: "p", RELAY_MESOS_PRINCIPAL: "q" })
+      .mesos?.principal,
     "q",
   );
   rejects(

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  admits,
-  fieldValue,
-  parseConstraint,
-  place,
-  type PlacementCounts,
-} from "../lib/mesos/constraints.ts";
+import { admits, fieldValue, place, type PlacementCounts } from "../lib/mesos/constraints.ts";
+import { parseConstraint } from "../lib/specs/constraint.ts";
 import type { Attribute, Offer } from "../lib/mesos/messages.ts";
 import { packOffers } from "../lib/mesos/offers.ts";
 import { startTestMaster, type TestAgent } from "./support/mesos_master.ts";

@@ -7,7 +7,8 @@
  * adopts the running tasks and launches nothing twice.
  */
 import assert from "node:assert/strict";
-import { HA_SESSION_TIMEOUT_MS, HaElection, parseHaSpec } from "../lib/mesos/ha.ts";
+import { HA_SESSION_TIMEOUT_MS, HaElection } from "../lib/mesos/ha.ts";
+import { parseHaSpec } from "../lib/specs/ha.ts";
 import { relayCommand, sleepWarmersOnMesos } from "./support/relay_process.ts";
 import { startTestMaster } from "./support/mesos_master.ts";
 import { freePort, startZooKeeper, TcpProxy } from "./support/zookeeper.ts";

@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  LeaderDetector,
-  leaderFromMasterInfo,
-  MasterSpecError,
-  parseMasterSpec,
-  pickLeaderZnode,
-} from "../lib/mesos/leader.ts";
-import { parseConnectString } from "../lib/mesos/zk.ts";
+import { LeaderDetector, leaderFromMasterInfo, pickLeaderZnode } from "../lib/mesos/leader.ts";
+import { MasterSpecError, parseMasterSpec } from "../lib/specs/master.ts";
+import { parseConnectString } from "../lib/specs/zk_servers.ts";
 
 // --- parseMasterSpec ------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Offer, Resource } from "../lib/mesos/messages.ts";
-import { offerTotals, packOffers, parseTaskResources } from "../lib/mesos/offers.ts";
+import { offerTotals, packOffers } from "../lib/mesos/offers.ts";
+import { parseTaskResources } from "../lib/specs/resources.ts";
 
 function scalar(name: string, value: number, role = "*", alloc?: string): Resource {
   return {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import YAML from "yaml";
 import { ConfigError, parseConfig } from "../lib/config/parse.ts";
-import { parseMasterSpec } from "../lib/mesos/leader.ts";
+import { parseMasterSpec } from "../lib/specs/master.ts";
 import { withOptions } from "../scripts/options_md.ts";
 
 const root = new URL("../", import.meta.url);
@@ -262,16 +262,16 @@ Deno.test("compose: Relay.Mesos's arguments are valid options that drive the que
   });
   assert.equal(parsed.kind, "run");
   if (parsed.kind !== "run") return;
-  const config = parsed.config;
+  const config = parsed.settings;
   assert.equal(config.web, true, "--web");
   assert.equal(config.webListen, "0.0.0.0:8080", "listens on the published container port");
 
   // The master: the same ZooKeeper the Mesos master registers in.
   const [, master] = byImage(services, /mesos-master/)[0];
-  assert.equal(config.mesosMaster, environment(master).MESOS_ZK);
+  assert.deepEqual(config.mesos?.master, parseMasterSpec(environment(master).MESOS_ZK ?? ""));
 
   // The metric: the queue service's length, on the port it listens on.
-  const metric = new URL(config.metric!);
+  const metric = new URL(config.metric.text);
   const queue = services[metric.hostname];
   assert.ok(queue, `the metric's host ${metric.hostname} is a service`);
   const queueArgs = list(queue.command);
@@ -283,11 +283,11 @@ Deno.test("compose: Relay.Mesos's arguments are valid options that drive the que
     "the queue may listen there",
   );
   assert.equal(metric.pathname, "/length");
-  assert.equal(config.target, "0");
+  assert.equal(config.target.text, "0");
   assert.ok(dependsOn(relay).includes(metric.hostname), "relay starts after the queue");
 
   // The cooler: a script the agents have mounted, told where the queue is.
-  const taskEnv = Object.fromEntries(config.env.map((e) => e.split(/=(.*)/s).slice(0, 2)));
+  const taskEnv = config.taskEnv;
   assert.equal(taskEnv.QUEUE_URL, metric.origin, "consumers take from the queue Relay reads");
   const script = config.cooler!.match(/^bash (\S+)$/)?.[1];
   assert.ok(script, `cooler runs a script with bash: ${config.cooler}`);
@@ -304,7 +304,7 @@ Deno.test("compose: Relay.Mesos's arguments are valid options that drive the que
   // The state volume is the image's state directory, so a restart adopts running tasks.
   const stateDir = imageEnv.RELAY_STATE_DIR;
   assert.ok(stateDir, "the image sets RELAY_STATE_DIR");
-  assert.equal(config.stateDir, stateDir, "no --state-dir overrides the image's");
+  assert.equal(config.mesos?.stateDir, stateDir, "no --state-dir overrides the image's");
   assert.ok(
     (relay.volumes ?? []).some((v) => v.split(":")[1] === stateDir),
     `a volume on ${stateDir}`,

@@ -15,7 +15,6 @@ import { runLoop } from "../lib/control/loop.ts";
 import { EventBus } from "../lib/events.ts";
 import { parseConfig } from "../lib/config/parse.ts";
 import { createSignal } from "../lib/signals/sources.ts";
-import { redactedOptions } from "../main.ts";
 import { startWebServer } from "../lib/web/server.ts";
 import { BrowserSession, ensureChromium } from "./support/browser.ts";
 import { FakeExecutor } from "./support/fake_executor.ts";
@@ -61,7 +60,7 @@ function realOptions(): Record<string, unknown> {
     readTextFile: () => "",
   });
   if (parsed.kind !== "run") throw new Error("options did not parse");
-  return redactedOptions(parsed.config);
+  return parsed.settings.shownOptions;
 }
 
 Deno.test({

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ConfigError } from "./parse.ts";
+import { ConfigError } from "./error.ts";
 
 /**
  * Reads the file that `--option` names.

@@ -9,6 +9,7 @@
  */
 
 import { DEFAULT_TASK_COST } from "../control/tuning.ts";
+import type { ParsedSignal } from "../signals/spec.ts";
 
 /** How an option's text is turned into a value. */
 export type OptionType =
@@ -691,9 +692,13 @@ type ValueOf<O extends OptionSpec> = O extends { type: "enum"; choices: readonly
   : O["type"] extends "number" | "integer" ? number
   : O["type"] extends "boolean" ? boolean
   : O["type"] extends "list" ? string[]
+  : O["type"] extends "signal" ? ParsedSignal
   : string;
 
-/** The typed, validated result of parsing: one field per option, camelCase. */
+/**
+ * Each option's value as given, typed and checked on its own: one field per option, camelCase
+ * (signals already parsed). A run uses the resolved `Settings` of settings.ts instead.
+ */
 export type Config = {
   -readonly [O in (typeof OPTIONS)[number] as CamelCase<O["name"]>]: O["default"] extends undefined
     ? ValueOf<O> | undefined

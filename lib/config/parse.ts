@@ -1,18 +1,15 @@
 /**
- * Turns command-line flags, `RELAY_*` environment variables and an optional YAML file into one
- * typed {@linkcode Config}, or one {@linkcode ConfigError} naming the culprit. Pure apart from the
- * injected `readTextFile`, so every bad-input case is tested directly.
+ * Turns command-line flags, `RELAY_*` environment variables and an optional YAML file into the
+ * resolved {@linkcode Settings} of a run (each option read and typed here, the rest in
+ * settings.ts), or one {@linkcode ConfigError} naming the culprit. Pure apart from the injected
+ * `readTextFile`, so every bad-input case is tested directly.
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
-import { parseConstraint } from "../mesos/constraints.ts";
-import { parseHaSpec } from "../mesos/ha.ts";
-import { parseMasterSpec } from "../mesos/leader.ts";
-import { parseTaskResources } from "../mesos/offers.ts";
 import { parseSignalSpec } from "../signals/spec.ts";
-import { parseListen } from "../web/listen.ts";
+import { ConfigError } from "./error.ts";
 import {
   type Config,
   configKey,
@@ -22,20 +19,15 @@ import {
   type OptionSpec,
   yamlKey,
 } from "./options.ts";
+import { resolveSettings, type Settings } from "./settings.ts";
 
-/** Bad input. The message is one line and starts with the option, variable or key at fault. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
+export { ConfigError };
 
 /** What the command line asked for. */
 export type ParseResult =
   | {
     readonly kind: "run";
-    readonly config: Config;
+    readonly settings: Settings;
     /** Things worth saying that are not errors: unknown `RELAY_*` names, deprecated spellings. */
     readonly warnings: readonly string[];
   }
@@ -46,7 +38,10 @@ export type ParseResult =
 export interface ParseInput {
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** Reads the `--config` file; errors are reported against the option. */
+  /**
+   * Reads the files options name (`--config`, `--env-file`, secrets, the CA certificate); errors
+   * are reported against the option.
+   */
   readonly readTextFile: (path: string) => string;
 }
 
@@ -71,7 +66,7 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
  *   env: { RELAY_DELAY: "2" },
  *   readTextFile: (p) => Deno.readTextFileSync(p),
  * });
- * if (r.kind === "run") r.config.delay; // 2
+ * if (r.kind === "run") r.settings.delay; // 2
  * ```
  */
 export function parseConfig(input: ParseInput): ParseResult {
@@ -99,9 +94,8 @@ export function parseConfig(input: ParseInput): ParseResult {
     }
     values[configKey(opt.name)] = Array.isArray(value) ? [...value] : value;
   }
-  const config = values as Config;
-  checkTogether(config);
-  return { kind: "run", config, warnings };
+  const settings = resolveSettings(values as Config, input.env, input.readTextFile);
+  return { kind: "run", settings, warnings };
 }
 
 /**
@@ -386,11 +380,10 @@ function coerce(opt: OptionSpec, raw: unknown, where: string): unknown {
         throw new ConfigError(`${where}: expected a signal spec, got ${shown}`);
       }
       try {
-        parseSignalSpec(text.trim());
+        return { text: text.trim(), spec: parseSignalSpec(text.trim()) };
       } catch (err) {
         throw new ConfigError(`${where}: ${err instanceof Error ? err.message : String(err)}`);
       }
-      return text.trim();
     }
     case "string": {
       if (typeof raw !== "string" && typeof raw !== "number") {
@@ -399,103 +392,6 @@ function coerce(opt: OptionSpec, raw: unknown, where: string): unknown {
       const text = String(raw);
       if (text.trim() === "") throw new ConfigError(`${where}: must not be empty`);
       return text;
-    }
-  }
-}
-
-/** Rules that involve more than one option. */
-function checkTogether(c: Config): void {
-  if (c.metric === undefined) {
-    throw new ConfigError(`--metric: required (${envName("metric")}, or metric: in --config)`);
-  }
-  if (c.target === undefined) {
-    throw new ConfigError(`--target: required (${envName("target")}, or target: in --config)`);
-  }
-  if (c.warmer === undefined && c.cooler === undefined) {
-    throw new ConfigError("--warmer/--cooler: give at least one task command");
-  }
-  if (c.coolerMode === "kill" && c.warmer === undefined) {
-    throw new ConfigError("--cooler-mode: kill stops running warmers, so it needs --warmer");
-  }
-  if (c.coolerMode === "kill" && c.cooler !== undefined) {
-    throw new ConfigError("--cooler: not used with --cooler-mode kill (coolers are kills)");
-  }
-  if (c.haZk !== undefined) {
-    if (c.mesosMaster === undefined) {
-      throw new ConfigError("--ha-zk: only used with --mesos-master");
-    }
-    try {
-      parseHaSpec(c.haZk);
-    } catch (err) {
-      throw new ConfigError(`--ha-zk: ${(err as Error).message}`);
-    }
-  }
-  if (c.mesosMaster === undefined) {
-    for (const name of ["docker-image", "mesos-uris"] as const) {
-      const value = c[configKey(name) as "dockerImage" | "mesosUris"];
-      if (value !== undefined && (!Array.isArray(value) || value.length > 0)) {
-        throw new ConfigError(`--${name}: only used with --mesos-master`);
-      }
-    }
-  } else {
-    try {
-      parseMasterSpec(c.mesosMaster);
-    } catch (err) {
-      throw new ConfigError(`--mesos-master: ${(err as Error).message}`);
-    }
-  }
-  try {
-    parseTaskResources(c.mesosTaskResources);
-  } catch (err) {
-    throw new ConfigError(`--mesos-task-resources: ${(err as Error).message}`);
-  }
-  if (c.mesosSecretFile !== undefined && c.mesosSecret !== undefined) {
-    throw new ConfigError(
-      "--mesos-secret-file: give the secret by file or by RELAY_MESOS_SECRET, not both",
-    );
-  }
-  if (c.webTokenFile !== undefined && c.webToken !== undefined) {
-    throw new ConfigError(
-      "--web-token-file: give the token by file or by RELAY_WEB_TOKEN, not both",
-    );
-  }
-  try {
-    parseListen(c.webListen);
-  } catch (err) {
-    throw new ConfigError((err as Error).message);
-  }
-  if ((c.mesosSecretFile !== undefined || c.mesosSecret !== undefined) && !c.mesosPrincipal) {
-    throw new ConfigError("--mesos-principal: required with a Mesos secret");
-  }
-  for (
-    const [name, list, pattern, shape] of [
-      ["mesos-label", c.mesosLabel, /^[^=]+=.*$/, "KEY=VALUE"],
-      [
-        "mesos-task-label",
-        c.mesosTaskLabel,
-        /^(?!relay\.mesos\.kind=)[^=]+=.*$/,
-        "KEY=VALUE (not relay.mesos.kind)",
-      ],
-      ["docker-parameter", c.dockerParameter, /^[^=]+=.*$/, "KEY=VALUE"],
-      ["docker-volume", c.dockerVolume, /^\/[^:]*:\/[^:]*(:(ro|rw))?$/, "/HOST:/CONTAINER[:ro|rw]"],
-    ] as const
-  ) {
-    for (const entry of list) {
-      if (!pattern.test(entry)) {
-        throw new ConfigError(`--${name}: expected ${shape}, got "${entry}"`);
-      }
-    }
-  }
-  for (const entry of c.mesosConstraint) {
-    try {
-      parseConstraint(entry);
-    } catch (err) {
-      throw new ConfigError(`--mesos-constraint: ${(err as Error).message}`);
-    }
-  }
-  for (const entry of c.env) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*(=|$)/.test(entry)) {
-      throw new ConfigError(`--env: expected KEY=VALUE or KEY, got "${entry}"`);
     }
   }
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ConfigError } from "./parse.ts";
+import { ConfigError } from "./error.ts";
 
 /**
  * Resolves `--env` entries (`KEY=VALUE`, or `KEY` to pass Relay's own value) and the lines of

@@ -42,8 +42,10 @@ import type {
   TaskStateName,
   TaskStatus,
 } from "./messages.ts";
-import { admits, type Constraint, type Place, place, type PlacementCounts } from "./constraints.ts";
-import { packOffers, type PlacementHook, type TaskResources } from "./offers.ts";
+import type { Constraint } from "../specs/constraint.ts";
+import type { TaskResources } from "../specs/resources.ts";
+import { admits, type Place, place, type PlacementCounts } from "./constraints.ts";
+import { packOffers, type PlacementHook } from "./offers.ts";
 
 /** Settings of {@linkcode MesosExecutor}. */
 export interface MesosExecutorOptions {

@@ -18,38 +18,13 @@
 import { type Clock, systemClock } from "../clock.ts";
 import type { LogFn } from "../log.ts";
 import { type BackoffBounds, backoffDelay } from "./backoff.ts";
-import { CreateFlags, parseConnectString, ZkClient, ZkError } from "./zk.ts";
-
-/** Where the election runs. */
-export interface HaSpec {
-  /** `host:port[,host:port]`. */
-  readonly servers: string;
-  /** The znode under which instances of this framework meet, e.g. `/relay-mesos`. */
-  readonly path: string;
-}
+import type { HaSpec } from "../specs/ha.ts";
+import { CreateFlags, ZkClient, ZkError } from "./zk.ts";
 
 /** The ZooKeeper session timeout asked for: how long a dead leader blocks a takeover. */
 export const HA_SESSION_TIMEOUT_MS = 4000;
 /** Waits between attempts to reach ZooKeeper while not leading. */
 const RETRY_MS: BackoffBounds = { initial: 500, max: 5000 };
-
-/**
- * Parses `zk://host:port[,host:port]/path`.
- * @throws Error saying what is wrong
- */
-export function parseHaSpec(text: string): HaSpec {
-  const m = /^zk:\/\/([^/]+)(\/.*)$/.exec(text);
-  if (!m) throw new Error(`expected zk://host:port[,host:port]/path, got "${text}"`);
-  const [, servers, path] = m;
-  if (servers.includes("@")) {
-    throw new Error(`"${text}": ZooKeeper authentication is not supported`);
-  }
-  parseConnectString(servers);
-  if (path === "/" || path.endsWith("/") || path.includes("//") || /[?#]/.test(path)) {
-    throw new Error(`"${text}": bad znode path "${path}"`);
-  }
-  return { servers, path };
-}
 
 /** Settings of {@linkcode HaElection}. */
 export interface HaOptions {
@@ -67,6 +42,7 @@ export interface HaOptions {
  * @example
  * ```ts
  * import type { LogFn } from "../log.ts";
+ * import { parseHaSpec } from "../specs/ha.ts";
  * async function leadOrWait(log: LogFn, stop: AbortSignal, die: (why: string) => void) {
  *   const ha = new HaElection(parseHaSpec("zk://zk1:2181/relay-mesos"), { log });
  *   if (await ha.lead(stop)) ha.onLost((reason) => die(`lost the lead: ${reason}`));

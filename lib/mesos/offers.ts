@@ -12,15 +12,8 @@
  * @module
  */
 
+import { TASK_RESOURCE_NAMES, type TaskResources } from "../specs/resources.ts";
 import type { Offer, Resource } from "./messages.ts";
-
-/** What one task needs. Zero means "none of it". */
-export interface TaskResources {
-  readonly cpus: number;
-  readonly mem: number;
-  readonly disk: number;
-  readonly gpus: number;
-}
 
 /** One offer's share of the packing. */
 export interface OfferPlan {
@@ -51,37 +44,9 @@ export interface Packing {
   readonly decline: Offer[];
 }
 
-const NAMES = ["cpus", "mem", "disk", "gpus"] as const;
-
 /** Mesos keeps scalars to three decimals; so do we, to avoid asking for 0.30000000000000004. */
 function fixed(x: number): number {
   return Math.round(x * 1000) / 1000;
-}
-
-/**
- * Parses `cpus=0.1,mem=64,disk=0,gpus=0` (missing names are 0; at least cpus or mem must be > 0).
- *
- * @example
- * ```ts
- * parseTaskResources("cpus=0.5,mem=128"); // { cpus: 0.5, mem: 128, disk: 0, gpus: 0 }
- * ```
- */
-export function parseTaskResources(text: string): TaskResources {
-  const out = { cpus: 0, mem: 0, disk: 0, gpus: 0 };
-  const seen = new Set<string>();
-  for (const part of text.split(",").map((s) => s.trim()).filter(Boolean)) {
-    const m = part.match(/^([a-z]+)=(\d+(?:\.\d+)?)$/);
-    if (!m) throw new Error(`expected NAME=NUMBER, got "${part}"`);
-    const name = m[1] as (typeof NAMES)[number];
-    if (!NAMES.includes(name)) {
-      throw new Error(`unknown resource "${m[1]}" (expected cpus, mem, disk, gpus)`);
-    }
-    if (seen.has(name)) throw new Error(`"${name}" given twice`);
-    seen.add(name);
-    out[name] = Number(m[2]);
-  }
-  if (out.cpus <= 0 && out.mem <= 0) throw new Error("a task needs cpus or mem > 0");
-  return out;
 }
 
 /** Sum of the offer's scalar resources by name (all roles together). */
@@ -211,14 +176,14 @@ function sameItems(a: readonly Resource[], b: readonly Resource[]): boolean {
  * unchanged) if short.
  */
 function take(pool: PoolEntry[], need: TaskResources, out: Resource[]): boolean {
-  for (const name of NAMES) {
+  for (const name of TASK_RESOURCE_NAMES) {
     if (need[name] <= 0) continue;
     let free = 0;
     for (const p of pool) if (p.name === name) free += p.free;
     if (fixed(free) < need[name]) return false;
   }
   out.length = 0;
-  for (const name of NAMES) {
+  for (const name of TASK_RESOURCE_NAMES) {
     let still = need[name];
     for (const p of pool) {
       if (still <= 0) break;

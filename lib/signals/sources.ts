@@ -9,7 +9,7 @@
 import { pathToFileURL } from "node:url";
 import { isAbsolute, resolve } from "node:path";
 import { lastNonEmptyLine, parseSample } from "./number.ts";
-import { parseSignalSpec, type SignalSpec } from "./spec.ts";
+import { type ParsedSignal, parseSignalSpec, type SignalSpec } from "./spec.ts";
 import { type ReadContext, type Signal, SignalReadError } from "./types.ts";
 import { scheduleAt, sineAt, squareAt } from "./waveforms.ts";
 
@@ -26,8 +26,9 @@ export interface SignalOptions {
 const NOT_RUNNABLE_EXITS: ReadonlySet<number> = new Set([126, 127]);
 
 /**
- * Creates a signal from its spec. Throws {@linkcode SignalSpecError} for a malformed spec; I/O
- * only happens on reads (a `module:` is imported on its first read).
+ * Creates a signal from its spec, as text or already parsed (the options give it parsed).
+ * Throws {@linkcode SignalSpecError} for malformed text; I/O only happens on reads (a `module:`
+ * is imported on its first read).
  *
  * @example
  * ```ts
@@ -37,8 +38,13 @@ const NOT_RUNNABLE_EXITS: ReadonlySet<number> = new Set([126, 127]);
  * assert.equal(await readWithTimeout(queue, ctx, 5000), 42);
  * ```
  */
-export function createSignal(spec: string, options: SignalOptions = {}): Signal {
-  const parsed = parseSignalSpec(spec);
+export function createSignal(
+  given: string | ParsedSignal,
+  options: SignalOptions = {},
+): Signal {
+  const { text: spec, spec: parsed } = typeof given === "string"
+    ? { text: given, spec: parseSignalSpec(given) }
+    : given;
   const env = options.env ?? (parsed.kind === "cmd" ? defaultCommandEnv() : {});
   const { read, close } = reader(parsed, env);
   return close ? { spec, read, close } : { spec, read };

@@ -39,6 +39,13 @@ export type SignalSpec =
   | { readonly kind: "tasks"; readonly state: "running" | "pending" }
   | { readonly kind: "module"; readonly path: string; readonly exportName: string };
 
+/** A signal as the options give it: the spec's text (for messages) and its parsed form. */
+export interface ParsedSignal {
+  /** As given, trimmed: what logs and messages show. */
+  readonly text: string;
+  readonly spec: SignalSpec;
+}
+
 /** The `sine:` variant of {@linkcode SignalSpec}. */
 export type SineSpec = Extract<SignalSpec, { kind: "sine" }>;
 /** The `square:` variant of {@linkcode SignalSpec}. */
