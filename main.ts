@@ -5,6 +5,7 @@
  * @module
  */
 
+import { readSmallFileSync } from "./lib/bounded_read.ts";
 import { systemClock } from "./lib/clock.ts";
 import { helpText, VERSION } from "./lib/config/help.ts";
 import { ConfigError, parseConfig } from "./lib/config/parse.ts";
@@ -22,10 +23,17 @@ import { createLogger, type LogFn } from "./lib/log.ts";
 import { HaElection, parseHaSpec } from "./lib/mesos/ha.ts";
 import { createMesosExecutor } from "./lib/mesos/setup.ts";
 import { MesosExecutor } from "./lib/mesos/framework.ts";
+import { lockStateDir, StateDirError, type StateDirLock } from "./lib/mesos/state_dir.ts";
 import { createSignal } from "./lib/signals/sources.ts";
 import type { Signal } from "./lib/signals/types.ts";
 import { defaultStaleAfterMs, startWebServer, type WebServer } from "./lib/web/server.ts";
 import { type Config, configKey, OPTIONS } from "./lib/config/options.ts";
+
+/** Largest file an option names (--config, --env-file, secrets, the CA certificate). */
+const OPTION_FILE_MAX_BYTES = 1024 * 1024;
+
+/** Reads a file an option names: a regular file of at most OPTION_FILE_MAX_BYTES. */
+const readOptionText = (path: string) => readSmallFileSync(path, OPTION_FILE_MAX_BYTES);
 
 /** Exit code for bad input: nothing was started. */
 export const EXIT_USAGE = 2;
@@ -64,7 +72,7 @@ export async function main(
   let taskEnv: Record<string, string>;
   let webToken: string | undefined;
   try {
-    const parsed = parseConfig({ argv, env, readTextFile: (p) => Deno.readTextFileSync(p) });
+    const parsed = parseConfig({ argv, env, readTextFile: readOptionText });
     if (parsed.kind === "help") {
       io.out(helpText());
       return 0;
@@ -79,11 +87,11 @@ export async function main(
       config.env,
       config.envFile,
       env,
-      (p) => Deno.readTextFileSync(p),
+      readOptionText,
       config.dockerImage === undefined,
     );
-    metric = createSignalOrFail("metric", config.metric!);
-    target = createSignalOrFail("target", config.target!);
+    metric = createSignalOrFail("metric", config.metric!, config.signalMaxBytes);
+    target = createSignalOrFail("target", config.target!, config.signalMaxBytes);
     webToken = readWebToken(config);
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -160,9 +168,25 @@ export async function main(
       die(`lost the lead in ZooKeeper (${why}); the next leader adopts the tasks`);
     });
   }
+  // Without --ha-zk, the state dir is this instance's alone: a second one stops at start.
+  let stateLock: StateDirLock | undefined;
+  if (config.mesosMaster !== undefined && election === undefined) {
+    try {
+      const holder = `pid ${Deno.pid} on ${env.HOSTNAME ?? "unknown host"} since ` +
+        new Date(systemClock.now()).toISOString();
+      stateLock = lockStateDir(config.stateDir, holder);
+    } catch (err) {
+      if (!(err instanceof StateDirError)) throw err;
+      io.err(`relay.mesos: --state-dir ${err.message}`);
+      await web?.close();
+      await Promise.all([metric.close?.(), target.close?.()]);
+      return EXIT_USAGE;
+    }
+  }
   try {
     executor = await createExecutor(config, taskEnv, logger.log, die, election);
   } catch (err) {
+    stateLock?.release();
     await election?.close();
     await web?.close();
     if (err instanceof ConfigError) {
@@ -219,6 +243,7 @@ export async function main(
     logger.log("info", `on exit: ${onExit} (${running} tasks running)`);
   }
   await ex.shutdown(onExit, config.grace * 1000);
+  stateLock?.release();
   await election?.close();
   await web?.close();
   return fatal !== undefined ? EXIT_FATAL : result.exitCode;
@@ -247,7 +272,7 @@ async function createExecutor(
     clock: systemClock,
     log,
     onFatal,
-    readTextFile: (p) => Deno.readTextFileSync(p),
+    readTextFile: readOptionText,
     user: Deno.env.get("USER") ?? "root",
     ...(election
       ? {
@@ -265,7 +290,7 @@ async function createExecutor(
 /** The web token from RELAY_WEB_TOKEN or `--web-token-file`; a ConfigError names the culprit. */
 function readWebToken(config: Config): string | undefined {
   if (config.webTokenFile === undefined) return config.webToken;
-  return readSecretFile("web-token-file", config.webTokenFile, (p) => Deno.readTextFileSync(p));
+  return readSecretFile("web-token-file", config.webTokenFile, readOptionText);
 }
 
 /** The effective options as the web UI shows them: secrets (env-only options) redacted. */
@@ -302,9 +327,9 @@ function backendOf(executor: MesosExecutor) {
   };
 }
 
-function createSignalOrFail(option: "metric" | "target", spec: string): Signal {
+function createSignalOrFail(option: "metric" | "target", spec: string, maxBytes: number): Signal {
   try {
-    return createSignal(spec);
+    return createSignal(spec, { maxBytes });
   } catch (err) {
     throw new ConfigError(`--${option}: ${(err as Error).message}`);
   }

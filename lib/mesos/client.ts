@@ -16,6 +16,7 @@ import type { ClientHandlers, SchedulerConnection } from "./connection.ts";
 import type { Call, Id } from "./messages.ts";
 import { RecordIODecoder } from "./recordio.ts";
 import type { LogFn } from "../log.ts";
+import { readBodyCapped } from "../bounded_read.ts";
 
 /** Settings of {@linkcode SchedulerClient}. */
 export interface ClientOptions {
@@ -140,7 +141,7 @@ export class SchedulerClient implements SchedulerConnection {
     } catch (err) {
       throw new CallError(`mesos: ${call.type} failed: ${(err as Error).message}`, 0);
     }
-    const text = await response.text().catch(() => "");
+    const text = await readBodyCapped(response, ERROR_BODY_MAX_BYTES);
     if (response.status === 202 || response.status === 200) return;
     const detail = text.trim().split("\n")[0].slice(0, 200);
     if (response.status === 307 || response.status === 403) {
@@ -227,7 +228,8 @@ export class SchedulerClient implements SchedulerConnection {
       return { kind: "redirect", to: resolveLocation(location, master) };
     }
     if (response.status !== 200) {
-      const text = (await response.text().catch(() => "")).trim().split("\n")[0].slice(0, 200);
+      const text = (await readBodyCapped(response, ERROR_BODY_MAX_BYTES)).trim().split("\n")[0]
+        .slice(0, 200);
       const why = response.status === 503 ? "503 (no leader elected yet)" : `${response.status}`;
       return { kind: "failed", reason: `${why}${text ? `: ${text}` : ""}` };
     }
@@ -272,7 +274,7 @@ export class SchedulerClient implements SchedulerConnection {
           const event = decodeEvent(record, this.#opts.contentType);
           arm();
           if (event.type === "SUBSCRIBED" && event.subscribed) {
-            const hb = event.subscribed.heartbeat_interval_seconds ?? 15;
+            const hb = clampHeartbeat(event.subscribed.heartbeat_interval_seconds);
             silenceMs = Math.max(2 * hb * 1000, floor);
             arm();
             this.#frameworkId = event.subscribed.framework_id;
@@ -309,4 +311,22 @@ export class SchedulerClient implements SchedulerConnection {
       this.#wake = done;
     });
   }
+}
+
+/** Most bytes read of a master's error answer: its first line is all a log shows. */
+const ERROR_BODY_MAX_BYTES = 4 * 1024;
+/** Longest heartbeat interval believed from a master (an hour): the watchdog's timer must hold. */
+const MAX_HEARTBEAT_SECONDS = 3600;
+/** Mesos's default heartbeat interval, for a master that sends none (or nonsense). */
+const DEFAULT_HEARTBEAT_SECONDS = 15;
+
+/**
+ * The heartbeat interval a master announced, kept within (0, {@linkcode MAX_HEARTBEAT_SECONDS}]:
+ * a huge one would overflow the watchdog's timer, which then fires at once.
+ */
+export function clampHeartbeat(seconds: number | undefined): number {
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds <= 0) {
+    return DEFAULT_HEARTBEAT_SECONDS;
+  }
+  return Math.min(seconds, MAX_HEARTBEAT_SECONDS);
 }

@@ -12,6 +12,21 @@ import { lastNonEmptyLine, parseSample } from "./number.ts";
 import { parseSignalSpec, type SignalSpec } from "./spec.ts";
 import { type ReadContext, type Signal, SignalReadError } from "./types.ts";
 import { scheduleAt, sineAt, squareAt } from "./waveforms.ts";
+import { readFileCapped, readStreamCapped, TooLargeError } from "../bounded_read.ts";
+
+/** Default of `--signal-max-bytes`: a sample is a number; 64 KiB leaves room for a JSON document. */
+export const DEFAULT_SIGNAL_MAX_BYTES = 64 * 1024;
+/** What is kept of a failing command's standard error: enough for its last line. */
+const STDERR_KEEP_BYTES = 4 * 1024;
+
+/** Largest `module:` file imported: plug-ins are small; this stops `module:/dev/zero`. */
+export const MODULE_MAX_BYTES = 4 * 1024 * 1024;
+
+/** Options of {@linkcode createSignal}. */
+export interface SignalOptions {
+  /** Most bytes one read may take from a command, file or HTTP body (`--signal-max-bytes`). */
+  readonly maxBytes?: number;
+}
 
 /**
  * Creates a signal from its spec. Throws {@linkcode SignalSpecError} for a malformed spec; I/O
@@ -24,13 +39,13 @@ import { scheduleAt, sineAt, squareAt } from "./waveforms.ts";
  * const value = await readWithTimeout(queue, ctx, 5000);
  * ```
  */
-export function createSignal(spec: string): Signal {
+export function createSignal(spec: string, options: SignalOptions = {}): Signal {
   const parsed = parseSignalSpec(spec);
-  const { read, close } = reader(parsed);
+  const { read, close } = reader(parsed, options.maxBytes ?? DEFAULT_SIGNAL_MAX_BYTES);
   return close ? { spec, read, close } : { spec, read };
 }
 
-function reader(spec: SignalSpec): Pick<Signal, "read" | "close"> {
+function reader(spec: SignalSpec, maxBytes: number): Pick<Signal, "read" | "close"> {
   switch (spec.kind) {
     case "constant":
       return { read: () => Promise.resolve(spec.value) };
@@ -43,11 +58,11 @@ function reader(spec: SignalSpec): Pick<Signal, "read" | "close"> {
     case "tasks":
       return { read: (ctx) => Promise.resolve(ctx.tasks[spec.state]) };
     case "cmd":
-      return { read: (ctx) => readCommand(spec.command, ctx.signal) };
+      return { read: (ctx) => readCommand(spec.command, ctx.signal, maxBytes) };
     case "file":
-      return { read: (ctx) => readFile(spec.path, ctx.signal) };
+      return { read: (ctx) => readFile(spec.path, ctx.signal, maxBytes) };
     case "http":
-      return { read: (ctx) => readHttp(spec.url, spec.pointer, ctx.signal) };
+      return { read: (ctx) => readHttp(spec.url, spec.pointer, ctx.signal, maxBytes) };
     case "module":
       return moduleReader(spec.path, spec.exportName);
   }
@@ -58,7 +73,11 @@ function reason(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split("\n")[0];
 }
 
-async function readCommand(command: string, signal: AbortSignal): Promise<number> {
+async function readCommand(
+  command: string,
+  signal: AbortSignal,
+  maxBytes: number,
+): Promise<number> {
   if (signal.aborted) throw new SignalReadError("aborted");
   // Its own process group, so that a timeout also kills what the shell started.
   const child = new Deno.Command("sh", {
@@ -77,15 +96,32 @@ async function readCommand(command: string, signal: AbortSignal): Promise<number
   };
   signal.addEventListener("abort", killGroup, { once: true });
   try {
-    const output = await child.output();
+    // Both pipes are read with a cap while the command runs: a flood (`yes`) is cut off at
+    // maxBytes of standard output and the command killed, not buffered.
+    const stderr = readStreamCapped(child.stderr, STDERR_KEEP_BYTES, "tail").catch(() => ({
+      bytes: new Uint8Array(),
+      dropped: 0,
+    }));
+    const stdout = await readStreamCapped(child.stdout, maxBytes, "head");
+    if (stdout.dropped > 0) {
+      killGroup();
+      await child.status;
+      throw new SignalReadError(`output over ${maxBytes} bytes (--signal-max-bytes): killed`);
+    }
+    const status = await child.status;
     if (signal.aborted) throw new SignalReadError("aborted");
-    if (!output.success) {
-      const tail = lastNonEmptyLine(new TextDecoder().decode(output.stderr)).trim();
+    if (!status.success) {
+      killGroup(); // Whatever still holds standard error open.
+      const tail = lastNonEmptyLine(new TextDecoder().decode((await stderr).bytes)).trim();
       const shown = tail.length > 80 ? `${tail.slice(0, 80)}…` : tail;
-      const how = output.signal ? `killed by ${output.signal}` : `exit code ${output.code}`;
+      const how = status.signal ? `killed by ${status.signal}` : `exit code ${status.code}`;
       throw new SignalReadError(shown ? `${how}: ${shown}` : how);
     }
-    return parseSample(lastNonEmptyLine(new TextDecoder().decode(output.stdout)));
+    return parseSample(lastNonEmptyLine(new TextDecoder().decode(stdout.bytes)));
+  } catch (err) {
+    if (err instanceof SignalReadError) throw err;
+    if (signal.aborted) throw new SignalReadError("aborted");
+    throw new SignalReadError(`cannot read the output: ${reason(err)}`);
   } finally {
     signal.removeEventListener("abort", killGroup);
     // The shell may have left children behind (`sleep 9 &`): clean up the whole group.
@@ -93,13 +129,16 @@ async function readCommand(command: string, signal: AbortSignal): Promise<number
   }
 }
 
-async function readFile(path: string, signal: AbortSignal): Promise<number> {
+async function readFile(path: string, signal: AbortSignal, maxBytes: number): Promise<number> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path, { signal });
+    text = await readFileCapped(path, maxBytes, signal);
   } catch (err) {
     if (signal.aborted) throw new SignalReadError("aborted");
     if (err instanceof Deno.errors.NotFound) throw new SignalReadError(`file not found: ${path}`);
+    if (err instanceof TooLargeError) {
+      throw new SignalReadError(`${path}: ${err.message} (--signal-max-bytes)`);
+    }
     throw new SignalReadError(`cannot read ${path}: ${reason(err)}`);
   }
   return parseSample(lastNonEmptyLine(text));
@@ -109,6 +148,7 @@ async function readHttp(
   url: string,
   pointer: string | undefined,
   signal: AbortSignal,
+  maxBytes: number,
 ): Promise<number> {
   let body: string;
   try {
@@ -120,7 +160,15 @@ async function readHttp(
       await response.body?.cancel().catch(() => {});
       throw new SignalReadError(`HTTP ${response.status}`);
     }
-    body = await response.text();
+    if (!response.body) {
+      body = "";
+    } else {
+      const read = await readStreamCapped(response.body, maxBytes, "head", signal);
+      if (read.dropped > 0) {
+        throw new SignalReadError(`body over ${maxBytes} bytes (--signal-max-bytes)`);
+      }
+      body = new TextDecoder().decode(read.bytes);
+    }
   } catch (err) {
     if (err instanceof SignalReadError) throw err;
     if (signal.aborted) throw new SignalReadError("aborted");
@@ -183,9 +231,16 @@ function moduleReader(path: string, exportName: string): Pick<Signal, "read" | "
   let closed = false;
   let reading = 0;
   const load = async (): Promise<Generator> => {
-    const url = pathToFileURL(isAbsolute(path) ? path : resolve(Deno.cwd(), path)).href;
+    const file = isAbsolute(path) ? path : resolve(Deno.cwd(), path);
+    const url = pathToFileURL(file).href;
     let mod: Record<string, unknown>;
     try {
+      // import() reads a file whole: only a regular file of a sane size (not /dev/zero).
+      const info = await Deno.stat(file);
+      if (!info.isFile) throw new Error("not a regular file");
+      if (info.size > MODULE_MAX_BYTES) {
+        throw new Error(`${info.size} bytes, more than the ${MODULE_MAX_BYTES} allowed`);
+      }
       mod = await import(url);
     } catch (err) {
       throw new SignalReadError(`module ${path}: cannot load: ${reason(err)}`);
