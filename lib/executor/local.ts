@@ -11,6 +11,12 @@
 import type { Clock } from "../clock.ts";
 import type { Level } from "../log.ts";
 import {
+  DEFAULT_OUTPUT_LIMITS,
+  LineSplitter,
+  type OutputLimits,
+  TaskOutputBudget,
+} from "./output.ts";
+import {
   type Executor,
   type ExitMode,
   type TaskEvent,
@@ -42,6 +48,8 @@ export interface LocalExecutorOptions {
   readonly maxConcurrent?: number;
   /** How long a killed task gets between SIGTERM and SIGKILL (default {@linkcode KILL_GRACE_MS}). */
   readonly killGraceMs?: number;
+  /** Bounds on each task's logged output (default {@linkcode DEFAULT_OUTPUT_LIMITS}). */
+  readonly outputLimits?: OutputLimits;
 }
 
 /** How long a task gets between SIGTERM and SIGKILL, unless told (`--task-kill-grace`). */
@@ -49,8 +57,15 @@ export const KILL_GRACE_MS = 2000;
 /** How long to keep reading output after the main process exited (a background child may
  * still hold the pipes open). */
 const OUTPUT_DRAIN_MS = 250;
-/** Longest output line logged in one piece. */
-const MAX_LINE_CHARS = 64 * 1024;
+/** Pause after reading a chunk of which lines were dropped: a flood is read (and the task,
+ * blocked on its full pipe, slowed) at about 20 chunks a second instead of flat out. */
+const FLOOD_PACE_MS = 50;
+/** Least time between two "dropped output" notes of one task while it floods. */
+const DROP_NOTE_EVERY_MS = 5000;
+/** Processes spawned in one turn of the event loop; the next batch waits for the next turn. */
+const SPAWN_BATCH = 8;
+/** Process groups of ended tasks still remembered for the sweep at exit (the newest ones). */
+const MAX_LINGERING_GROUPS = 10_000;
 
 type StreamName = "stdout" | "stderr";
 type Timer = ReturnType<typeof setTimeout>;
@@ -70,7 +85,9 @@ interface TaskRecord {
   exited: boolean;
   timeoutTimer?: Timer;
   killTimer?: Timer;
-  readers: ReadableStreamDefaultReader<string>[];
+  readers: ReadableStreamDefaultReader<Uint8Array>[];
+  /** The task's output budget (both streams), set when it starts. */
+  output?: TaskOutputBudget;
   readersDone?: Promise<void>;
   readonly done: Promise<void>;
   resolveDone: () => void;
@@ -106,6 +123,8 @@ export class LocalExecutor implements Executor {
   #running = 0;
   #closed = false;
   #spawnScheduled = false;
+  /** Process groups of ended tasks that still had members (`sleep 600 & exit 0`). */
+  readonly #lingering = new Set<number>();
 
   constructor(options: LocalExecutorOptions) {
     this.#opts = options;
@@ -184,6 +203,27 @@ export class LocalExecutor implements Executor {
     const rest = live();
     for (const rec of rest) this.#stop(rec, "killed at shutdown");
     await allDone(rest);
+    await this.#sweepLingering();
+  }
+
+  /**
+   * Ends what ended tasks left behind in their process groups: SIGTERM, then SIGKILL after the
+   * kill grace for groups not yet empty.
+   */
+  async #sweepLingering(): Promise<void> {
+    const groups = [...this.#lingering].filter((pgid) => signalGroup(pgid, "SIGTERM"));
+    this.#lingering.clear();
+    if (groups.length === 0) return;
+    this.#opts.log("info", "stopping processes that ended tasks left behind", {
+      groups: groups.length,
+    });
+    const deadline = Date.now() + (this.#opts.killGraceMs ?? KILL_GRACE_MS);
+    let left = groups;
+    while (left.length > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      left = left.filter((pgid) => signalGroup(pgid, "SIGCONT"));
+    }
+    for (const pgid of left) signalGroup(pgid, "SIGKILL");
   }
 
   // ---------------------------------------------------------------------------------------
@@ -215,20 +255,32 @@ export class LocalExecutor implements Executor {
     };
   }
 
-  #scheduleSpawn(): void {
+  /** Spawns waiting tasks soon: in a microtask, or (`later`) after other events had a turn. */
+  #scheduleSpawn(later = false): void {
     if (this.#spawnScheduled) return;
     this.#spawnScheduled = true;
-    queueMicrotask(() => {
+    const run = () => {
       this.#spawnScheduled = false;
       this.#spawnPending();
-    });
+    };
+    if (later) setTimeout(run, 0);
+    else queueMicrotask(run);
   }
 
+  /** Spawns up to SPAWN_BATCH waiting tasks; more wait for the next turn (the loop stays live). */
   #spawnPending(): void {
     const max = this.#opts.maxConcurrent ?? 0;
+    let spawned = 0;
     while (this.#pending.length > 0 && (max <= 0 || this.#running < max)) {
+      if (spawned >= SPAWN_BATCH) {
+        this.#scheduleSpawn(true);
+        return;
+      }
       const rec = this.#pending.shift()!;
-      if (rec.state === "pending") this.#spawn(rec);
+      if (rec.state === "pending") {
+        this.#spawn(rec);
+        spawned++;
+      }
     }
   }
 
@@ -256,10 +308,14 @@ export class LocalExecutor implements Executor {
     this.#transition(rec, "running", { startedAt: this.#opts.clock.now() });
     this.#opts.log("debug", "task started", { task: rec.id, kind: rec.kind, pid: child.pid });
 
+    rec.output = new TaskOutputBudget(
+      this.#opts.outputLimits ?? DEFAULT_OUTPUT_LIMITS,
+      () => performance.now(),
+    );
     rec.readersDone = Promise.all([
       this.#readLines(rec, child.stdout, "stdout"),
       this.#readLines(rec, child.stderr, "stderr"),
-    ]).then(() => {});
+    ]).then(() => this.#noteDropped(rec));
 
     const timeoutMs = this.#opts.taskTimeoutMs;
     if (timeoutMs > 0) {
@@ -283,35 +339,51 @@ export class LocalExecutor implements Executor {
     stream: ReadableStream<Uint8Array>,
     name: StreamName,
   ): Promise<void> {
-    const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+    const reader = stream.getReader();
     rec.readers.push(reader);
     const level: Level = name === "stdout" ? "info" : "warn";
-    const emit = (line: string) => {
-      this.#opts.log(level, line.endsWith("\r") ? line.slice(0, -1) : line, {
-        task: rec.id,
-        stream: name,
-      });
+    const budget = rec.output!;
+    const split = new LineSplitter((this.#opts.outputLimits ?? DEFAULT_OUTPUT_LIMITS).maxLineBytes);
+    const decoder = new TextDecoder();
+    const emit = (line: { bytes: Uint8Array; cut: number }) => {
+      if (!budget.admit(line.bytes.length + line.cut)) return false;
+      let text = decoder.decode(line.bytes);
+      if (text.endsWith("\r")) text = text.slice(0, -1);
+      if (line.cut > 0) text += ` … (${line.cut} more bytes cut)`;
+      this.#opts.log(level, text, { task: rec.id, stream: name });
+      return true;
     };
-    let carry = "";
+    let notedAt = performance.now();
     try {
       while (true) {
         const { value, done } = await reader.read();
         if (done) break;
-        carry += value;
-        let nl: number;
-        while ((nl = carry.indexOf("\n")) >= 0) {
-          emit(carry.slice(0, nl));
-          carry = carry.slice(nl + 1);
+        let dropped = false;
+        if (budget.exhausted) {
+          budget.dropped(countLines(value), value.length);
+          dropped = true;
+        } else {
+          for (const line of split.push(value)) if (!emit(line)) dropped = true;
         }
-        if (carry.length > MAX_LINE_CHARS) {
-          emit(carry);
-          carry = "";
+        if (dropped) {
+          if (performance.now() - notedAt >= DROP_NOTE_EVERY_MS) {
+            notedAt = performance.now();
+            this.#noteDropped(rec);
+          }
+          await new Promise((r) => setTimeout(r, FLOOD_PACE_MS));
         }
       }
     } catch {
       // Cancelled (output no longer wanted) or the pipe broke; either way stop reading.
     }
-    if (carry !== "") emit(carry);
+    const last = split.flush();
+    if (last) emit(last);
+  }
+
+  /** Logs how much of the task's output was dropped since the last note, if any. */
+  #noteDropped(rec: TaskRecord): void {
+    const note = rec.output?.dropNote();
+    if (note) this.#opts.log("warn", `task output ${note}`, { task: rec.id });
   }
 
   async #exited(rec: TaskRecord, status?: Deno.CommandStatus, error?: unknown): Promise<void> {
@@ -352,6 +424,14 @@ export class LocalExecutor implements Executor {
         this.#cancelReaders(rec);
         await rec.readersDone;
       }
+    }
+    // Something the task started may live on in its group; remember it for the sweep at exit.
+    const pgid = rec.child?.pid;
+    if (pgid !== undefined && signalGroup(pgid, "SIGCONT")) {
+      if (this.#lingering.size >= MAX_LINGERING_GROUPS) {
+        this.#lingering.delete(this.#lingering.values().next().value!);
+      }
+      this.#lingering.add(pgid);
     }
 
     this.#running -= 1;
@@ -476,6 +556,25 @@ function view(rec: TaskRecord): TaskView {
   if (rec.endedAt !== undefined) v.endedAt = rec.endedAt;
   if (rec.reason !== undefined) v.reason = rec.reason;
   return Object.freeze(v);
+}
+
+/**
+ * Sends `signal` to process group `pgid`; false when the group is empty (or not ours). SIGCONT
+ * serves as a probe: it changes nothing for a process that is not stopped.
+ */
+function signalGroup(pgid: number, signal: Deno.Signal): boolean {
+  try {
+    Deno.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function countLines(chunk: Uint8Array): number {
+  let n = 0;
+  for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) n++;
+  return n;
 }
 
 function formatSeconds(ms: number): string {
