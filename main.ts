@@ -53,7 +53,8 @@ const stdio: Io = {
 
 /**
  * Runs relay.mesos with `argv` and returns the exit code. Stops cleanly when `stop` aborts
- * (the CLI wires SIGINT and SIGTERM to it).
+ * (the CLI wires SIGINT and SIGTERM to it); when `force` aborts while `--on-exit wait` waits
+ * (a second SIGINT or SIGTERM), the tasks are killed at once.
  *
  * @example
  * ```ts
@@ -65,6 +66,7 @@ export async function main(
   stop: AbortSignal = new AbortController().signal,
   io: Io = stdio,
   env: Readonly<Record<string, string | undefined>> = Deno.env.toObject(),
+  force: AbortSignal = new AbortController().signal,
 ): Promise<number> {
   let config: Config;
   let metric: Signal;
@@ -104,6 +106,15 @@ export async function main(
   const logger = createLogger(config.logFormat, config.logLevel, io.out);
   const bus = new EventBus();
   bus.on(logger.event);
+  for (const [name, spec] of [["metric", config.metric!], ["target", config.target!]]) {
+    if (spec.startsWith("module:")) {
+      logger.log(
+        "warn",
+        `--${name} ${spec}: a module: signal runs in relay.mesos's own thread; --signal-timeout ` +
+          "gives up waiting for it, but a generator that computes without yielding stops the loop",
+      );
+    }
+  }
   // A fatal condition (too many failures, an ERROR from Mesos) ends the run with EXIT_FATAL.
   let fatal: string | undefined;
   const loopStop = new AbortController();
@@ -242,7 +253,17 @@ export async function main(
   if (running > 0 && onExit !== "leave") {
     logger.log("info", `on exit: ${onExit} (${running} tasks running)`);
   }
+  // A second signal while waiting for tasks: kill them now (once), instead of after --grace.
+  const killNow = () => {
+    logger.log("warn", "second stop signal: killing the tasks now");
+    void ex.shutdown("kill", 0);
+  };
+  if (onExit === "wait") {
+    if (force.aborted) killNow();
+    else force.addEventListener("abort", killNow, { once: true });
+  }
   await ex.shutdown(onExit, config.grace * 1000);
+  force.removeEventListener("abort", killNow);
   stateLock?.release();
   await election?.close();
   await web?.close();
@@ -358,9 +379,11 @@ export function makeLaw(config: Config): ControlLaw {
 
 if (import.meta.main) {
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
+  const force = new AbortController();
+  // The first SIGINT/SIGTERM stops the run (--on-exit applies); a second one kills at once.
+  const onSignal = () => controller.signal.aborted ? force.abort() : controller.abort();
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
-  const code = await main(Deno.args, controller.signal);
+  const code = await main(Deno.args, controller.signal, stdio, Deno.env.toObject(), force.signal);
   Deno.exit(code);
 }

@@ -1,21 +1,40 @@
 import assert from "node:assert/strict";
 import { systemClock } from "../lib/clock.ts";
 import { LocalExecutor } from "../lib/executor/local.ts";
-import { DEFAULT_OUTPUT_LIMITS, LineSplitter, TaskOutputBudget } from "../lib/executor/output.ts";
+import {
+  DEFAULT_OUTPUT_LIMITS,
+  type Line,
+  LineSplitter,
+  TaskOutputBudget,
+} from "../lib/executor/output.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
 Deno.test("LineSplitter cuts long lines and never holds more than the cap", () => {
   const split = new LineSplitter(4);
-  const lines = split.push(enc("ab\nlonger line\nxy"));
-  assert.deepEqual(lines.map((l) => [dec(l.bytes), l.cut]), [["ab", 0], ["long", 7]]);
+  const got: [string, number][] = [];
+  const all = (l: Line) => (got.push([dec(l.bytes), l.cut]), true);
+  assert.deepEqual(split.push(enc("ab\nlonger line\nxy"), all), { lines: 0, bytes: 0 });
+  assert.deepEqual(got, [["ab", 0], ["long", 7]]);
   // An endless line arriving in pieces stays at the cap.
-  for (let i = 0; i < 1000; i++) assert.deepEqual(split.push(enc("zzzzzzzz")), []);
+  for (let i = 0; i < 1000; i++) split.push(enc("zzzzzzzz"), all);
+  assert.equal(got.length, 2);
   const last = split.flush()!;
   assert.equal(dec(last.bytes), "xyzz");
   assert.equal(last.cut, 8000 - 2);
   assert.equal(split.flush(), undefined);
+});
+
+Deno.test("LineSplitter: once a line is refused, the chunk's other lines are only counted", () => {
+  const split = new LineSplitter(100);
+  const got: string[] = [];
+  const two = (l: Line) => got.length < 2 && (got.push(dec(l.bytes)), true);
+  assert.deepEqual(split.push(enc("a\nb\nc\ndd\ne\nta"), two), { lines: 2, bytes: 3 });
+  assert.deepEqual(got, ["a", "b"]);
+  // "c" was refused and is gone; what followed the last newline carries on.
+  split.push(enc("il\n"), (l) => (got.push(dec(l.bytes)), true));
+  assert.deepEqual(got, ["a", "b", "tail"]);
 });
 
 Deno.test("TaskOutputBudget: a burst, then the rate; the note says how much was dropped", () => {

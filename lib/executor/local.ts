@@ -363,7 +363,12 @@ export class LocalExecutor implements Executor {
           budget.dropped(countLines(value), value.length);
           dropped = true;
         } else {
-          for (const line of split.push(value)) if (!emit(line)) dropped = true;
+          const skipped = split.push(value, (line) => {
+            if (emit(line)) return true;
+            dropped = true;
+            return false;
+          });
+          budget.dropped(skipped.lines, skipped.bytes);
         }
         if (dropped) {
           if (performance.now() - notedAt >= DROP_NOTE_EVERY_MS) {

@@ -32,14 +32,23 @@ export const DEFAULT_OUTPUT_LIMITS: OutputLimits = {
 
 const NEWLINE = 10;
 
+/** One line as logged: at most `maxLineBytes` of it, and how many bytes were cut off. */
+export interface Line {
+  readonly bytes: Uint8Array;
+  readonly cut: number;
+}
+
 /**
  * Splits a byte stream into lines, holding at most `maxLineBytes` of an unfinished line: the
- * rest of a longer line is counted in `cut`, never kept.
+ * rest of a longer line is counted in `cut`, never kept. Lines nobody wants are only counted,
+ * never copied, so a flood of short lines costs a scan for newlines and nothing more.
  *
  * @example
  * ```ts
  * const split = new LineSplitter(4);
- * split.push(new TextEncoder().encode("ab\nlonger line\n")); // [{bytes:"ab"}, {bytes:"long", cut:7}]
+ * const got: Line[] = [];
+ * split.push(new TextEncoder().encode("ab\nlonger line\n"), (l) => (got.push(l), true));
+ * // got: [{ bytes: "ab", cut: 0 }, { bytes: "long", cut: 7 }]
  * ```
  */
 export class LineSplitter {
@@ -52,24 +61,39 @@ export class LineSplitter {
     this.#max = maxLineBytes;
   }
 
-  /** The lines that `chunk` completes. */
-  push(chunk: Uint8Array): { bytes: Uint8Array; cut: number }[] {
-    const lines: { bytes: Uint8Array; cut: number }[] = [];
+  /**
+   * Feeds `chunk`: each line it completes goes to `take` until `take` returns false; the
+   * chunk's later complete lines are skipped and counted (`take` would refuse them too).
+   */
+  push(chunk: Uint8Array, take: (line: Line) => boolean): { lines: number; bytes: number } {
     let start = 0;
     while (start < chunk.length) {
       const nl = chunk.indexOf(NEWLINE, start);
-      const end = nl < 0 ? chunk.length : nl;
-      this.#keep(chunk.subarray(start, end));
       if (nl < 0) break;
-      lines.push(this.#take());
+      this.#keep(chunk.subarray(start, nl));
       start = nl + 1;
+      if (!take(this.#take())) return this.#skip(chunk, start);
     }
-    return lines;
+    this.#keep(chunk.subarray(start));
+    return { lines: 0, bytes: 0 };
   }
 
   /** The unfinished last line, if any (at the end of the stream). */
-  flush(): { bytes: Uint8Array; cut: number } | undefined {
+  flush(): Line | undefined {
     return this.#carried > 0 || this.#cut > 0 ? this.#take() : undefined;
+  }
+
+  /** Counts the complete lines of `chunk` from `start`; keeps what follows the last one. */
+  #skip(chunk: Uint8Array, start: number): { lines: number; bytes: number } {
+    let lines = 0;
+    let last = -1;
+    for (let i = chunk.indexOf(NEWLINE, start); i >= 0; i = chunk.indexOf(NEWLINE, i + 1)) {
+      lines++;
+      last = i;
+    }
+    const end = last >= 0 ? last + 1 : start;
+    this.#keep(chunk.subarray(end));
+    return { lines, bytes: Math.max(0, end - start - lines) };
   }
 
   #keep(part: Uint8Array): void {
@@ -85,12 +109,14 @@ export class LineSplitter {
     }
   }
 
-  #take(): { bytes: Uint8Array; cut: number } {
-    const bytes = new Uint8Array(this.#carried);
-    let at = 0;
-    for (const p of this.#carry) {
-      bytes.set(p, at);
-      at += p.length;
+  #take(): Line {
+    const bytes = this.#carry.length === 1 ? this.#carry[0] : new Uint8Array(this.#carried);
+    if (this.#carry.length > 1) {
+      let at = 0;
+      for (const p of this.#carry) {
+        bytes.set(p, at);
+        at += p.length;
+      }
     }
     const line = { bytes, cut: this.#cut };
     this.#carry = [];
@@ -155,6 +181,7 @@ export class TaskOutputBudget {
 
   /** Counts lines dropped without looking at them (bytes read while over budget). */
   dropped(lines: number, bytes: number): void {
+    if (lines === 0 && bytes === 0) return;
     this.#droppedLines += lines;
     this.#droppedBytes += bytes;
     this.#why ??= this.exhausted ? "total" : "rate";
