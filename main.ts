@@ -7,6 +7,7 @@
 
 import { readSmallFileSync } from "./lib/bounded_read.ts";
 import { systemClock } from "./lib/clock.ts";
+import { Redactor, secretsInEnv } from "./lib/redact.ts";
 import { helpText, VERSION } from "./lib/config/help.ts";
 import { ConfigError, parseConfig } from "./lib/config/parse.ts";
 import { buildTaskEnv } from "./lib/config/task_env.ts";
@@ -68,6 +69,13 @@ export async function main(
   env: Readonly<Record<string, string | undefined>> = Deno.env.toObject(),
   force: AbortSignal = new AbortController().signal,
 ): Promise<number> {
+  // Every line written goes through the redactor: known secret values never reach the log.
+  const redactor = new Redactor(secretsInEnv(env));
+  const rawIo = io;
+  io = {
+    out: (line) => rawIo.out(redactor.line(line)),
+    err: (line) => rawIo.err(redactor.line(line)),
+  };
   let config: Config;
   let metric: Signal;
   let target: Signal;
@@ -92,6 +100,7 @@ export async function main(
       readOptionText,
       config.dockerImage === undefined,
     );
+    redactor.add([config.mesosSecret, config.webToken, ...fileSecrets(config)]);
     metric = createSignalOrFail("metric", config.metric!, config.signalMaxBytes);
     target = createSignalOrFail("target", config.target!, config.signalMaxBytes);
     webToken = readWebToken(config);
@@ -103,7 +112,12 @@ export async function main(
     throw err;
   }
 
-  const logger = createLogger(config.logFormat, config.logLevel, io.out);
+  // A JSON line is not cut (the logger caps its fields); a text line is.
+  const logger = createLogger(
+    config.logFormat,
+    config.logLevel,
+    config.logFormat === "json" ? (line) => rawIo.out(redactor.redact(line)) : io.out,
+  );
   const bus = new EventBus();
   bus.on(logger.event);
   for (const [name, spec] of [["metric", config.metric!], ["target", config.target!]]) {
@@ -142,6 +156,7 @@ export async function main(
         historyPoints: config.historyPoints,
         staleAfterMs: defaultStaleAfterMs(config.delay * 1000, config.healthTimeout * 1000),
         log: logger.log,
+        redact: (text) => redactor.redact(text),
         state: () => ({
           startedAt,
           executor: executor?.name ?? (config.mesosMaster === undefined ? "local" : "mesos"),
@@ -306,6 +321,26 @@ async function createExecutor(
   });
   await executor.start();
   return executor;
+}
+
+/**
+ * Secrets read from files options name (`--mesos-secret-file`, `--web-token-file`), with the
+ * Basic authorization the Mesos secret makes; for the redactor.
+ */
+function fileSecrets(config: Config): string[] {
+  const found: string[] = [];
+  if (config.webTokenFile !== undefined) {
+    found.push(readSecretFile("web-token-file", config.webTokenFile, readOptionText));
+  }
+  const secret = config.mesosSecret ??
+    (config.mesosSecretFile === undefined
+      ? undefined
+      : readSecretFile("mesos-secret-file", config.mesosSecretFile, readOptionText));
+  if (secret !== undefined) {
+    found.push(secret);
+    if (config.mesosPrincipal) found.push(btoa(`${config.mesosPrincipal}:${secret}`));
+  }
+  return found;
 }
 
 /** The web token from RELAY_WEB_TOKEN or `--web-token-file`; a ConfigError names the culprit. */
