@@ -10,6 +10,7 @@
  * @module
  */
 
+import { seededShapesSection } from "./bench_seeded.ts";
 import { AdaptiveLaw } from "../lib/control/adaptive.ts";
 import { ClassicLaw } from "../lib/control/classic.ts";
 import type { ControlLaw, Limits } from "../lib/control/types.ts";
@@ -413,6 +414,7 @@ const text = [
   "",
   table,
   "",
+  seededShapesSection(),
   "## Time of one decide()",
   "",
   `The adaptive law run for ${TIMED_SECONDS} ticks of a scenario (a full history), each`,

@@ -176,7 +176,7 @@ export class AdaptiveLaw implements ControlLaw {
         ? 0
         : !helping
         ? Math.max(TUNING.exploreFirst, recent)
-        : exploreCap(recent);
+        : exploreCap(recent, this.#dt);
       if (move.n > cap) {
         cut({
           move: cap > 0 ? { ...move, n: cap } : { type: "wait" },
@@ -347,7 +347,7 @@ export class AdaptiveLaw implements ControlLaw {
     const window = obs.t - Math.max(planned.actsAfter + this.#dt, TUNING.delays.at(-1)!);
     // A probe is for evidence, not for the whole need: a few tasks.
     const n = Math.min(
-      exploreCap(this.#ledger.countSince(kind, window)),
+      exploreCap(this.#ledger.countSince(kind, window), this.#dt),
       TUNING.rampMin,
       Math.max(1, Math.ceil(Math.abs(error) / this.#opts.initialEffect)),
     );

@@ -90,17 +90,21 @@ export class Cooldowns {
 }
 
 /**
- * The exploration cap: while a kind's gain is unknown, at most max(first, growth × starts of
- * the last window) starts of it per tick.
+ * The exploration cap: while a kind's gain is unknown, at most max(first, share × starts of the
+ * last window) starts of it per tick, the share being what makes the total grow by
+ * `exploreGrowth` per second whatever the tick (`dt` seconds): ticks twice as fast do not
+ * explore twice as fast.
  *
  * @example
  * ```ts
- * exploreCap(0); // 1
- * exploreCap(3); // 2 (half as many again, rounded up)
+ * exploreCap(0, 1); // 1
+ * exploreCap(3, 1); // 2 (half as many again, rounded up)
+ * exploreCap(3, 0.5); // 1 (a quarter as many again per half-second tick, rounded up)
  * ```
  */
-export function exploreCap(recentStarts: number): number {
-  return Math.max(TUNING.exploreFirst, Math.ceil(TUNING.exploreGrowth * recentStarts));
+export function exploreCap(recentStarts: number, dt: number): number {
+  const share = Math.pow(1 + TUNING.exploreGrowth, Math.max(dt, 0)) - 1;
+  return Math.max(TUNING.exploreFirst, Math.ceil(share * recentStarts));
 }
 
 interface Hold {

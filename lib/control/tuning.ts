@@ -142,8 +142,9 @@ export const TUNING = {
   /** First starts allowed while nothing is known. */
   exploreFirst: 1,
   /**
-   * Growth of the exploration cap while the gain is unknown: half as many again as were
-   * started in the last effect window, so the total grows by half per tick.
+   * Growth of the exploration cap while the gain is unknown: half as many again per second as
+   * were started in the last effect window (per second, not per tick, so that a faster
+   * `--delay` does not explore faster in time than the tasks can show their effect).
    */
   exploreGrowth: 0.5,
   /**
