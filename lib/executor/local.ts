@@ -79,6 +79,8 @@ interface TaskRecord {
   endedAt?: number;
   reason?: string;
   child?: Deno.ChildProcess;
+  /** The main process's id (its group's id too), kept after `child` is let go. */
+  pid?: number;
   /** Set once we started terminating the task, with the reason to report. */
   stopping?: { readonly as: "killed" | "failed"; readonly reason: string };
   /** The main process has exited (the task may still be draining output). */
@@ -132,7 +134,7 @@ export class LocalExecutor implements Executor {
 
   /** Process id of a task's main process (also its process group id), while known. */
   pidOf(id: string): number | undefined {
-    return this.#tasks.get(id)?.child?.pid;
+    return this.#tasks.get(id)?.pid;
   }
 
   launch(kind: TaskKind, count: number): string[] {
@@ -304,6 +306,7 @@ export class LocalExecutor implements Executor {
       return;
     }
     rec.child = child;
+    rec.pid = child.pid;
     this.#running += 1;
     this.#transition(rec, "running", { startedAt: this.#opts.clock.now() });
     this.#opts.log("debug", "task started", { task: rec.id, kind: rec.kind, pid: child.pid });
@@ -431,7 +434,7 @@ export class LocalExecutor implements Executor {
       }
     }
     // Something the task started may live on in its group; remember it for the sweep at exit.
-    const pgid = rec.child?.pid;
+    const pgid = rec.pid;
     if (pgid !== undefined && signalGroup(pgid, "SIGCONT")) {
       if (this.#lingering.size >= MAX_LINGERING_GROUPS) {
         this.#lingering.delete(this.#lingering.values().next().value!);
@@ -504,6 +507,12 @@ export class LocalExecutor implements Executor {
   }
 
   #end(rec: TaskRecord, state: TaskState, reason?: string): void {
+    // An ended task is kept (retainMs) as a few fields only: its process handle and streams hold
+    // about 128 KiB of read buffers, which 60 s of short tasks would pile up by the hundred MB.
+    rec.child = undefined;
+    rec.readers = [];
+    rec.readersDone = undefined;
+    rec.output = undefined;
     this.#transition(rec, state, { endedAt: this.#opts.clock.now(), reason });
     const level: Level = state === "failed" ? "warn" : "debug";
     this.#opts.log(level, `task ${state}`, { task: rec.id, ...(reason ? { reason } : {}) });
