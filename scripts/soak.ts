@@ -457,7 +457,8 @@ export function soakMarkdown(r: SoakResult, when = new Date()): string {
 
 if (import.meta.main) {
   const { values } = parseArgs({
-    args: Deno.args,
+    // `deno task soak -- --quick` passes the `--` on.
+    args: Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args,
     options: {
       minutes: { type: "string" },
       quick: { type: "boolean", default: false },
