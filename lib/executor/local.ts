@@ -5,6 +5,10 @@
  * that killing a task also kills whatever it started and nothing of Relay's own environment
  * leaks into it. `maxConcurrent` plays the role Mesos offers play on a cluster: extra requests
  * wait as `pending` until a slot frees, so the control loop sees the same kind of start delay.
+ * Bounds: a task's logged output is limited per line, per second and in all (see output.ts), the
+ * rest counted; processes are spawned a few per event-loop turn; an ended task keeps only a few
+ * fields (no process handle, no streams); on exit, the process groups that ended tasks left
+ * behind are stopped too.
  * @module
  */
 
@@ -215,7 +219,9 @@ export class LocalExecutor implements Executor {
    * kill grace for groups not yet empty.
    */
   async #sweepLingering(): Promise<void> {
-    const groups = [...this.#lingering].filter((pgid) => signalGroup(pgid, "SIGTERM"));
+    const groups = [...this.#lingering].filter((pgid) =>
+      !pidInUse(pgid) && signalGroup(pgid, "SIGTERM")
+    );
     this.#lingering.clear();
     if (groups.length === 0) return;
     this.#opts.log("info", "stopping processes that ended tasks left behind", {
@@ -225,9 +231,9 @@ export class LocalExecutor implements Executor {
     let left = groups;
     while (left.length > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
-      left = left.filter((pgid) => signalGroup(pgid, "SIGCONT"));
+      left = left.filter((pgid) => !pidInUse(pgid) && signalGroup(pgid, "SIGCONT"));
     }
-    for (const pgid of left) signalGroup(pgid, "SIGKILL");
+    for (const pgid of left) if (!pidInUse(pgid)) signalGroup(pgid, "SIGKILL");
   }
 
   // ---------------------------------------------------------------------------------------
@@ -442,7 +448,7 @@ export class LocalExecutor implements Executor {
     }
     // Something the task started may live on in its group; remember it for the sweep at exit.
     const pgid = rec.pid;
-    if (pgid !== undefined && signalGroup(pgid, "SIGCONT")) {
+    if (pgid !== undefined && !pidInUse(pgid) && signalGroup(pgid, "SIGCONT")) {
       if (this.#lingering.size >= MAX_LINGERING_GROUPS) {
         this.#lingering.delete(this.#lingering.values().next().value!);
       }
@@ -586,6 +592,24 @@ function view(rec: TaskRecord): TaskView {
 function signalGroup(pgid: number, signal: Deno.Signal): boolean {
   try {
     Deno.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a process with id `pid` exists. For the group of a task whose main process was reaped:
+ * while any member of group N lives the kernel gives the number N to no new process, so a process
+ * N means the group is gone and the number reused (signalling -N would hit a stranger's group).
+ */
+export function pidInUse(pid: number): boolean {
+  return signalProcess(pid, "SIGCONT");
+}
+
+function signalProcess(pid: number, signal: Deno.Signal): boolean {
+  try {
+    Deno.kill(pid, signal);
     return true;
   } catch {
     return false;

@@ -87,7 +87,12 @@ async function readCommand(
     stderr: "piped",
     detached: true,
   }).spawn();
+  let reaped = false;
+  child.status.then(() => (reaped = true), () => (reaped = true));
   const killGroup = () => {
+    // Once the shell was reaped, its number may belong to someone else's new group unless a
+    // child of ours still holds it: a process with that number means it is reused.
+    if (reaped && processExists(child.pid)) return;
     try {
       Deno.kill(-child.pid, "SIGKILL");
     } catch {
@@ -126,6 +131,15 @@ async function readCommand(
     signal.removeEventListener("abort", killGroup);
     // The shell may have left children behind (`sleep 9 &`): clean up the whole group.
     killGroup();
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    Deno.kill(pid, "SIGCONT"); // changes nothing for a process that is not stopped
+    return true;
+  } catch {
+    return false;
   }
 }
 
