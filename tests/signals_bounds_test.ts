@@ -103,3 +103,29 @@ test("module: a file that is not a regular file, or too large, is never imported
     await Deno.remove(path);
   }
 });
+
+Deno.test("a module: signal is said at start to run in Relay's own thread", async () => {
+  const { main } = await import("../main.ts");
+  const fixture = new URL("./fixtures/signals/generators.ts", import.meta.url).pathname;
+  const out: string[] = [];
+  const code = await main(
+    [
+      "--metric",
+      `module:${fixture}#rising`,
+      "--target",
+      "1",
+      "--warmer",
+      "true",
+      "--max-ticks",
+      "1",
+    ],
+    new AbortController().signal,
+    { out: (l) => out.push(l), err: (l) => out.push(l) },
+    { PATH: Deno.env.get("PATH") },
+  );
+  assert.equal(code, 0);
+  assert.match(
+    out.join("\n"),
+    /warn +--metric module:.*: a module: signal runs in relay\.mesos's own thread; --signal-timeout gives up waiting for it, but a generator that computes without yielding stops the loop/,
+  );
+});
