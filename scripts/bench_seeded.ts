@@ -1,7 +1,7 @@
 /**
  * The seeded-plants section of the benchmark: the end-to-end queue plants of
  * `tests/e2e_shapes_test.ts` (worker and trigger shapes, half-second ticks, 36 s from nothing
- * learned) replayed in virtual time on 30 plants drawn from a seed: start delays, effect delays
+ * learned) replayed in virtual time on 100 plants drawn from seeds: start delays, effect delays
  * and process lives vary per plant around the test's own. The test's real-time run is one draw
  * of a noisier machine; this shows the spread the law has over such draws, against the same
  * bounds (launches ≤ 2.5 × the fewest consumer lives that could take every item, mean queue
@@ -14,8 +14,8 @@ import { COOLERS } from "./sim/limits.ts";
 import { queuePlant, seededRandom, SimTasks, type TaskModel } from "./sim/plants.ts";
 import { simulate } from "./sim/simulate.ts";
 
-/** Plants drawn per shape. */
-const PLANTS = 30;
+/** Plants drawn per shape: enough that one plant is a percent. */
+const PLANTS = 100;
 /** The test's tick and run length, seconds. */
 const TICK_S = 0.5;
 const RUN_S = 36;

@@ -52,9 +52,16 @@ const EXPECTED: Record<TaskKind, number> = { warmer: 1, cooler: -1 };
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { emptyFacts } from "./facts.ts";
+ * const limits = {
+ *   maxPerTick: 0, maxRunning: 0, cooldownUp: 0, cooldownDown: 0, deadband: 0,
+ *   coolerMode: "kill" as const, hasWarmer: true, hasCooler: false,
+ * };
  * const law = new AdaptiveLaw(limits, { initialEffect: 1, response: "auto" });
  * const d = law.decide({ t: 0, target: 10, metric: 4, tasks: emptyFacts() });
- * d.warmers; // 1: nothing is known of a warmer yet, so it starts one and watches
+ * assert.equal(d.warmers, 1); // nothing is known of a warmer yet: it starts one and watches
+ * assert.equal(d.code, "exploring");
  * ```
  */
 export class AdaptiveLaw implements ControlLaw {

@@ -18,8 +18,14 @@ import { decide, noAction } from "./types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { emptyFacts } from "./facts.ts";
+ * const limits = {
+ *   maxPerTick: 0, maxRunning: 0, cooldownUp: 0, cooldownDown: 0, deadband: 0,
+ *   coolerMode: "kill" as const, hasWarmer: true, hasCooler: false,
+ * };
  * const law = new ClassicLaw(limits, 1000);
- * law.decide({ t: 0, target: 5, metric: 0, tasks: emptyFacts() }).warmers; // 5
+ * assert.equal(law.decide({ t: 0, target: 5, metric: 0, tasks: emptyFacts() }).warmers, 1);
  * ```
  */
 export class ClassicLaw implements ControlLaw {

@@ -12,8 +12,14 @@ import type { KindFacts, TaskFacts } from "./types.ts";
  *
  * @example
  * ```ts
- * const facts = summarizeTasks(executor.tasks(), Date.now());
- * facts.cooler.running; // number of running coolers
+ * import assert from "node:assert/strict";
+ * const facts = summarizeTasks([
+ *   { id: "c1", kind: "cooler", state: "running", requestedAt: 0, startedAt: 1_000 },
+ *   { id: "c2", kind: "cooler", state: "pending", requestedAt: 2_000 },
+ * ], 3_000);
+ * assert.equal(facts.cooler.running, 1);
+ * assert.deepEqual(facts.cooler.runningAges, [2]); // seconds since it started running
+ * assert.equal(facts.cooler.inflight, 1);
  * ```
  */
 export function summarizeTasks(tasks: readonly TaskView[], nowMs: number): TaskFacts {

@@ -10,9 +10,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const f = new FailureWindow(3, 60_000);
- * f.record(0); f.record(1000);
- * f.record(2000); // true: three failures within a minute
+ * f.record(0);
+ * f.record(1000);
+ * assert.equal(f.record(2000), true); // three failures within a minute
  * ```
  */
 export class FailureWindow {

@@ -42,7 +42,8 @@ function direction(move: Move): "up" | "down" | undefined {
  *
  * @example
  * ```ts
- * deadband({ type: "start", kind: "warmer", n: 2 }, 0.5, 1).code; // "deadband"
+ * import assert from "node:assert/strict";
+ * assert.equal(deadband({ type: "start", kind: "warmer", n: 2 }, 0.5, 1).code, "deadband");
  * ```
  */
 export function deadband(move: Move, error: number, band: number): Guarded {
@@ -97,9 +98,10 @@ export class Cooldowns {
  *
  * @example
  * ```ts
- * exploreCap(0, 1); // 1
- * exploreCap(3, 1); // 2 (half as many again, rounded up)
- * exploreCap(3, 0.5); // 1 (a quarter as many again per half-second tick, rounded up)
+ * import assert from "node:assert/strict";
+ * assert.equal(exploreCap(0, 1), 1);
+ * assert.equal(exploreCap(3, 1), 2); // half as many again, rounded up
+ * assert.equal(exploreCap(3, 0.5), 1); // a quarter as many again per half-second tick
  * ```
  */
 export function exploreCap(recentStarts: number, dt: number): number {

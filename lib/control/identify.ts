@@ -97,9 +97,11 @@ interface InputState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { StartLedger } from "./ledger.ts";
  * const id = new Identifier({ prior: 1, shapes: ["level", "rate"] });
- * id.observe({ t: 0, metric: 5, ages: { warmer: [], cooler: [] } }, ledger);
- * id.best().shape; // "level" until the data says otherwise
+ * id.observe({ t: 0, metric: 5, ages: { warmer: [], cooler: [] } }, new StartLedger(150));
+ * assert.equal(id.best().shape, "level"); // the first shape, until the data say otherwise
  * ```
  */
 export class Identifier {

@@ -18,8 +18,10 @@ export class Kalman3 {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * const k = new Kalman3([0, 1, -1], [10, 10, 10]);
    * k.update([1, 2, 0], 2.1, 0.01); // z = 2.1 seen with regressors [1, 2, 0]
+   * assert.ok(Math.abs(k.predict([1, 2, 0]) - 2.1) < 0.01); // it now predicts what it saw
    * ```
    */
   constructor(mean: readonly number[], sd: readonly number[]) {

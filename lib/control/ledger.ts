@@ -20,10 +20,11 @@ export interface StartEntry {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const ledger = new StartLedger(150);
  * ledger.record("cooler", 10, 3);
  * ledger.withdraw("cooler", 1); // one of them was cancelled before it ran
- * ledger.entries("cooler"); // [{ t: 10, n: 2 }]
+ * assert.deepEqual(ledger.entries("cooler"), [{ t: 10, n: 2 }]);
  * ```
  */
 export class StartLedger {

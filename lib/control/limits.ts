@@ -18,8 +18,15 @@ export type Limited = Cut;
  *
  * @example
  * ```ts
- * applyLimits({ type: "start", kind: "cooler", n: 50 }, obs, { ...limits, maxPerTick: 5 });
- * // { move: { type: "start", kind: "cooler", n: 5 }, code: "limit-per-tick", note: "…" }
+ * import assert from "node:assert/strict";
+ * import { emptyFacts } from "./facts.ts";
+ * const limits = {
+ *   maxPerTick: 5, maxRunning: 0, cooldownUp: 0, cooldownDown: 0, deadband: 0,
+ *   coolerMode: "launch" as const, hasWarmer: false, hasCooler: true,
+ * };
+ * const obs = { t: 0, target: 0, metric: 40, tasks: emptyFacts() };
+ * const cut = applyLimits({ type: "start", kind: "cooler", n: 50 }, obs, limits);
+ * assert.deepEqual(cut.move, { type: "start", kind: "cooler", n: 5 });
  * ```
  */
 export function applyLimits(move: Move, obs: Observation, limits: Limits): Limited {

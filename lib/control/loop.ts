@@ -77,7 +77,8 @@ const LATE_WARNING_EVERY_MS = 60_000;
  * failed tasks: those are reported as events and the loop goes on.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // The parts are main.ts's to build (executor, signals, law); see main.ts.
  * const ac = new AbortController();
  * Deno.addSignalListener("SIGINT", () => ac.abort());
  * const result = await runLoop(parts, settings, ac.signal);

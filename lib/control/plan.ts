@@ -97,8 +97,20 @@ interface Grid {
  *
  * @example
  * ```ts
- * const r = plan(input);
- * if (r.move.type === "start") executor.launch(r.move.kind, r.move.n);
+ * import assert from "node:assert/strict";
+ * import { emptyFacts } from "./facts.ts";
+ * import { StartLedger } from "./ledger.ts";
+ * // A count that one warmer raises by 1 while it runs, 3 below its target of 5.
+ * const r = plan({
+ *   t: 0, dt: 1, metric: 2, targetAt: () => 5, tasks: emptyFacts(), ledger: new StartLedger(150),
+ *   model: {
+ *     shape: "level", input: { type: "running", warmup: 0 }, drift: 0,
+ *     gain: { warmer: 1, cooler: -1 }, sd: { drift: 0, warmer: 0.1, cooler: 0.1 },
+ *     noise: 0.1, samples: 50, score: 0,
+ *   },
+ *   gain: { warmer: 1, cooler: -1 }, taskCost: 0.25, startable: { warmer: 100 }, canKill: true,
+ * });
+ * assert.deepEqual(r.move, { type: "start", kind: "warmer", n: 3 });
  * ```
  */
 export function plan(input: PlanInput): PlanResult {
@@ -325,8 +337,9 @@ function taskTiming(input: PlanInput): Timing {
  *
  * @example
  * ```ts
- * fixedLife([10, 10.1, 9.9]); // 10
- * fixedLife([3, 40, 120]); // undefined
+ * import assert from "node:assert/strict";
+ * assert.equal(fixedLife([10, 10.1, 9.9]), 10);
+ * assert.equal(fixedLife([3, 40, 120]), undefined);
  * ```
  */
 export function fixedLife(lives: readonly number[]): number | undefined {

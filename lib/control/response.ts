@@ -28,7 +28,13 @@ export type Input =
  *
  * @example
  * ```ts
- * candidateInputs().length; // running warm-ups + delays × (durations + decays)
+ * import assert from "node:assert/strict";
+ * import { TUNING } from "./tuning.ts";
+ * const { warmups, delays, durations, decays } = TUNING;
+ * assert.equal(
+ *   candidateInputs().length,
+ *   warmups.length + delays.length * (durations.length + decays.length),
+ * );
  * ```
  */
 export function candidateInputs(): Input[] {
@@ -147,8 +153,9 @@ export function runningActingAverage(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const index = new StartIndex([{ t: 0, n: 2 }, { t: 5, n: 1 }]);
- * index.acting({ type: "box", delay: 1, duration: 10 }, 6); // 3: both starts act at 6
+ * assert.equal(index.acting({ type: "box", delay: 1, duration: 10 }, 6), 3); // both act at 6
  * ```
  */
 export class StartIndex {

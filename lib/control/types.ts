@@ -111,7 +111,8 @@ export interface Decision {
  *
  * @example
  * ```ts
- * decide({ type: "start", kind: "cooler", n: 3 }, "plan", "queue predicted 14").coolers; // 3
+ * import assert from "node:assert/strict";
+ * assert.equal(decide({ type: "start", kind: "cooler", n: 3 }, "plan", "queue predicted 14").coolers, 3);
  * ```
  */
 export function decide(
