@@ -129,3 +129,24 @@ Deno.test("a module: signal is said at start to run in Relay's own thread", asyn
     /warn +--metric module:.*: a module: signal runs in relay\.mesos's own thread; --signal-timeout gives up waiting for it, but a generator that computes without yielding stops the loop/,
   );
 });
+
+test("file: a FIFO without a writer blocks one read at most, later ones fail at once", async () => {
+  const dir = await Deno.makeTempDir();
+  const fifo = `${dir}/fifo`;
+  await new Deno.Command("mkfifo", { args: [fifo] }).output();
+  const signal = createSignal(`file:${fifo}`);
+  try {
+    await assert.rejects(readWithTimeout(signal, CTX, 200), { message: "timed out after 0.2 s" });
+    const started = performance.now();
+    await assert.rejects(readWithTimeout(signal, CTX, 2000), {
+      message: `${fifo}: the previous read has not finished (a FIFO without a writer?)`,
+    });
+    assert.ok(performance.now() - started < 100);
+  } finally {
+    // A writer frees the blocked open.
+    const w = await Deno.open(fifo, { write: true });
+    w.close();
+    await new Promise((r) => setTimeout(r, 100));
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -60,7 +60,7 @@ function reader(spec: SignalSpec, maxBytes: number): Pick<Signal, "read" | "clos
     case "cmd":
       return { read: (ctx) => readCommand(spec.command, ctx.signal, maxBytes) };
     case "file":
-      return { read: (ctx) => readFile(spec.path, ctx.signal, maxBytes) };
+      return fileReader(spec.path, maxBytes);
     case "http":
       return { read: (ctx) => readHttp(spec.url, spec.pointer, ctx.signal, maxBytes) };
     case "module":
@@ -141,6 +141,28 @@ function processExists(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A `file:` reader with at most one read in flight: opening a FIFO without a writer blocks a
+ * thread that no timeout can free, so a later read fails at once instead of blocking another.
+ */
+function fileReader(path: string, maxBytes: number): Pick<Signal, "read"> {
+  let inFlight: Promise<unknown> | undefined;
+  return {
+    read(ctx) {
+      if (inFlight) {
+        return Promise.reject(
+          new SignalReadError(
+            `${path}: the previous read has not finished (a FIFO without a writer?)`,
+          ),
+        );
+      }
+      const reading = readFile(path, ctx.signal, maxBytes);
+      inFlight = reading.catch(() => {}).finally(() => (inFlight = undefined));
+      return reading;
+    },
+  };
 }
 
 async function readFile(path: string, signal: AbortSignal, maxBytes: number): Promise<number> {
