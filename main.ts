@@ -25,9 +25,12 @@ import { HaElection, parseHaSpec } from "./lib/mesos/ha.ts";
 import { createMesosExecutor } from "./lib/mesos/setup.ts";
 import { MesosExecutor } from "./lib/mesos/framework.ts";
 import { lockStateDir, StateDirError, type StateDirLock } from "./lib/mesos/state_dir.ts";
-import { createSignal } from "./lib/signals/sources.ts";
+import { createSignal, type SignalOptions } from "./lib/signals/sources.ts";
+import { describeFirstRead, firstReads } from "./lib/signals/first_read.ts";
+import { watchTaskFailures } from "./lib/executor/backoff.ts";
 import type { Signal } from "./lib/signals/types.ts";
 import { defaultStaleAfterMs, startWebServer, type WebServer } from "./lib/web/server.ts";
+import type { LaunchBackoffSnapshot } from "./lib/web/metrics.ts";
 import { type Config, configKey, OPTIONS } from "./lib/config/options.ts";
 
 /** Largest file an option names (--config, --env-file, secrets, the CA certificate). */
@@ -81,6 +84,7 @@ export async function main(
   let target: Signal;
   let taskEnv: Record<string, string>;
   let webToken: string | undefined;
+  let warnings: readonly string[];
   try {
     const parsed = parseConfig({ argv, env, readTextFile: readOptionText });
     if (parsed.kind === "help") {
@@ -92,6 +96,7 @@ export async function main(
       return 0;
     }
     config = parsed.config;
+    warnings = parsed.warnings;
     // A Docker image has its own PATH: ours only when asked for (`--env PATH`).
     taskEnv = buildTaskEnv(
       config.env,
@@ -101,8 +106,11 @@ export async function main(
       config.dockerImage === undefined,
     );
     redactor.add([config.mesosSecret, config.webToken, ...fileSecrets(config)]);
-    metric = createSignalOrFail("metric", config.metric!, config.signalMaxBytes);
-    target = createSignalOrFail("target", config.target!, config.signalMaxBytes);
+    // `cmd:` signals get the tasks' policy: PATH and what --signal-env names, nothing else.
+    const signalEnv = buildTaskEnv(config.signalEnv, undefined, env, () => "");
+    const signalOptions = { env: signalEnv, maxBytes: config.signalMaxBytes };
+    metric = createSignalOrFail("metric", config.metric!, signalOptions);
+    target = createSignalOrFail("target", config.target!, signalOptions);
     webToken = readWebToken(config);
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -118,6 +126,19 @@ export async function main(
     config.logLevel,
     config.logFormat === "json" ? (line) => rawIo.out(redactor.redact(line)) : io.out,
   );
+  for (const warning of warnings) logger.log("warn", warning);
+  // What can be known at start is said at start: each signal is read once before anything runs.
+  for (
+    const read of await firstReads({ metric, target }, config.signalTimeout * 1000, Date.now())
+  ) {
+    if ("value" in read) logger.log("info", describeFirstRead(read));
+    else if (!read.permanent) logger.log("warn", describeFirstRead(read));
+    else {
+      io.err(`relay.mesos: ${describeFirstRead(read)}`);
+      await Promise.all([metric.close?.(), target.close?.()]);
+      return EXIT_USAGE;
+    }
+  }
   const bus = new EventBus();
   bus.on(logger.event);
   for (const [name, spec] of [["metric", config.metric!], ["target", config.target!]]) {
@@ -143,6 +164,8 @@ export async function main(
   /** Set while a standby (`--ha-zk`): what it waits for. */
   let standby: string | undefined;
   let executor: Executor | undefined;
+  /** Each kind's launch backoff, for the web UI; none until the executor runs. */
+  let launchBackoff = (): LaunchBackoffSnapshot => ({});
   let web: WebServer | undefined;
   if (config.web) {
     const startedAt = systemClock.now();
@@ -155,6 +178,7 @@ export async function main(
         control,
         historyPoints: config.historyPoints,
         staleAfterMs: defaultStaleAfterMs(config.delay * 1000, config.healthTimeout * 1000),
+        offerWaitLimitMs: config.healthTimeout * 1000,
         log: logger.log,
         redact: (text) => redactor.redact(text),
         state: () => ({
@@ -163,6 +187,7 @@ export async function main(
           dryRun: config.dryRun,
           options,
           ...(executor instanceof MesosExecutor ? { backend: backendOf(executor) } : {}),
+          launchBackoff: launchBackoff(),
           ...(standby !== undefined ? { standby } : {}),
         }),
       });
@@ -231,6 +256,11 @@ export async function main(
       }
     }
   });
+  // After the bus's listener, so that a task's own failure line comes first.
+  launchBackoff = watchTaskFailures(ex, systemClock, logger.log, {
+    ...(config.warmer !== undefined ? { warmer: config.warmer } : {}),
+    ...(config.cooler !== undefined ? { cooler: config.cooler } : {}),
+  });
   const law = makeLaw(config);
 
   const result = await runLoop(
@@ -266,10 +296,24 @@ export async function main(
   const running = ex.tasks().filter((t) => t.state === "running").length;
   const onExit = leaveTasks ? "leave" : config.onExit;
   if (running > 0 && onExit !== "leave") {
-    logger.log("info", `on exit: ${onExit} (${running} tasks running)`);
+    logger.log("info", `on exit: ${onExit} (${plural(running, "task")} running)`);
   }
+  // Say when the grace ran out: what follows is the kill of what still runs.
+  const graceEnded = running > 0 && onExit === "wait"
+    ? setTimeout(() => {
+      const left = ex.tasks().filter((t) => t.state === "running" || t.state === "starting");
+      if (left.length > 0) {
+        logger.log(
+          "info",
+          `on exit: the grace period (--grace ${config.grace} s) ended: killing ` +
+            `${plural(left.length, "task")} still running`,
+        );
+      }
+    }, config.grace * 1000)
+    : undefined;
   // A second signal while waiting for tasks: kill them now (once), instead of after --grace.
   const killNow = () => {
+    clearTimeout(graceEnded);
     logger.log("warn", "second stop signal: killing the tasks now");
     void ex.shutdown("kill", 0);
   };
@@ -278,6 +322,7 @@ export async function main(
     else force.addEventListener("abort", killNow, { once: true });
   }
   await ex.shutdown(onExit, config.grace * 1000);
+  clearTimeout(graceEnded);
   force.removeEventListener("abort", killNow);
   stateLock?.release();
   await election?.close();
@@ -383,9 +428,18 @@ function backendOf(executor: MesosExecutor) {
   };
 }
 
-function createSignalOrFail(option: "metric" | "target", spec: string, maxBytes: number): Signal {
+/** `1 task`, `2 tasks`. */
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function createSignalOrFail(
+  option: "metric" | "target",
+  spec: string,
+  options: SignalOptions,
+): Signal {
   try {
-    return createSignal(spec, { maxBytes });
+    return createSignal(spec, options);
   } catch (err) {
     throw new ConfigError(`--${option}: ${(err as Error).message}`);
   }

@@ -32,8 +32,11 @@ const FILE_CHUNK_BYTES = 16 * 1024;
  *
  * @example
  * ```ts
- * const res = await fetch(url);
- * const { bytes, dropped } = await readStreamCapped(res.body!, 4096, "head");
+ * import assert from "node:assert/strict";
+ * const body = ReadableStream.from([new Uint8Array(3000), new Uint8Array(3000)]);
+ * const { bytes, dropped } = await readStreamCapped(body, 4096, "head");
+ * assert.equal(bytes.length, 4096);
+ * assert.equal(dropped, 1904);
  * ```
  */
 export async function readStreamCapped(
@@ -88,18 +91,26 @@ export async function readStreamCapped(
 }
 
 /**
- * Reads the text of an HTTP body (an error answer) up to `maxBytes`, cancelling the rest; never
- * rejects ("" when the body cannot be read).
+ * Reads the text of an HTTP body (an error answer) up to `maxBytes`, cancelling the rest (and
+ * all of it when `signal` aborts); never rejects ("" when the body cannot be read).
  *
  * @example
  * ```ts
- * const detail = await readBodyCapped(response, 4096);
+ * import assert from "node:assert/strict";
+ * const answer = new Response("no leader\n" + "x".repeat(50_000), { status: 503 });
+ * const detail = await readBodyCapped(answer, 4096);
+ * assert.equal(detail.length, 4096);
+ * assert.ok(detail.startsWith("no leader"));
  * ```
  */
-export async function readBodyCapped(response: Response, maxBytes: number): Promise<string> {
+export async function readBodyCapped(
+  response: Response,
+  maxBytes: number,
+  signal?: AbortSignal,
+): Promise<string> {
   if (!response.body) return "";
   try {
-    const { bytes } = await readStreamCapped(response.body, maxBytes, "head");
+    const { bytes } = await readStreamCapped(response.body, maxBytes, "head", signal);
     return new TextDecoder().decode(bytes);
   } catch {
     return "";
@@ -114,7 +125,10 @@ export async function readBodyCapped(response: Response, maxBytes: number): Prom
  *
  * @example
  * ```ts
- * const text = await readFileCapped("/var/run/queue-depth", 65536, AbortSignal.timeout(5000));
+ * import assert from "node:assert/strict";
+ * await assert.rejects(readFileCapped("/dev/zero", 65536, AbortSignal.timeout(5000)), {
+ *   message: "more than 65536 bytes",
+ * });
  * ```
  */
 export async function readFileCapped(
@@ -158,7 +172,10 @@ export async function readFileCapped(
  *
  * @example
  * ```ts
- * const pem = readSmallFileSync("ca.pem", 1024 * 1024);
+ * import assert from "node:assert/strict";
+ * assert.throws(() => readSmallFileSync("/dev/zero", 1024 * 1024), {
+ *   message: "not a regular file",
+ * });
  * ```
  */
 export function readSmallFileSync(path: string, maxBytes: number): string {

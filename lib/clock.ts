@@ -1,6 +1,7 @@
 /**
- * The loop's notion of time. Production code uses {@linkcode systemClock}; tests inject a
- * virtual clock so that control behaviour is tested without real waiting or fake timers.
+ * Time, for everything that waits: the loop's ticks and the Mesos client's timeouts, watchdogs
+ * and backoffs all go through a `Clock`, so production code uses {@linkcode systemClock} and tests
+ * inject a virtual one instead of waiting in real time or faking timers.
  * @module
  */
 

@@ -1,6 +1,6 @@
 /**
  * One bus for everything that happens in a run: ticks, missing samples, task changes, warnings.
- * Logging (and later the metrics endpoint, the web UI and the state file) subscribe to it, so the
+ * The logger, the web UI (its history and event stream) and `/metrics` subscribe to it, so the
  * loop reports each fact once and does not know who listens.
  * @module
  */

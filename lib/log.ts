@@ -110,7 +110,11 @@ function describe(e: RelayEvent): [Level, string, Record<string, unknown>] {
     case "warning":
       return ["warn", e.message, {}];
     case "stop":
-      return ["info", `stopped after ${e.ticks} ticks: ${e.reason}`, { exit: e.exitCode }];
+      return [
+        "info",
+        `stopped after ${e.ticks} tick${e.ticks === 1 ? "" : "s"}: ${e.reason}`,
+        { exit: e.exitCode },
+      ];
   }
 }
 

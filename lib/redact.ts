@@ -19,7 +19,16 @@ export const MAX_LINE_CHARS = 16 * 1024;
 /** Names of environment variables whose values are taken as secrets. */
 const SECRET_NAME = /SECRET|TOKEN|PASSW|CREDENTIAL|API_?KEY|PRIVATE/i;
 
-/** Replaces known secret values in text. */
+/**
+ * Replaces known secret values in text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const redactor = new Redactor(["hunter22"]);
+ * assert.equal(redactor.redact('{"reason":"exit code 1: hunter22"}'), '{"reason":"exit code 1: [redacted]"}');
+ * ```
+ */
 export class Redactor {
   #needles: string[] = [];
 
@@ -58,7 +67,8 @@ export class Redactor {
  *
  * @example
  * ```ts
- * secretsInEnv({ DB_PASSWORD: "hunter22", HOME: "/root" }); // ["hunter22"]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(secretsInEnv({ DB_PASSWORD: "hunter22", HOME: "/root" }), ["hunter22"]);
  * ```
  */
 export function secretsInEnv(env: Readonly<Record<string, string | undefined>>): string[] {
@@ -72,7 +82,8 @@ export function secretsInEnv(env: Readonly<Record<string, string | undefined>>):
  *
  * @example
  * ```ts
- * capLine("abcdef", 3); // "abc… (3 more characters cut)"
+ * import assert from "node:assert/strict";
+ * assert.equal(capLine("abcdef", 3), "abc… (3 more characters cut)");
  * ```
  */
 export function capLine(text: string, max = MAX_LINE_CHARS): string {

@@ -15,11 +15,11 @@ import { AdaptiveLaw } from "../lib/control/adaptive.ts";
 import { ClassicLaw } from "../lib/control/classic.ts";
 import type { ControlLaw, Limits } from "../lib/control/types.ts";
 import { OPTIONS } from "../lib/config/options.ts";
-import { type Plant, seededRandom, SimTasks } from "./sim/plants.ts";
-import { type SimScore, simulate } from "./sim/simulate.ts";
-import { HpaLaw, KedaScaledJobLaw } from "./sim/baselines.ts";
-import { BoundLaw } from "./sim/bound.ts";
-import { CausalLaw } from "./sim/causal.ts";
+import { type Plant, seededRandom, SimTasks } from "../sim/plants.ts";
+import { type SimScore, simulate } from "../sim/simulate.ts";
+import { HpaLaw, KedaScaledJobLaw } from "../sim/baselines.ts";
+import { BoundLaw } from "../sim/bound.ts";
+import { CausalLaw } from "../sim/causal.ts";
 import {
   BURST_SPAN,
   checkGoals,
@@ -28,9 +28,9 @@ import {
   OVERSHOOT_TASKS,
   TASK_SECONDS_LIMIT,
   TASK_SECONDS_LIMIT_SATURATED,
-} from "./sim/goals.ts";
-import { type Scenario, scenarios } from "./sim/scenarios.ts";
-import { type Panel, smallMultiples } from "./sim/svg.ts";
+} from "../sim/goals.ts";
+import { type Scenario, scenarios } from "../sim/scenarios.ts";
+import { type Panel, smallMultiples } from "../sim/svg.ts";
 
 const controlOnly = Deno.args.includes("--control-only");
 const write = !Deno.args.includes("--no-write");
@@ -372,7 +372,7 @@ const text = [
   "  counted as alive until they end, the excess killed at once where cooling is by kill;",
   "- cpu: coolers acting when a new one would act = round((load − target) ÷ effect).",
   "",
-  "**bound** is the same planner (same code, `scripts/sim/bound.ts`) told the future as well:",
+  "**bound** is the same planner (same code, `sim/bound.ts`) told the future as well:",
   "the arrivals, load, drain cap and target over time, and the starvation windows (so it stocks",
   "up before one). What either leaves over is the price of the dead time, of whole tasks (cpu",
   "×10: one cooler is ±10 around a load of 30 or 10), of random deaths and of noise. Neither is a",

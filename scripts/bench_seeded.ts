@@ -10,9 +10,9 @@
  */
 
 import { AdaptiveLaw } from "../lib/control/adaptive.ts";
-import { COOLERS } from "./sim/limits.ts";
-import { queuePlant, seededRandom, SimTasks, type TaskModel } from "./sim/plants.ts";
-import { simulate } from "./sim/simulate.ts";
+import { COOLERS } from "../sim/limits.ts";
+import { queuePlant, seededRandom, SimTasks, type TaskModel } from "../sim/plants.ts";
+import { simulate } from "../sim/simulate.ts";
 
 /** Plants drawn per shape: enough that one plant is a percent. */
 const PLANTS = 100;

@@ -27,7 +27,11 @@ export function optionsMarkdown(): string {
       : Array.isArray(opt.default)
       ? (opt.default.length ? opt.default.join(",") : "")
       : String(opt.default);
-    const flag = opt.envOnly ? "(environment only)" : `\`--${opt.name}${arg}\``;
+    const flag = opt.envOnly
+      ? "(environment only)"
+      : opt.type === "boolean"
+      ? `\`--${opt.name}\`, \`--no-${opt.name}\``
+      : `\`--${opt.name}${arg}\``;
     rows.push(
       `| ${flag} | \`${envName(opt.name)}\` | ${
         opt.envOnly ? "—" : `\`${yamlKey(opt.name)}\``

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { seededRandom } from "./sim/plants.ts";
+import { seededRandom } from "../sim/plants.ts";
 
 /** Options of {@linkcode startQueueSim}. */
 export interface QueueSimOptions {

@@ -24,7 +24,7 @@ import {
   type TestMaster,
 } from "../tests/support/mesos_master.ts";
 import { startQueueSim, steppingRate } from "./queue_sim.ts";
-import { seededRandom } from "./sim/plants.ts";
+import { seededRandom } from "../sim/plants.ts";
 import { localMarkdown, localVerdicts, soakLocal } from "./soak_local.ts";
 
 /** Settings of one soak run. */

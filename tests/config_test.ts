@@ -123,7 +123,9 @@ Deno.test("bad input names the option, env variable or key", () => {
     [...BASE, "--cooler-mode", "drop"],
     /^--cooler-mode: expected one of launch\|kill, got "drop"$/,
   );
-  rejects([...BASE, "--dry-run=false"], /^--dry-run: takes no value/);
+  rejects([...BASE, "--dry-run=perhaps"], /^--dry-run: expected true\/false\/1\/0\/yes\/no/);
+  rejects([...BASE, "--no-dry-run=false"], /^--no-dry-run: takes no value$/);
+  rejects([...BASE, "--no-delay"], /^--no-delay: unknown option/);
   rejects([...BASE, "stray"], /unexpected argument "stray"/);
   rejects(BASE, /^RELAY_SIGNAL_TIMEOUT: expected a number/, { RELAY_SIGNAL_TIMEOUT: "5s" });
   rejects([...BASE, "--env", "1BAD=x"], /^--env: expected KEY=VALUE/);
@@ -333,4 +335,95 @@ Deno.test("--ha-zk needs --mesos-master and a zk://host:port/path", () => {
   rejects([...BASE, "--ha-zk", "zk://z1:2181/relay"], /^--ha-zk: only used with --mesos-master/);
   rejects([...mesos, "--ha-zk", "zk://z1:2181"], /^--ha-zk: expected zk:\/\//);
   rejects([...mesos, "--ha-zk", "zk://z1/relay"], /^--ha-zk: bad ZooKeeper address "z1"/);
+});
+
+function parseWarnings(argv: string[], env: Record<string, string> = {}): readonly string[] {
+  const r = parseConfig({ argv, env, readTextFile: () => "" });
+  if (r.kind !== "run") throw new Error(`expected run, got ${r.kind}`);
+  return r.warnings;
+}
+
+Deno.test("every boolean takes --flag, --flag=VALUE, --flag VALUE and --no-flag; the last one wins", () => {
+  const booleans = OPTIONS.filter((o) => o.type === "boolean").map((o) => o.name);
+  assert.ok(booleans.length >= 4);
+  for (const name of booleans) {
+    const key = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as "dryRun";
+    assert.equal(parse([...BASE, `--${name}`])[key], true, name);
+    assert.equal(parse([...BASE, `--no-${name}`])[key], false, name);
+    for (const [text, value] of [["true", true], ["0", false], ["Yes", true], ["no", false]]) {
+      assert.equal(parse([...BASE, `--${name}=${text}`])[key], value, `${name}=${text}`);
+      assert.equal(parse([...BASE, `--${name}`, String(text)])[key], value, `${name} ${text}`);
+    }
+    assert.equal(parse([...BASE, `--${name}`, `--no-${name}`])[key], false);
+    assert.equal(parse([...BASE, `--no-${name}`, `--${name}`])[key], true);
+    assert.equal(parse([...BASE, `--no-${name}`], { [envName(name)]: "true" })[key], false);
+  }
+  // A word that is not a boolean is not taken by the switch.
+  rejects([...BASE, "--dry-run", "later"], /unexpected argument "later"/);
+});
+
+Deno.test("environment: empty is unset, unknown RELAY_* names warned with the closest name", () => {
+  assert.equal(parse(BASE, { RELAY_DELAY: "" }).delay, 1);
+  assert.equal(parse(BASE, { RELAY_ENV: "" }).env.length, 0);
+  assert.deepEqual(parseWarnings(BASE, { RELAY_DELAI: "5", RELAY_TASK_ID: "x", OTHER: "y" }), [
+    "RELAY_DELAI: unknown environment variable, ignored (did you mean RELAY_DELAY?)",
+  ]);
+  assert.deepEqual(parseWarnings(BASE, { RELAY_SOMETHING_ELSE_ENTIRELY: "1" }), [
+    "RELAY_SOMETHING_ELSE_ENTIRELY: unknown environment variable, ignored " +
+    "(see --help for the RELAY_* names)",
+  ]);
+  // A list variable is split on commas.
+  assert.deepEqual(parse(BASE, { RELAY_ENV: "A=1, B=2" }).env, ["A=1", "B=2"]);
+});
+
+Deno.test("the original's snake_case spellings: same option, one deprecation note, lists split on commas", () => {
+  const argv = [
+    ...BASE,
+    "--mesos_master",
+    "http://127.0.0.1:5050",
+    "--uris",
+    "http://a/x.tgz,http://b/y.tgz",
+    "--mesos_checkpoint",
+    "--force_pull_image",
+    "--docker_image",
+    "busybox",
+    "--volumes",
+    "/data:/data:ro",
+    "--mesos_task_resources=cpus=0.5,mem=128",
+  ];
+  const c = parse(argv);
+  assert.equal(c.mesosMaster, "http://127.0.0.1:5050");
+  assert.deepEqual(c.mesosUris, ["http://a/x.tgz", "http://b/y.tgz"]);
+  assert.equal(c.mesosCheckpoint, true);
+  assert.equal(c.dockerForcePull, true);
+  assert.equal(c.dockerImage, "busybox");
+  assert.deepEqual(c.dockerVolume, ["/data:/data:ro"]);
+  assert.equal(c.mesosTaskResources, "cpus=0.5,mem=128");
+  const warnings = parseWarnings([...argv, "--uris", "http://c/z.tgz"]);
+  assert.equal(warnings.filter((w) => w.startsWith("--uris:")).length, 1);
+  assert.ok(
+    warnings.includes("--uris: the original relay.mesos's spelling, deprecated: use --mesos-uris"),
+  );
+  // The original's environment names: read, with a note; the current name wins.
+  assert.equal(parse(BASE, { RELAY_MESOS_FRAMEWORK_PRINCIPAL: "p" }).mesosPrincipal, "p");
+  assert.equal(
+    parse(BASE, { RELAY_MESOS_FRAMEWORK_PRINCIPAL: "p", RELAY_MESOS_PRINCIPAL: "q" })
+      .mesosPrincipal,
+    "q",
+  );
+  rejects(
+    [...BASE, "--docker_parameters", "{}"],
+    /^--docker_parameters: an option of the original/,
+  );
+  rejects([...BASE, "--stop_condition", "x"], /^--stop_condition: .*--max-missing/);
+});
+
+Deno.test("--help has one section per group and documents booleans and list variables", () => {
+  const help = helpText();
+  for (const group of ["Signals", "Tasks", "Control", "Run", "Mesos", "Docker", "Output", "Web"]) {
+    assert.equal(help.split("\n").filter((l) => l === `${group}:`).length, 1, group);
+  }
+  assert.match(help, /--no-flag/);
+  assert.match(help, /split on commas/);
+  assert.match(help, /--env-file/);
 });

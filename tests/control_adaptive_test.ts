@@ -4,7 +4,7 @@ import { fixedLife } from "../lib/control/plan.ts";
 import { ClassicLaw, spectralWeight } from "../lib/control/classic.ts";
 import { emptyFacts } from "../lib/control/facts.ts";
 import type { ControlLaw, Limits } from "../lib/control/types.ts";
-import { COOLERS as COOL, WARMERS_KILL as WARM } from "../scripts/sim/limits.ts";
+import { COOLERS as COOL, WARMERS_KILL as WARM } from "../sim/limits.ts";
 import {
   cpuPlant,
   levelPlant,
@@ -12,8 +12,8 @@ import {
   seededRandom,
   SimTasks,
   type TaskModel,
-} from "../scripts/sim/plants.ts";
-import { simulate } from "../scripts/sim/simulate.ts";
+} from "../sim/plants.ts";
+import { simulate } from "../sim/simulate.ts";
 
 function adaptive(limits: Limits, initialEffect = 1): AdaptiveLaw {
   return new AdaptiveLaw(limits, { initialEffect, response: "auto" });

@@ -24,7 +24,7 @@ import { Identifier, type ResponseModel, type Shape } from "../lib/control/ident
 import { StartLedger } from "../lib/control/ledger.ts";
 import { describeInput, type Input } from "../lib/control/response.ts";
 import { TUNING } from "../lib/control/tuning.ts";
-import { gaussian, seededRandom } from "../scripts/sim/plants.ts";
+import { gaussian, seededRandom } from "../sim/plants.ts";
 
 type TaskShape = "worker" | "trigger" | "warmup";
 type LifeDist = "fixed" | "uniform" | "exp";

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { Kalman3 } from "../lib/control/kalman.ts";
-import { gaussian, seededRandom } from "../scripts/sim/plants.ts";
+import { gaussian, seededRandom } from "../sim/plants.ts";
 
 /** Asserts the covariance is symmetric with positive diagonal and non-negative minors. */
 function assertCovarianceValid(k: Kalman3): void {

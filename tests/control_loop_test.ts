@@ -5,7 +5,7 @@ import { EXIT_MISSING, type LoopSettings, runLoop } from "../lib/control/loop.ts
 import type { ControlLaw, Decision, Observation } from "../lib/control/types.ts";
 import { decide, noAction } from "../lib/control/types.ts";
 import { EventBus, type RelayEvent } from "../lib/events.ts";
-import { WARMERS_KILL } from "../scripts/sim/limits.ts";
+import { WARMERS_KILL } from "../sim/limits.ts";
 import type { Signal } from "../lib/signals/types.ts";
 import { SignalReadError } from "../lib/signals/types.ts";
 import { FakeExecutor } from "./support/fake_executor.ts";

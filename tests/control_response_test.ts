@@ -21,7 +21,7 @@ import {
   startsActingAverage,
 } from "../lib/control/response.ts";
 import { TUNING } from "../lib/control/tuning.ts";
-import { seededRandom } from "../scripts/sim/plants.ts";
+import { seededRandom } from "../sim/plants.ts";
 
 const box = (delay: number, duration: number): Input => ({ type: "box", delay, duration });
 const decay = (delay: number, tau: number): Input => ({ type: "decay", delay, tau });

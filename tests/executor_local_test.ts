@@ -351,3 +351,43 @@ Deno.test("killGraceMs (--task-kill-grace): SIGKILL after that long instead of 2
   assert.equal(find(executor, id)?.reason, "killed by request (signal SIGKILL)");
   await executor.shutdown("kill", 0);
 });
+
+Deno.test("held launches wait as pending until the hold ends; the other kind goes on", async () => {
+  const { executor } = setup({ warmer: "exit 0", cooler: "exit 0" });
+  try {
+    const heldFor = 400;
+    executor.holdLaunches("warmer", Date.now() + heldFor);
+    const started = Date.now();
+    const [w] = executor.launch("warmer", 1);
+    const [c] = executor.launch("cooler", 1);
+    await ended(executor, c);
+    assert.equal(find(executor, w)?.state, "pending", "the warmer waits");
+    await ended(executor, w, 3000);
+    assert.equal(find(executor, w)?.state, "finished");
+    assert.ok(Date.now() - started >= heldFor - 20, `started after ${Date.now() - started} ms`);
+  } finally {
+    await executor.shutdown("kill", 0);
+  }
+});
+
+Deno.test("a shell's report of our kill (Terminated) is not a warning; other stderr stays one", async () => {
+  // The shell prints what bash and dash print for a child that died of SIGTERM, then exits.
+  const { executor, lines } = setup({
+    warmer: "trap 'echo Terminated >&2; exit 143' TERM; echo starting >&2; " +
+      "while :; do sleep 0.05; done",
+  });
+  try {
+    const [id] = executor.launch("warmer", 1);
+    await until(() => lines.some((l) => l.msg === "starting"), 2000, "the task's first line");
+    executor.kill([id]);
+    await ended(executor, id);
+    const stderr = lines.filter((l) => l.fields.task === id && l.fields.stream === "stderr");
+    assert.deepEqual(stderr[0] && [stderr[0].level, stderr[0].msg], ["warn", "starting"]);
+    const reports = stderr.slice(1);
+    assert.ok(reports.length >= 1, "the shell's report was read");
+    assert.ok(reports.every((l) => l.msg === "Terminated" && l.level === "debug"));
+    assert.equal(lines.filter((l) => l.level === "warn" && l.msg === "task failed").length, 0);
+  } finally {
+    await executor.shutdown("kill", 0);
+  }
+});

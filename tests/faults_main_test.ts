@@ -164,7 +164,7 @@ Deno.test("a metric that prints garbage, then fails, then recovers: misses count
     const counter = `${dir}/reads`;
     const script =
       `n=$(cat '${counter}' 2>/dev/null || echo 0); n=$((n+1)); echo $n > '${counter}'; ` +
-      `if [ $n -le 2 ]; then echo 'queue: lots'; elif [ $n -le 4 ]; then exit 7; else echo 1; fi`;
+      `if [ $n -le 3 ]; then echo 'queue: lots'; elif [ $n -le 5 ]; then exit 7; else echo 1; fi`;
     const r = await runRelay([
       "--metric",
       `cmd:${script}`,
@@ -183,6 +183,8 @@ Deno.test("a metric that prints garbage, then fails, then recovers: misses count
     ]);
     assert.equal(r.code, 0, r.stderr);
     const lines = jsonLines(r.stdout);
+    // Read 1 is the start-up check's: reported, not a tick.
+    assert.match(String(lines[0].msg), /^first read of --metric cmd:.*: missing \(.*queue: lots/);
     const missing = lines.filter((e) => e.event === "missing");
     assert.deepEqual(missing.map((e) => e.consecutive), [1, 2, 3, 4]);
     assert.ok(missing.every((e) => e.signal === "metric"));

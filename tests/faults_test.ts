@@ -15,7 +15,7 @@ import { runLoop } from "../lib/control/loop.ts";
 import { EventBus } from "../lib/events.ts";
 import type { ContentType } from "../lib/mesos/codec.ts";
 import { createSignal } from "../lib/signals/sources.ts";
-import { WARMERS_KILL } from "../scripts/sim/limits.ts";
+import { WARMERS_KILL } from "../sim/limits.ts";
 import { startTestMaster, type StreamFault, type TestMaster } from "./support/mesos_master.ts";
 import { type FrameworkHarness, startFramework } from "./support/mesos_harness.ts";
 
@@ -45,12 +45,28 @@ function framework(master: TestMaster, contentType: ContentType): Promise<Harnes
   });
 }
 
-/** The loop with metric = our running tasks and a constant target, for `seconds`. */
-async function control(h: Harness, target: number, seconds: number): Promise<Tick[]> {
+/** Ticks the loop runs on after `done` first holds, so a late extra launch would still show. */
+const SETTLE_TICKS = 5;
+
+/**
+ * The loop with metric = our running tasks and a constant target, for at most `seconds`: it
+ * stops {@linkcode SETTLE_TICKS} ticks after `done(ticks)` first holds at a tick.
+ */
+async function control(
+  h: Harness,
+  target: number,
+  seconds: number,
+  done: (ticks: Tick[]) => boolean,
+): Promise<Tick[]> {
   const bus = new EventBus();
   const ticks: Tick[] = [];
+  const stop = new AbortController();
+  let doneAt: number | undefined;
   bus.on((e) => {
-    if (e.type === "tick") ticks.push({ at: e.at, metric: e.metric, launched: e.launched.length });
+    if (e.type !== "tick") return;
+    ticks.push({ at: e.at, metric: e.metric, launched: e.launched.length });
+    if (doneAt === undefined && done(ticks)) doneAt = ticks.length;
+    if (doneAt !== undefined && ticks.length >= doneAt + SETTLE_TICKS) stop.abort();
   });
   await runLoop(
     {
@@ -69,7 +85,7 @@ async function control(h: Harness, target: number, seconds: number): Promise<Tic
       signalTimeoutMs: 1000,
       dryRun: false,
     },
-    new AbortController().signal,
+    stop.signal,
   );
   return ticks;
 }
@@ -149,8 +165,13 @@ for (const [fault, contentType] of STREAM_FAULTS) {
   Deno.test(`stream fault ${fault} (${contentType}) during an election: backoff, same framework, nothing twice`, async () => {
     const master = await startTestMaster({ agents: AGENTS, heartbeatSeconds: 1 });
     const h = await framework(master, contentType);
+    let victim: ReturnType<TestMaster["tasks"]>[number] | undefined;
     try {
-      const run = control(h, 3, 7);
+      // Done once back, the dead task replaced and three running again.
+      const run = control(h, 3, 7, (ticks) =>
+        victim !== undefined && h.client().reconnects >= 1 &&
+        master.task(victim.taskId)?.state === "TASK_FAILED" &&
+        master.launchedTasks.length >= 4 && ticks.at(-1)!.metric === 3);
       await until(
         "three running tasks",
         () => master.tasks().filter((t) => t.state === "TASK_RUNNING").length === 3,
@@ -164,7 +185,7 @@ for (const [fault, contentType] of STREAM_FAULTS) {
       assert.equal(master.breakStreams(fault), 1);
       await until("disconnect noticed", () => !h.executor.connected, 2000);
       assert.ok(h.executor.stats.disconnectedSince !== undefined, "the outage is on record");
-      const victim = master.tasks().find((t) => t.state === "TASK_RUNNING")!;
+      victim = master.tasks().find((t) => t.state === "TASK_RUNNING")!;
       Deno.kill(-victim.pid!, "SIGKILL");
       await sleep(1200);
       master.setElecting(false);
@@ -195,7 +216,7 @@ for (const [fault, contentType] of STREAM_FAULTS) {
         `${during} ticks in the outage`,
       );
       // The dead task was reported once and replaced once: four launches for a need of three.
-      assert.equal(master.task(victim.taskId)!.state, "TASK_FAILED");
+      assert.equal(master.task(victim!.taskId)!.state, "TASK_FAILED");
       assert.equal(
         master.launchedTasks.length,
         4,
@@ -219,7 +240,7 @@ Deno.test("a slow SUPPRESS is not overtaken by the REVIVE after it: offers keep 
   master.delayCalls("SUPPRESS", 600);
   const h = await framework(master, "protobuf");
   try {
-    const ticks = await control(h, 3, 3);
+    const ticks = await control(h, 3, 3, (t) => t.at(-1)!.metric === 3);
     const order = master.calls.map((c) => c.type).filter((t) => t === "SUPPRESS" || t === "REVIVE");
     assert.deepEqual(order.slice(0, 2), ["SUPPRESS", "REVIVE"], "carried out in the order meant");
     assert.equal(master.launchedTasks.length, 3);
@@ -234,7 +255,7 @@ Deno.test("400 on ACCEPT: tasks counted lost, offer handed back, the need launch
   master.failCalls("ACCEPT", 400, 1);
   const h = await framework(master, "protobuf");
   try {
-    const ticks = await control(h, 3, 5);
+    const ticks = await control(h, 3, 5, (t) => t.at(-1)!.metric === 3);
     const id = h.executor.frameworkId!;
     await assertSurvived(master, h, id, ticks, false);
     const refused = master.answered.filter((a) => a.call === "ACCEPT" && a.status === 400);
@@ -261,7 +282,7 @@ Deno.test("400 on ACKNOWLEDGE: the agent re-sends the update on the same stream;
   master.failCalls("ACKNOWLEDGE", 400, 1);
   const h = await framework(master, "protobuf");
   try {
-    const ticks = await control(h, 3, 5);
+    const ticks = await control(h, 3, 5, (t) => t.at(-1)!.metric === 3);
     const id = h.executor.frameworkId!;
     await assertSurvived(master, h, id, ticks, false);
     const refused = master.calls.filter((c) => c.type === "ACKNOWLEDGE");
@@ -281,7 +302,12 @@ Deno.test("ACCEPT carried out but answered 500: the launched tasks are tracked, 
   master.failCalls("ACCEPT", 500, 1, true);
   const h = await framework(master, "protobuf");
   try {
-    const ticks = await control(h, 3, 6);
+    const ticks = await control(
+      h,
+      3,
+      6,
+      (t) => t.at(-1)!.metric === 3 && h.logs.some((l) => /was launched after all/.test(l)),
+    );
     const atMaster = master.tasks().filter((t) => t.state === "TASK_RUNNING").map((t) => t.taskId);
     const ours = h.executor.tasks().filter((t) => t.state === "running").map((t) => t.id);
     // What runs at the master is exactly what the loop counts: no task runs unaccounted for.

@@ -11,7 +11,7 @@ import { RecordIODecoder, RecordIOError } from "../lib/mesos/recordio.ts";
 import { parseSample } from "../lib/signals/number.ts";
 import { parseSignalSpec } from "../lib/signals/spec.ts";
 import { SignalReadError, SignalSpecError } from "../lib/signals/types.ts";
-import { seededRandom } from "../scripts/sim/plants.ts";
+import { seededRandom } from "../sim/plants.ts";
 
 const ROUNDS = 3000;
 const random = seededRandom(20261128);

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { systemClock } from "../lib/clock.ts";
 import { AdaptiveLaw } from "../lib/control/adaptive.ts";
 import { runLoop } from "../lib/control/loop.ts";
-import { WARMERS_KILL as KILL_MODE } from "../scripts/sim/limits.ts";
+import { WARMERS_KILL as KILL_MODE } from "../sim/limits.ts";
 import { EventBus } from "../lib/events.ts";
 import { createSignal } from "../lib/signals/sources.ts";
 import { startTestMaster, type TestAgent, type TestMaster } from "./support/mesos_master.ts";
@@ -38,16 +38,29 @@ async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void
   }
 }
 
-/** Runs the loop with metric = our running tasks against `target` for `seconds`. */
-async function control(h: Harness, target: string, seconds: number) {
+/** Ticks the loop runs on after `done` first holds, so a late extra launch would still show. */
+const SETTLE_TICKS = 5;
+
+/**
+ * Runs the loop with metric = our running tasks against `target` for `seconds`, or until
+ * {@linkcode SETTLE_TICKS} ticks after `done(ticks)` first holds.
+ */
+async function control(
+  h: Harness,
+  target: string,
+  seconds: number,
+  done?: (ticks: { metric: number }[]) => boolean,
+) {
   const bus = new EventBus();
   const ticks: { target: number; metric: number; launched: number }[] = [];
-  bus.on((e) => {
-    if (e.type === "tick") {
-      ticks.push({ target: e.target, metric: e.metric, launched: e.launched.length });
-    }
-  });
   const stop = new AbortController();
+  let doneAt: number | undefined;
+  bus.on((e) => {
+    if (e.type !== "tick") return;
+    ticks.push({ target: e.target, metric: e.metric, launched: e.launched.length });
+    if (doneAt === undefined && done?.(ticks)) doneAt = ticks.length;
+    if (doneAt !== undefined && ticks.length >= doneAt + SETTLE_TICKS) stop.abort();
+  });
   await runLoop(
     {
       clock: systemClock,
@@ -81,7 +94,7 @@ for (const contentType of ["protobuf", "json"] as const) {
     const master = await startTestMaster({ agents: AGENTS, heartbeatSeconds: 1 });
     const h = await framework(() => master.url, { contentType });
     try {
-      const ticks = await control(h, "3", 5);
+      const ticks = await control(h, "3", 5, (t) => t.at(-1)!.metric === 3);
       assert.equal(ticks.at(-1)!.metric, 3);
       const launched = ticks.reduce((a, t) => a + t.launched, 0);
       assert.equal(launched, 3, "no repeat launches while tasks start");
@@ -100,7 +113,7 @@ Deno.test("master restart mid-run: same FrameworkID, reconciled, nothing launche
   const master = await startTestMaster({ agents: AGENTS, heartbeatSeconds: 1 });
   const h = await framework(() => master.url);
   try {
-    const first = control(h, "2", 6);
+    const first = control(h, "2", 6, (t) => h.client().reconnects >= 1 && t.at(-1)!.metric === 2);
     await until(
       "two running tasks",
       () => h.executor.tasks().filter((t) => t.state === "running").length === 2,
@@ -126,10 +139,10 @@ Deno.test("a restarted Relay.Mesos adopts its running tasks instead of launching
   const master = await startTestMaster({ agents: AGENTS, heartbeatSeconds: 1 });
   const first = await framework(() => master.url);
   try {
-    await control(first, "2", 3);
+    await control(first, "2", 3, (t) => t.at(-1)!.metric === 2);
     await first.executor.shutdown("leave", 0);
     const second = await framework(() => master.url, { stateDir: first.stateDir });
-    const ticks = await control(second, "2", 3);
+    const ticks = await control(second, "2", 3, (t) => t.at(-1)!.metric === 2);
     assert.equal(master.frameworks().length, 1);
     assert.equal(master.launchedTasks.length, 2, "adopted, not relaunched");
     assert.equal(ticks.at(-1)!.metric, 2);
@@ -149,7 +162,7 @@ Deno.test("a non-leading master redirects (307) to the leader", async () => {
   try {
     await until("subscribed", () => h.executor.connected);
     assert.equal(h.client().leader, leader.url);
-    const ticks = await control(h, "1", 2);
+    const ticks = await control(h, "1", 2, (t) => t.at(-1)!.metric === 1);
     assert.equal(ticks.at(-1)!.metric, 1);
   } finally {
     await finish(h, leader);
@@ -225,7 +238,7 @@ Deno.test("multi-role: offers for several roles are used with their allocation e
   });
   const h = await framework(() => master.url, { roles: ["prod", "batch"] });
   try {
-    const ticks = await control(h, "2", 3);
+    const ticks = await control(h, "2", 3, (t) => t.at(-1)!.metric === 2);
     assert.equal(ticks.at(-1)!.metric, 2);
     const launch = master.callsOfType("ACCEPT")[0].accept!.operations[0].launch!.task_infos[0];
     assert.ok(launch.resources.every((r) => r.allocation_info?.role === "batch"));

@@ -662,3 +662,27 @@ Deno.test("TASK_UNREACHABLE keeps a task as it was until it is back or gone", as
   );
   await Deno.remove(stateDir, { recursive: true });
 });
+
+Deno.test("holdLaunches (failures in a row): the kind's tasks wait through offers until the hold ends", async () => {
+  const clock = new VirtualClock(1000);
+  const { executor, conn, stateDir } = await setup({ clock });
+  conn.subscribe();
+  await settle();
+  executor.holdLaunches("warmer", 3000);
+  const [w] = executor.launch("warmer", 1);
+  const [c] = executor.launch("cooler", 1);
+  conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("a", 4, 512)] } });
+  await settle();
+  const launched = () =>
+    conn.of("ACCEPT").flatMap((a) =>
+      a.accept!.operations.flatMap((o) => o.launch?.task_infos ?? []).map((t) => t.task_id.value)
+    );
+  assert.deepEqual(launched(), [c], "the cooler goes, the held warmer waits");
+  assert.equal(executor.tasks().find((t) => t.id === w)?.state, "pending");
+  clock.advance(2000);
+  executor.tasks();
+  conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("b", 4, 512)] } });
+  await settle();
+  assert.deepEqual(launched(), [c, w], "launched once the hold ended");
+  await Deno.remove(stateDir, { recursive: true });
+});

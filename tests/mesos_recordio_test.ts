@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { encodeRecord, RecordIODecoder, RecordIOError } from "../lib/mesos/recordio.ts";
-import { seededRandom } from "../scripts/sim/plants.ts";
+import { seededRandom } from "../sim/plants.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -359,11 +359,12 @@ async function consumer(env: Record<string, string>) {
   }).output();
 }
 
-Deno.test("compose: the queue runs from scripts/ alone and the bash consumer drains it", async () => {
-  // The queue service mounts only scripts/, so queue_sim.ts must not need anything else.
+Deno.test("compose: the queue runs from scripts/ and sim/ alone and the bash consumer drains it", async () => {
+  // The queue service mounts only scripts/ and sim/, so queue_sim.ts must not need anything else.
   const dir = await Deno.makeTempDir();
-  await new Deno.Command("cp", { args: ["-r", new URL("scripts", root).pathname, dir] })
-    .output();
+  for (const part of ["scripts", "sim"]) {
+    await new Deno.Command("cp", { args: ["-r", new URL(part, root).pathname, dir] }).output();
+  }
   const queue = await startQueueFrom(dir, 50);
   try {
     assert.match(queue.url, /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -428,4 +429,61 @@ Deno.test("README: compile targets need internet once; the compose quickstart an
   assert.match(install, /docker compose up/);
   assert.match(install, /127\.0\.0\.1:8080/);
   assert.match(install, /127\.0\.0\.1:5050/);
+});
+
+Deno.test("deno task start runs main.ts with the compiled executable's permissions, options after --", async () => {
+  const tasks: Record<string, string> = JSON.parse(read("deno.json")).tasks;
+  assert.match(tasks.start, /^deno run .* main\.ts$/);
+  assert.deepEqual(perms(tasks.start), perms(tasks.compile));
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "start", "--", "--version"],
+    cwd: root.pathname,
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  assert.equal(out.code, 0);
+  assert.match(new TextDecoder().decode(out.stdout), /^relay\.mesos \d+\.\d+\.\d+\n$/);
+});
+
+Deno.test("README is for users: its examples run from a checkout, internals are linked from docs/", () => {
+  const readme = read("README.md");
+  const order = ["Install and packaging", "Two commands", "Examples", "Usage", "Web UI and metrics"]
+    .concat(["On Mesos", "Security and permissions"]);
+  const at = order.map((t) => readme.indexOf(`\n## ${t}\n`));
+  assert.ok(at.every((i) => i > 0), JSON.stringify(at));
+  assert.deepEqual([...at].sort((a, b) => a - b), at, "sections in the order a user reads them");
+  // Every command of the examples runs from a checkout.
+  const examples = readmeSection("Examples");
+  const commands = examples.match(/```sh\n[^`]+```/g) ?? [];
+  assert.ok(commands.length >= 3);
+  for (const block of commands) assert.match(block, /^```sh\ndeno task start -- /, block);
+  // Internals live in docs/, linked, and every link to docs/ resolves.
+  for (const doc of ["control.md", "control-law.md", "mesos.md", "benchmarks.md", "design.md"]) {
+    assert.ok(readme.includes(`(docs/${doc})`), `README links docs/${doc}`);
+  }
+  for (const [, path] of readme.matchAll(/\]\((docs\/[^)#]+)/g)) {
+    assert.ok(Deno.statSync(new URL(path, root)).isFile, path);
+  }
+  for (
+    const internal of [/SUPPRESS.*REVIVE.*one such call at a time/s, /conformance test/, /No JSR/]
+  ) {
+    assert.doesNotMatch(readme, internal);
+  }
+  assert.match(readme, /\*\*Deno\*\* 2\.8 or later/);
+  assert.match(readme, /npm install -g deno/);
+});
+
+Deno.test("README maps every snake_case alias of the option table in 'Coming from relay / relay.mesos'", async () => {
+  const { OPTIONS, LEGACY_OPTIONS } = await import("../lib/config/options.ts");
+  const section = readmeSection("Coming from relay / relay.mesos");
+  for (const opt of OPTIONS as readonly { name: string; aliases?: readonly string[] }[]) {
+    for (const alias of opt.aliases ?? []) {
+      assert.ok(section.includes(`\`--${alias}`), `--${alias} is mapped`);
+      assert.ok(section.includes(`--${opt.name}`), `--${opt.name} is named`);
+    }
+  }
+  for (const legacy of Object.keys(LEGACY_OPTIONS).filter((k) => k !== "task_resources")) {
+    assert.ok(section.includes(`--${legacy}`), `--${legacy} is said to have no equivalent`);
+  }
+  assert.match(section, /Warmer = \.\/start-worker\.sh/);
 });

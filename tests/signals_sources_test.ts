@@ -462,3 +462,34 @@ test("readWithTimeout turns foreign errors and non-finite values into SignalRead
   const nan: Signal = { spec: "x", read: () => Promise.resolve(NaN) };
   await assert.rejects(readWithTimeout(nan, CTX, 1000), { message: "not a number: NaN" });
 });
+
+test("a cmd: signal runs with the environment it is given, nothing of Relay's own", async () => {
+  Deno.env.set("RELAY_SOURCES_TEST_SECRET", "do-not-leak");
+  try {
+    const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", DEPTH: "7" };
+    const signal = createSignal('cmd:echo "${RELAY_SOURCES_TEST_SECRET:-0}${DEPTH}"', { env });
+    assert.equal(await readWithTimeout(signal, CTX, 2000), 7);
+    // Without options: Relay's PATH alone.
+    assert.equal(await read('cmd:echo "${RELAY_SOURCES_TEST_SECRET:-0}"'), 0);
+  } finally {
+    Deno.env.delete("RELAY_SOURCES_TEST_SECRET");
+  }
+});
+
+test("a command not found or not executable, or a module that does not load, is a permanent failure", async () => {
+  const permanent = async (spec: string) => {
+    try {
+      await read(spec);
+    } catch (err) {
+      assert.ok(err instanceof SignalReadError);
+      return err.permanent;
+    }
+    throw new Error(`${spec} read`);
+  };
+  assert.equal(await permanent("cmd:no-such-command-relay-sources"), true);
+  assert.equal(await permanent("cmd:/etc/hostname"), true, "exit 126: not executable");
+  assert.equal(await permanent("cmd:exit 3"), false);
+  assert.equal(await permanent(`module:${FIXTURE}#noSuchExport`), true);
+  assert.equal(await permanent("module:./no/such/module.ts"), true);
+  assert.equal(await permanent("file:/no/such/file"), false, "a file may appear later");
+});

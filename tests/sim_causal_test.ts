@@ -1,16 +1,10 @@
 import assert from "node:assert/strict";
-import { BoundLaw, type BoundSetup } from "../scripts/sim/bound.ts";
-import { CausalLaw } from "../scripts/sim/causal.ts";
-import { COOLERS, WARMERS_KILL } from "../scripts/sim/limits.ts";
-import {
-  levelPlant,
-  queuePlant,
-  seededRandom,
-  SimTasks,
-  type TaskModel,
-} from "../scripts/sim/plants.ts";
-import type { Truth } from "../scripts/sim/scenarios.ts";
-import { type SimScore, simulate } from "../scripts/sim/simulate.ts";
+import { BoundLaw, type BoundSetup } from "../sim/bound.ts";
+import { CausalLaw } from "../sim/causal.ts";
+import { COOLERS, WARMERS_KILL } from "../sim/limits.ts";
+import { levelPlant, queuePlant, seededRandom, SimTasks, type TaskModel } from "../sim/plants.ts";
+import type { Truth } from "../sim/scenarios.ts";
+import { type SimScore, simulate } from "../sim/simulate.ts";
 
 type Ref = "bound" | "causal";
 

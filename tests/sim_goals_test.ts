@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { checkGoals, peakEngaged } from "../scripts/sim/goals.ts";
-import type { SimScore } from "../scripts/sim/simulate.ts";
-import { smallMultiples, ticks } from "../scripts/sim/svg.ts";
+import { checkGoals, peakEngaged } from "../sim/goals.ts";
+import type { SimScore } from "../sim/simulate.ts";
+import { smallMultiples, ticks } from "../sim/svg.ts";
 
 /** A score with the given totals and a series of (target, metric, engaged) per second. */
 function score(

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { levelPlant, seededRandom, SimTasks, type TaskModel } from "../scripts/sim/plants.ts";
-import { simulate } from "../scripts/sim/simulate.ts";
+import { levelPlant, seededRandom, SimTasks, type TaskModel } from "../sim/plants.ts";
+import { simulate } from "../sim/simulate.ts";
 import type { ControlLaw, Decision } from "../lib/control/types.ts";
 import { decide, noAction } from "../lib/control/types.ts";
 

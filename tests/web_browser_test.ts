@@ -2,8 +2,10 @@
  * The web UI in a real browser: a demo-like loop runs in this process on the real clock (a sine
  * target, the metric = tasks running, the adaptive law, an in-memory executor), the web server
  * serves it with a token, and headless Chromium opens the page. Checks that the chart gets new
- * points, that decisions are listed, that Pause stops launches and Resume brings them back, then
- * saves a screenshot to tests/artifacts/web.png.
+ * points, that decisions are listed, that Pause stops launches and Resume brings them back, that
+ * the hover time has seconds, that bars are drawn under the lines, that the lowest line is inside
+ * the plot, that opening Options leaves the decisions their room, and that a kind's launch backoff
+ * is shown; then saves a screenshot to tests/artifacts/web.png.
  */
 
 import assert from "node:assert/strict";
@@ -11,7 +13,9 @@ import { systemClock } from "../lib/clock.ts";
 import { AdaptiveLaw } from "../lib/control/adaptive.ts";
 import { runLoop } from "../lib/control/loop.ts";
 import { EventBus } from "../lib/events.ts";
+import { parseConfig } from "../lib/config/parse.ts";
 import { createSignal } from "../lib/signals/sources.ts";
+import { redactedOptions } from "../main.ts";
 import { startWebServer } from "../lib/web/server.ts";
 import { BrowserSession, ensureChromium } from "./support/browser.ts";
 import { FakeExecutor } from "./support/fake_executor.ts";
@@ -31,6 +35,34 @@ const ACTION_IDS = `[...document.querySelectorAll('#decisions li:not([data-actio
   .map((li) => Number(li.dataset.id))`;
 const TOP_REASON = `document.querySelector("#decisions li .d-reason")?.textContent`;
 const POINTS = `Number(document.getElementById("chart").dataset.points)`;
+/** The lowest value of the chart's y axis. */
+const Y_MIN = `Number(document.getElementById("chart").dataset.yMin)`;
+/** Decisions whose whole box is inside the decisions panel's visible area. */
+const VISIBLE_DECISIONS = `(() => {
+  const panel = document.getElementById("decisions-panel").getBoundingClientRect();
+  return [...document.querySelectorAll("#decisions li")].filter((li) => {
+    const r = li.getBoundingClientRect();
+    return r.top >= panel.top && r.bottom <= panel.bottom;
+  }).length;
+})()`;
+/** The chart's legend labels in the order they are drawn (series order), and as shown. */
+const DRAW_ORDER = `[...document.querySelectorAll(".u-legend .u-series .u-label")]
+  .map((e) => e.textContent)`;
+const SHOWN_ORDER = `[...document.querySelectorAll(".u-legend .u-series .u-label")]
+  .map((e) => [e, e.getBoundingClientRect()])
+  .sort(([, a], [, b]) => Math.round(a.top - b.top) || a.left - b.left)
+  .map(([e]) => e)
+  .map((e) => e.textContent)`;
+/** The options of a real run, as main.ts shows them: enough rows to fill the panel. */
+function realOptions(): Record<string, unknown> {
+  const parsed = parseConfig({
+    argv: ["--metric", "tasks:running", "--target", "sine:period=6,min=2,max=8", "--warmer", "w"],
+    env: {},
+    readTextFile: () => "",
+  });
+  if (parsed.kind !== "run") throw new Error("options did not parse");
+  return redactedOptions(parsed.config);
+}
 
 Deno.test({
   name: "web UI in headless Chromium: live chart, decisions, pause and resume, screenshot",
@@ -52,6 +84,8 @@ Deno.test({
       hasCooler: false,
     }, { initialEffect: 1, response: "level" });
     const logged: string[] = [];
+    const options = realOptions();
+    let launchBackoff = {};
     const web = await startWebServer({
       listen: "127.0.0.1:0",
       token: TOKEN,
@@ -63,7 +97,8 @@ Deno.test({
         startedAt: started,
         executor: executor.name,
         dryRun: false,
-        options: { metric: "tasks:running", target: "sine:period=6,min=2,max=8", delay: 0.2 },
+        options,
+        launchBackoff,
       }),
     });
     const stop = new AbortController();
@@ -132,10 +167,68 @@ Deno.test({
         `document.getElementById("backend").textContent`,
       );
       assert(header.includes("fake executor"), header);
-      const options = await browser.evaluate<number>(
+      const rows = await browser.evaluate<number>(
         `document.querySelectorAll("#options tr").length`,
       );
-      assert.deepEqual(options, 3);
+      assert.equal(rows, Object.keys(options).length);
+      assert.ok(rows >= 25, `${rows} options`);
+
+      // Opening Options leaves the decisions most of the column.
+      await browser.waitFor(`document.querySelectorAll("#decisions li").length >= 8`, 10_000);
+      const closed = await browser.evaluate<number>(VISIBLE_DECISIONS);
+      await browser.click("#options-panel summary");
+      await browser.waitFor(`document.querySelector("#options-panel details").open`);
+      const open = await browser.evaluate<number>(VISIBLE_DECISIONS);
+      assert.ok(open >= 5, `${open} decisions visible with Options open (${closed} closed)`);
+      assert.ok(
+        await browser.evaluate<boolean>(`(() => {
+          const aside = document.querySelector("aside").getBoundingClientRect();
+          const opts = document.getElementById("options-panel").getBoundingClientRect();
+          return opts.height <= innerHeight * 0.25 && opts.bottom <= aside.bottom + 1;
+        })()`),
+        "the options scroll in their own panel",
+      );
+
+      // Hovering the chart shows the tick's time to the second.
+      await browser.hover("#chart .u-over", 300, 120);
+      const hovered = await browser.evaluate<string>(
+        `document.querySelector(".u-legend .u-series:first-child .u-value").textContent`,
+      );
+      assert.match(hovered, /^\d{2}:\d{2}:\d{2}$/);
+
+      // Bars are drawn first, so no bar hides a line; the legend still leads with target, metric.
+      const drawn = await browser.evaluate<string[]>(DRAW_ORDER);
+      for (const bar of ["warmers started", "coolers started", "warmers stopped"]) {
+        for (const line of ["running", "pending", "target", "metric"]) {
+          assert.ok(drawn.indexOf(bar) < drawn.indexOf(line), `${bar} under ${line}: ${drawn}`);
+        }
+      }
+      const shown = await browser.evaluate<string[]>(SHOWN_ORDER);
+      assert.deepEqual(shown.slice(1, 3), ["target", "metric"], shown.join(", "));
+
+      // The lowest line (no task running at first: 0) is inside the plot, not on its edge.
+      assert.ok(await browser.evaluate<number>(Y_MIN) < 0, "y axis starts below 0");
+
+      // A kind's launch backoff is shown, and gone when there is none.
+      assert.equal(
+        await browser.evaluate<boolean>(`document.getElementById("backoff").hidden`),
+        true,
+      );
+      launchBackoff = { warmer: { failures: 2, heldSeconds: 3.2 } };
+      await browser.waitFor(
+        `document.getElementById("backoff").textContent === ` +
+          `"warmers: 2 failures in a row, launches held 4 s"`,
+        5_000,
+      );
+      assert.equal(
+        await browser.evaluate<boolean>(`document.getElementById("backoff").hidden`),
+        false,
+      );
+      await Deno.mkdir(ARTIFACTS, { recursive: true });
+      await browser.screenshot(new URL("web-options.png", ARTIFACTS).pathname);
+      assert((await Deno.stat(new URL("web-options.png", ARTIFACTS))).size > 10_000);
+      launchBackoff = {};
+      await browser.waitFor(`document.getElementById("backoff").hidden`, 5_000);
 
       assert.equal(
         await browser.evaluate<string>(`document.getElementById("banner").textContent`),
@@ -219,6 +312,8 @@ Deno.test({
         `document.getElementById("backend").textContent`,
       );
       assert.match(header, /local/);
+      // The demo's target is 0: its line is drawn inside the plot, above the axis.
+      assert.ok(await browser.evaluate<number>(Y_MIN) < 0, "y axis starts below the target 0");
       assert.equal(
         await browser.evaluate<string>(`document.getElementById("status").textContent`),
         "running",

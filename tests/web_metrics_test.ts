@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { systemClock } from "../lib/clock.ts";
 import { decide, noAction } from "../lib/control/types.ts";
+import { watchTaskFailures } from "../lib/executor/backoff.ts";
+import { LocalExecutor } from "../lib/executor/local.ts";
 import { EventBus, type RelayEvent } from "../lib/events.ts";
 import {
   type BackendSnapshot,
@@ -278,5 +281,42 @@ Deno.test("the parser refuses malformed text", () => {
       assert.match(err.message, message, JSON.stringify(text));
       return true;
     });
+  }
+});
+
+Deno.test("launch backoff in /metrics: failures in a row and seconds held, by kind", async () => {
+  const bus = new EventBus();
+  const logged: string[] = [];
+  const executor = new LocalExecutor({
+    warmer: "no-such-command-relay-metrics",
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    taskTimeoutMs: 0,
+    clock: systemClock,
+    log: () => {},
+  });
+  const backoff = watchTaskFailures(executor, systemClock, (_l, m) => logged.push(m), {
+    warmer: "no-such-command-relay-metrics",
+  });
+  const metrics = new RelayMetrics({ bus, launchBackoff: backoff });
+  try {
+    let f = parsePrometheus(metrics.render());
+    assert.equal(sampleValue(f, "relay_launch_backoff_seconds", { kind: "warmer" }), 0);
+    assert.equal(sampleValue(f, "relay_task_failures_in_a_row", { kind: "warmer" }), 0);
+    const [id] = executor.launch("warmer", 1);
+    const deadline = Date.now() + 3000;
+    while (executor.tasks().find((t) => t.id === id)?.state !== "failed") {
+      if (Date.now() > deadline) throw new Error("the task did not fail");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    f = parsePrometheus(metrics.render());
+    const held = sampleValue(f, "relay_launch_backoff_seconds", { kind: "warmer" })!;
+    assert.ok(held > 0 && held <= 1, `held ${held} s`);
+    assert.equal(sampleValue(f, "relay_task_failures_in_a_row", { kind: "warmer" }), 1);
+    assert.equal(sampleValue(f, "relay_launch_backoff_seconds", { kind: "cooler" }), 0);
+    assert.equal(f.get("relay_launch_backoff_seconds")?.type, "gauge");
+    assert.ok(logged.some((m) => /command not found/.test(m)), logged.join("\n"));
+  } finally {
+    metrics.close();
+    await executor.shutdown("kill", 0);
   }
 });

@@ -327,6 +327,54 @@ Deno.test("healthz: 200 while ticking, 503 when stuck, disconnected or stopped",
   }, { staleAfterMs: 500 });
 });
 
+Deno.test("healthz on Mesos: tasks waiting for offers past the limit with none starting are 503", async () => {
+  await withServer(async ({ web, bus, clock, state }) => {
+    const health = async () => {
+      const r = await get(web.url + "healthz");
+      return [r.res.status, r.body.trim()] as const;
+    };
+    const connected: BackendSnapshot = {
+      connected: true,
+      offersReceived: 0,
+      offersUsed: 0,
+      offersDeclined: 0,
+      offersRescinded: 0,
+      updates: {},
+      reconnects: 0,
+    };
+    state.backend = connected;
+    bus.emit(tick(1, { pending: 3 }));
+    clock.now += 2_000;
+    bus.emit(tick(2, { pending: 3 }));
+    assert.equal((await health())[0], 200, "within the limit");
+    clock.now += 1_001;
+    bus.emit(tick(3, { pending: 3 }));
+    assert.deepEqual(await health(), [
+      503,
+      "unhealthy: 3 tasks waiting for offers for 3.0 s, none starting (limit 3.0 s)",
+    ]);
+    // One starting is progress; none pending is healthy.
+    bus.emit({
+      type: "task",
+      at: 3,
+      task: { id: "w1", kind: "warmer", state: "starting", requestedAt: 1 },
+      previous: "pending",
+    });
+    assert.equal((await health())[0], 200);
+    clock.now += 3_500;
+    bus.emit(tick(4, { pending: 2 }));
+    assert.equal((await health())[0], 503);
+    bus.emit(tick(5, { pending: 0 }));
+    assert.equal((await health())[0], 200);
+    // The local executor has no offers to wait for.
+    state.backend = undefined;
+    bus.emit(tick(6, { pending: 2 }));
+    clock.now += 5_000;
+    bus.emit(tick(7, { pending: 2 }));
+    assert.equal((await health())[0], 200);
+  }, { staleAfterMs: 10_000, offerWaitLimitMs: 3_000 });
+});
+
 Deno.test("status: dry-run, starved (pending with none starting), stopped", async () => {
   await withServer(async ({ web, bus, clock, state }) => {
     const status = async () => JSON.parse((await get(web.url + "api/state")).body);

@@ -44,7 +44,9 @@ export function helpText(): string {
       lines.push(`      ${opt.help}`);
       continue;
     }
-    lines.push(`  --${opt.name}${value}`);
+    lines.push(
+      opt.type === "boolean" ? `  --${opt.name}, --no-${opt.name}` : `  --${opt.name}${value}`,
+    );
     lines.push(`      ${opt.help}`);
     const max = opt.max !== undefined ? `, at most ${opt.max}` : "";
     lines.push(`      [env ${envName(opt.name)}${defaultText(opt)}${max}]`);
@@ -54,7 +56,14 @@ export function helpText(): string {
     "  -h, --help        Show this help and exit.",
     "      --version     Show the version and exit.",
     "",
-    "Booleans accept true/false/1/0/yes/no. Bad input exits with code 2 and starts nothing.",
+    "Booleans: --flag, --flag=true|false|1|0|yes|no or --no-flag on the command line; true/false/",
+    "1/0/yes/no in the environment and the YAML file. Precedence: flag > env > file > default.",
+    "Repeatable options given in the environment (RELAY_ENV, RELAY_SIGNAL_ENV, RELAY_MESOS_ROLE,",
+    "...) are split on commas: RELAY_ENV=A=1,B=2. A value that holds a comma goes in a YAML list",
+    "(--config) or, for tasks, in --env-file. An empty variable (RELAY_DELAY=) counts as unset;",
+    "an unknown RELAY_* name is warned about at start.",
+    "Bad input exits with code 2 and starts nothing; so does a --metric or --target whose",
+    "command is not found (exit 126/127) or whose module does not load, on its first read.",
   );
   return lines.join("\n");
 }

@@ -12,7 +12,16 @@ import { ConfigError } from "./parse.ts";
  *
  * @example
  * ```ts
- * const pem = readOptionFile("mesos-ca-cert", "ca.pem", (p) => Deno.readTextFileSync(p));
+ * import assert from "node:assert/strict";
+ * const read = (path: string) => {
+ *   if (path === "ca.pem") return "-----BEGIN CERTIFICATE-----\n";
+ *   throw new Deno.errors.NotFound(path);
+ * };
+ * assert.equal(readOptionFile("mesos-ca-cert", "ca.pem", read), "-----BEGIN CERTIFICATE-----\n");
+ * assert.throws(
+ *   () => readOptionFile("mesos-ca-cert", "gone.pem", read),
+ *   /^ConfigError: --mesos-ca-cert gone.pem: cannot read: file not found$/,
+ * );
  * ```
  */
 export function readOptionFile(
@@ -34,7 +43,9 @@ export function readOptionFile(
  *
  * @example
  * ```ts
- * const token = readSecretFile("web-token-file", "token", (p) => Deno.readTextFileSync(p));
+ * import assert from "node:assert/strict";
+ * assert.equal(readSecretFile("web-token-file", "token", () => " s3cret\n"), "s3cret");
+ * assert.throws(() => readSecretFile("web-token-file", "token", () => "\n"), /token/);
  * ```
  */
 export function readSecretFile(

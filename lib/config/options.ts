@@ -59,6 +59,12 @@ export interface OptionSpec {
     | "Docker";
   /** Read only from the environment (secrets): no flag, no YAML key. */
   readonly envOnly?: boolean;
+  /**
+   * The original relay.mesos's snake_case spellings of this option (`mesos_master`), accepted as
+   * deprecated flags (`--mesos_master`) and environment names (`RELAY_MESOS_MASTER`) where the
+   * value means the same. A list option's alias value is split on commas, as the original did.
+   */
+  readonly aliases?: readonly string[];
   readonly help: string;
 }
 
@@ -113,6 +119,15 @@ export const OPTIONS = [
     group: "Signals",
     help: "Stop with exit code 3 after N consecutive missing samples (0 = never).",
   },
+  {
+    name: "signal-env",
+    type: "list",
+    default: [],
+    arg: "KEY[=VALUE]",
+    group: "Signals",
+    help: "Environment for cmd: signals (repeatable; KEY alone passes Relay's own value). " +
+      "cmd: signals get PATH and these, nothing else.",
+  },
   // Tasks
   {
     name: "warmer",
@@ -154,6 +169,7 @@ export const OPTIONS = [
     default: undefined,
     arg: "PATH",
     group: "Tasks",
+    aliases: ["mesos_environment"],
     help: "File of KEY=VALUE lines (# comments) added to the tasks' environment.",
   },
   {
@@ -184,6 +200,28 @@ export const OPTIONS = [
     default: "newest",
     group: "Tasks",
     help: "Which running warmers --cooler-mode kill stops first (waiting ones always go first).",
+  },
+  {
+    name: "max-failures",
+    type: "integer",
+    default: 0,
+    min: 0,
+    arg: "N",
+    group: "Tasks",
+    aliases: ["max_failures"],
+    help: "Stop with exit code 4 after N task failures (failed, lost, dropped...) within " +
+      "--failure-window (0 = never).",
+  },
+  {
+    name: "failure-window",
+    type: "number",
+    default: 300,
+    min: 0,
+    minExclusive: true,
+    max: MAX_TIMER_SECONDS,
+    arg: "SECONDS",
+    group: "Tasks",
+    help: "Window in which --max-failures counts failures.",
   },
   // Control
   {
@@ -349,27 +387,6 @@ export const OPTIONS = [
     group: "Run",
     help: "YAML file of options (keys like max_running). Precedence: flag > env > file > default.",
   },
-  {
-    name: "max-failures",
-    type: "integer",
-    default: 0,
-    min: 0,
-    arg: "N",
-    group: "Tasks",
-    help: "Stop with exit code 4 after N task failures (failed, lost, dropped...) within " +
-      "--failure-window (0 = never).",
-  },
-  {
-    name: "failure-window",
-    type: "number",
-    default: 300,
-    min: 0,
-    minExclusive: true,
-    max: MAX_TIMER_SECONDS,
-    arg: "SECONDS",
-    group: "Tasks",
-    help: "Window in which --max-failures counts failures.",
-  },
   // Mesos
   {
     name: "mesos-master",
@@ -377,6 +394,7 @@ export const OPTIONS = [
     default: undefined,
     arg: "URL",
     group: "Mesos",
+    aliases: ["mesos_master"],
     help: "Run tasks on Mesos: http(s)://host:5050 (a comma list allowed) or " +
       "zk://host:2181[,host:2181]/mesos. Unset: tasks run as local processes.",
   },
@@ -386,6 +404,7 @@ export const OPTIONS = [
     default: "relay",
     arg: "NAME",
     group: "Mesos",
+    aliases: ["mesos_framework_name"],
     help: 'Framework name, shown as "Relay.Mesos: NAME"; also in task names.',
   },
   {
@@ -402,6 +421,7 @@ export const OPTIONS = [
     default: ["*"],
     arg: "ROLE",
     group: "Mesos",
+    aliases: ["mesos_framework_role"],
     help: "Role(s) to receive offers for (repeatable; MULTI_ROLE).",
   },
   {
@@ -410,6 +430,7 @@ export const OPTIONS = [
     default: undefined,
     arg: "PRINCIPAL",
     group: "Mesos",
+    aliases: ["mesos_framework_principal"],
     help: "Principal for authentication (HTTP basic, with the secret).",
   },
   {
@@ -470,6 +491,7 @@ export const OPTIONS = [
     type: "boolean",
     default: true,
     group: "Mesos",
+    aliases: ["mesos_checkpoint"],
     help: "Ask agents to checkpoint tasks so they survive agent restarts.",
   },
   {
@@ -511,6 +533,7 @@ export const OPTIONS = [
     default: "cpus=0.1,mem=64",
     arg: "LIST",
     group: "Mesos",
+    aliases: ["mesos_task_resources"],
     help: "Resources of one task: cpus=,mem=,disk=,gpus=.",
   },
   {
@@ -529,6 +552,7 @@ export const OPTIONS = [
     default: [],
     arg: "URI",
     group: "Mesos",
+    aliases: ["uris"],
     help: "URIs the agent fetches into the task's sandbox (repeatable).",
   },
   {
@@ -555,6 +579,7 @@ export const OPTIONS = [
     default: undefined,
     arg: "IMAGE",
     group: "Docker",
+    aliases: ["docker_image"],
     help: "Run tasks in this Docker image (Mesos only).",
   },
   {
@@ -563,6 +588,7 @@ export const OPTIONS = [
     choices: ["HOST", "BRIDGE", "NONE", "USER"],
     default: "HOST",
     group: "Docker",
+    aliases: ["docker_network"],
     help: "Docker network mode.",
   },
   {
@@ -570,6 +596,7 @@ export const OPTIONS = [
     type: "boolean",
     default: false,
     group: "Docker",
+    aliases: ["force_pull_image"],
     help: "Pull the image before every task.",
   },
   {
@@ -578,6 +605,7 @@ export const OPTIONS = [
     default: [],
     arg: "HOST:CONTAINER[:ro]",
     group: "Docker",
+    aliases: ["volumes"],
     help: "Volume to mount (repeatable).",
   },
   {
@@ -647,8 +675,8 @@ export const OPTIONS = [
     max: MAX_TIMER_SECONDS,
     arg: "SECONDS",
     group: "Web",
-    help: "/healthz answers 503 after this long without a tick (at least 3 ticks) or without " +
-      "a Mesos connection.",
+    help: "/healthz answers 503 after this long without a tick (at least 3 ticks), without " +
+      "a Mesos connection, or with tasks starved of offers.",
   },
   {
     name: "history-points",
@@ -661,6 +689,20 @@ export const OPTIONS = [
     help: "Ticks kept in memory for the chart; older ones are dropped.",
   },
 ] as const satisfies readonly OptionSpec[];
+
+/**
+ * Options of the original Relay and relay.mesos that have no equivalent here, with what to use
+ * instead: given as a flag, they are refused with this note rather than a bare "unknown option".
+ */
+export const LEGACY_OPTIONS: Readonly<Record<string, string>> = {
+  ramp: "the adaptive law ramps up by itself while a task's effect is unknown; " +
+    "--max-tasks-per-tick caps starts per tick",
+  sendstats: "use --web (the web UI, /events and /metrics)",
+  stop_condition: "--max-missing, --duration and --max-ticks end a run",
+  docker_parameters:
+    "use --docker-parameter KEY=VALUE, once per parameter, instead of a JSON object",
+  task_resources: "use --mesos-task-resources cpus=0.5,mem=256",
+};
 
 /** Names of all options in the table. */
 export type OptionName = (typeof OPTIONS)[number]["name"];

@@ -13,7 +13,15 @@ import { parseMasterSpec } from "../mesos/leader.ts";
 import { parseTaskResources } from "../mesos/offers.ts";
 import { parseSignalSpec } from "../signals/spec.ts";
 import { parseListen } from "../web/listen.ts";
-import { type Config, configKey, envName, OPTIONS, type OptionSpec, yamlKey } from "./options.ts";
+import {
+  type Config,
+  configKey,
+  envName,
+  LEGACY_OPTIONS,
+  OPTIONS,
+  type OptionSpec,
+  yamlKey,
+} from "./options.ts";
 
 /** Bad input. The message is one line and starts with the option, variable or key at fault. */
 export class ConfigError extends Error {
@@ -25,7 +33,12 @@ export class ConfigError extends Error {
 
 /** What the command line asked for. */
 export type ParseResult =
-  | { readonly kind: "run"; readonly config: Config }
+  | {
+    readonly kind: "run";
+    readonly config: Config;
+    /** Things worth saying that are not errors: unknown `RELAY_*` names, deprecated spellings. */
+    readonly warnings: readonly string[];
+  }
   | { readonly kind: "help" }
   | { readonly kind: "version" };
 
@@ -38,6 +51,11 @@ export interface ParseInput {
 }
 
 type Raw = string | boolean | string[] | number | readonly string[];
+
+/** Environment names Relay sets itself for its tasks: a Relay run inside a task sees them. */
+const OWN_TASK_VARIABLES: ReadonlySet<string> = new Set(["RELAY_TASK_ID", "RELAY_TASK_KIND"]);
+/** Prefix of the environment names Relay reads; any other name under it is a likely typo. */
+const ENV_PREFIX = "RELAY_";
 
 const TRUE = new Set(["true", "1", "yes"]);
 const FALSE = new Set(["false", "0", "no"]);
@@ -57,23 +75,25 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
  * ```
  */
 export function parseConfig(input: ParseInput): ParseResult {
-  const flags = parseFlags(input.argv);
+  const warnings: string[] = [];
+  const flags = parseFlags(input.argv, warnings);
   if (flags.help === true) return { kind: "help" };
   if (flags.version === true) return { kind: "version" };
+  const env = readEnv(input.env, warnings);
 
-  const configPath = (flags.config as string | undefined) ?? input.env[envName("config")];
+  const configPath = (flags.config as string | undefined) ?? env[envName("config")];
   const file = configPath === undefined ? {} : readYaml(configPath, input.readTextFile);
 
   const values: Record<string, unknown> = {};
   for (const opt of OPTIONS as readonly OptionSpec[]) {
     let value: unknown = opt.default;
     if (opt.envOnly) {
-      const text = input.env[envName(opt.name)];
+      const text = env[envName(opt.name)];
       if (text !== undefined) value = coerce(opt, text, envName(opt.name));
     } else if (opt.name in flags) {
       value = coerce(opt, flags[opt.name], `--${opt.name}`);
-    } else if (input.env[envName(opt.name)] !== undefined) {
-      value = coerce(opt, input.env[envName(opt.name)]!, envName(opt.name));
+    } else if (env[envName(opt.name)] !== undefined) {
+      value = coerce(opt, env[envName(opt.name)]!, envName(opt.name));
     } else if (yamlKey(opt.name) in file) {
       value = coerce(opt, file[yamlKey(opt.name)], `${configPath}: ${yamlKey(opt.name)}`);
     }
@@ -81,39 +101,157 @@ export function parseConfig(input: ParseInput): ParseResult {
   }
   const config = values as Config;
   checkTogether(config);
-  return { kind: "run", config };
+  return { kind: "run", config, warnings };
 }
 
-function parseFlags(argv: readonly string[]): Record<string, Raw> {
-  const options: Record<
-    string,
-    { type: "string" | "boolean"; multiple?: boolean; short?: string }
-  > = {
-    help: { type: "boolean", short: "h" },
+/**
+ * The `RELAY_*` variables, as the table names them: an empty value is unset (but an empty secret
+ * is refused, see {@linkcode coerce}), a deprecated name
+ * of the original relay.mesos is read as its option (when the new name is not set) with a note,
+ * and any other unknown `RELAY_*` name is warned about, with the closest known name.
+ */
+function readEnv(
+  raw: Readonly<Record<string, string | undefined>>,
+  warnings: string[],
+): Record<string, string | undefined> {
+  const known = new Set((OPTIONS as readonly OptionSpec[]).map((o) => envName(o.name)));
+  // A secret set empty is more likely a broken injection than a wish for none: it stays an error.
+  const secrets = new Set(
+    (OPTIONS as readonly OptionSpec[]).filter((o) => o.envOnly).map((o) => envName(o.name)),
+  );
+  const byAlias = new Map<string, string>();
+  for (const opt of OPTIONS as readonly OptionSpec[]) {
+    for (const alias of opt.aliases ?? []) byAlias.set(envName(alias), envName(opt.name));
+  }
+  const env: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (!name.startsWith(ENV_PREFIX)) continue;
+    if (value === undefined || (value === "" && !secrets.has(name))) continue;
+    if (known.has(name)) {
+      env[name] = value;
+      continue;
+    }
+    const current = byAlias.get(name);
+    if (current !== undefined) {
+      const set = raw[current] !== undefined && raw[current] !== "";
+      warnings.push(
+        `${name}: the original relay.mesos's name, deprecated: use ${current}` +
+          (set ? ` (${current} is set too, and wins)` : ""),
+      );
+      if (!set) env[current] = value;
+      continue;
+    }
+    if (OWN_TASK_VARIABLES.has(name)) continue;
+    const hint = closest(name, [...known]);
+    warnings.push(
+      `${name}: unknown environment variable, ignored` +
+        (hint ? ` (did you mean ${hint}?)` : " (see --help for the RELAY_* names)"),
+    );
+  }
+  return env;
+}
+
+/** Every flag's parseArgs type: booleans are read as text, so they can say true or false. */
+function flagTypes(): Record<string, { type: "string" | "boolean"; multiple?: boolean }> {
+  const options: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {
+    help: { type: "boolean" },
     version: { type: "boolean" },
   };
   for (const opt of OPTIONS as readonly OptionSpec[]) {
     if (opt.envOnly) continue;
-    options[opt.name] = opt.type === "boolean"
-      ? { type: "boolean" }
-      : { type: "string", multiple: opt.type === "list" };
+    options[opt.name] = { type: "string", multiple: opt.type === "list" };
   }
-  // `--target -5`: a value that looks like a negative number belongs to the option before it.
+  return options;
+}
+
+/**
+ * Rewrites the command line into `--name=value` words parseArgs reads with no surprise:
+ * `--flag`, `--flag=false`, `--flag no` and `--no-flag` for booleans; the original's snake_case
+ * aliases to the option's name (with a deprecation note, list values split on commas); a value
+ * that looks like a negative number to the option before it (`--target -5`); `--` dropped.
+ */
+function normalizeArgs(
+  argv: readonly string[],
+  specs: ReadonlyMap<string, OptionSpec>,
+  warnings: string[],
+): string[] {
+  const aliases = new Map<string, OptionSpec>();
+  for (const opt of specs.values()) for (const a of opt.aliases ?? []) aliases.set(a, opt);
+  const noted = new Set<string>();
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const name = argv[i].startsWith("--") ? argv[i].slice(2) : "";
+    const arg = argv[i];
+    // There are no positional arguments, so `--` has nothing to end: `deno task start -- OPTS`
+    // passes it on, and it is skipped.
+    if (arg === "--") continue;
+    if (!arg.startsWith("--")) {
+      args.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    let name = arg.slice(2, eq === -1 ? undefined : eq);
+    const inline = eq === -1 ? undefined : arg.slice(eq + 1);
+    let opt = specs.get(name);
+    let fromAlias = false;
+    if (opt === undefined && aliases.has(name)) {
+      opt = aliases.get(name)!;
+      if (!noted.has(name)) {
+        warnings.push(
+          `--${name}: the original relay.mesos's spelling, deprecated: use --${opt.name}`,
+        );
+        noted.add(name);
+      }
+      name = opt.name;
+      fromAlias = true;
+    }
+    if (
+      opt === undefined && name.startsWith("no-") && specs.get(name.slice(3))?.type === "boolean"
+    ) {
+      if (inline !== undefined) throw new ConfigError(`--${name}: takes no value`);
+      args.push(`--${name.slice(3)}=false`);
+      continue;
+    }
+    if (opt === undefined) {
+      args.push(arg);
+      continue;
+    }
     const next = argv[i + 1];
-    if (options[name]?.type === "string" && next !== undefined && /^-(\d|\.\d)/.test(next)) {
-      args.push(`${argv[i]}=${next}`);
+    let values: string[];
+    if (inline !== undefined) {
+      values = [inline];
+    } else if (opt.type === "boolean") {
+      // `--dry-run no`: a word that can only be a boolean belongs to the switch before it.
+      const word = next?.trim().toLowerCase();
+      if (word !== undefined && (TRUE.has(word) || FALSE.has(word))) {
+        values = [next!];
+        i++;
+      } else {
+        values = ["true"];
+      }
+    } else if (next !== undefined && (!next.startsWith("-") || /^-(\d|\.\d)/.test(next))) {
+      values = [next];
       i++;
     } else {
-      args.push(argv[i]);
+      throw new ConfigError(`--${name}: missing value`);
     }
+    if (fromAlias && opt.type === "list") {
+      values = values.flatMap((v) => v.split(",").map((x) => x.trim()).filter(Boolean));
+    }
+    for (const value of values) args.push(`--${name}=${value}`);
   }
+  return args;
+}
+
+function parseFlags(argv: readonly string[], warnings: string[]): Record<string, Raw> {
+  const specs = new Map(
+    (OPTIONS as readonly OptionSpec[]).filter((o) => !o.envOnly).map((o) => [o.name, o]),
+  );
+  const options = flagTypes();
+  const args = normalizeArgs(argv, specs, warnings);
   try {
     const { values, positionals } = parseArgs({
       args,
-      options,
+      options: { ...options, help: { type: "boolean", short: "h" } },
       strict: true,
       allowPositionals: true,
     });
@@ -125,21 +263,27 @@ function parseFlags(argv: readonly string[]): Record<string, Raw> {
     return values as Record<string, Raw>;
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    throw new ConfigError(describeArgsError(err, argv));
+    throw new ConfigError(describeArgsError(err, argv, [...specs.keys()]));
   }
 }
 
-function describeArgsError(err: unknown, argv: readonly string[]): string {
+function describeArgsError(err: unknown, argv: readonly string[], names: string[]): string {
   const code = (err as { code?: string }).code;
   const message = err instanceof Error ? err.message : String(err);
   const flag = message.match(/'(-[^' ]*)/)?.[1] ?? "";
   switch (code) {
-    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
-      return `${flag}: unknown option (see --help)`;
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
+      const name = flag.replace(/^-+/, "").split("=")[0];
+      const legacy = LEGACY_OPTIONS[name.replaceAll("-", "_")];
+      if (legacy !== undefined) {
+        return `${flag}: an option of the original Relay with no equivalent here: ${legacy}`;
+      }
+      const hint = closest(name, names);
+      return `${flag}: unknown option (${hint ? `did you mean --${hint}? ` : ""}see --help)`;
+    }
     case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
       if (/does not take an argument/.test(message)) {
-        return `${flag.split("=")[0]}: takes no value (it is a switch; use ` +
-          `${envName(flag.replace(/^-+/, "").split("=")[0])}=false to turn it off)`;
+        return `${flag.split("=")[0]}: takes no value`;
       }
       return `${flag}: missing value`;
     default:

@@ -5,6 +5,8 @@
  * that killing a task also kills whatever it started and nothing of Relay's own environment
  * leaks into it. `maxConcurrent` plays the role Mesos offers play on a cluster: extra requests
  * wait as `pending` until a slot frees, so the control loop sees the same kind of start delay.
+ * A kind's launches can be held for a while (`holdLaunches`, the backoff after failures in a
+ * row): its tasks wait as `pending` meanwhile, and the other kind goes on.
  * Bounds: a task's logged output is limited per line, per second and in all (see output.ts), the
  * rest counted; processes are spawned a few per event-loop turn; an ended task keeps only a few
  * fields (no process handle, no streams); on exit, the process groups that ended tasks left
@@ -61,6 +63,8 @@ export const KILL_GRACE_MS = 2000;
 /** How long to keep reading output after the main process exited (a background child may
  * still hold the pipes open). */
 const OUTPUT_DRAIN_MS = 250;
+/** What a shell prints on stderr when a child it waits for dies of SIGTERM or SIGKILL. */
+const SHELL_KILL_REPORT = /(^|\s)(Terminated|Killed)(\s|$)/;
 /** Pause after reading a chunk of which lines were dropped: a flood is read (and the task,
  * blocked on its full pipe, slowed) at about 20 chunks a second instead of flat out. */
 const FLOOD_PACE_MS = 50;
@@ -127,6 +131,8 @@ export class LocalExecutor implements Executor {
   readonly #tasks = new Map<string, TaskRecord>();
   readonly #pending: TaskRecord[] = [];
   readonly #listeners = new Set<(event: TaskEvent) => void>();
+  /** Kinds whose launches wait until then (clock ms), and the timer that ends the wait. */
+  readonly #holds = new Map<TaskKind, { until: number; timer: Timer }>();
   #sequence = 0;
   #running = 0;
   #closed = false;
@@ -169,6 +175,15 @@ export class LocalExecutor implements Executor {
     }
   }
 
+  holdLaunches(kind: TaskKind, untilMs: number): void {
+    clearTimeout(this.#holds.get(kind)?.timer);
+    const timer = setTimeout(() => {
+      this.#holds.delete(kind);
+      this.#scheduleSpawn();
+    }, Math.max(0, untilMs - this.#opts.clock.now()));
+    this.#holds.set(kind, { until: untilMs, timer });
+  }
+
   tasks(): TaskView[] {
     this.#prune();
     return [...this.#tasks.values()].map(view);
@@ -185,6 +200,8 @@ export class LocalExecutor implements Executor {
 
   async shutdown(mode: ExitMode, graceMs: number): Promise<void> {
     this.#closed = true;
+    for (const hold of this.#holds.values()) clearTimeout(hold.timer);
+    this.#holds.clear();
     for (const rec of [...this.#pending]) this.#stop(rec, "cancelled at shutdown");
     const live = () => [...this.#tasks.values()].filter((t) => !TERMINAL_STATES.has(t.state));
     const allDone = (tasks: TaskRecord[]) => Promise.all(tasks.map((t) => t.done)).then(() => {});
@@ -281,12 +298,18 @@ export class LocalExecutor implements Executor {
   #spawnPending(): void {
     const max = this.#opts.maxConcurrent ?? 0;
     let spawned = 0;
-    while (this.#pending.length > 0 && (max <= 0 || this.#running < max)) {
+    let i = 0;
+    while (i < this.#pending.length && (max <= 0 || this.#running < max)) {
+      const rec = this.#pending[i];
+      if (rec.state === "pending" && this.#holds.has(rec.kind)) {
+        i++; // Its kind is backed off: it waits, the other kind may go on.
+        continue;
+      }
       if (spawned >= SPAWN_BATCH) {
         this.#scheduleSpawn(true);
         return;
       }
-      const rec = this.#pending.shift()!;
+      this.#pending.splice(i, 1);
       if (rec.state === "pending") {
         this.#spawn(rec);
         spawned++;
@@ -364,7 +387,10 @@ export class LocalExecutor implements Executor {
       let text = decoder.decode(line.bytes);
       if (text.endsWith("\r")) text = text.slice(0, -1);
       if (line.cut > 0) text += ` … (${line.cut} more bytes cut)`;
-      this.#opts.log(level, text, { task: rec.id, stream: name });
+      // A shell's report that the kill we sent worked is not a warning.
+      const ours = name === "stderr" && rec.stopping?.as === "killed" &&
+        SHELL_KILL_REPORT.test(text);
+      this.#opts.log(ours ? "debug" : level, text, { task: rec.id, stream: name });
       return true;
     };
     let notedAt = performance.now();
@@ -527,8 +553,8 @@ export class LocalExecutor implements Executor {
     rec.readersDone = undefined;
     rec.output = undefined;
     this.#transition(rec, state, { endedAt: this.#opts.clock.now(), reason });
-    const level: Level = state === "failed" ? "warn" : "debug";
-    this.#opts.log(level, `task ${state}`, { task: rec.id, ...(reason ? { reason } : {}) });
+    // The task event (logged by the caller's bus) is what says a task failed; this is detail.
+    this.#opts.log("debug", `task ${state}`, { task: rec.id, ...(reason ? { reason } : {}) });
     rec.resolveDone();
   }
 

@@ -45,10 +45,12 @@ export interface Line {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const split = new LineSplitter(4);
- * const got: Line[] = [];
- * split.push(new TextEncoder().encode("ab\nlonger line\n"), (l) => (got.push(l), true));
- * // got: [{ bytes: "ab", cut: 0 }, { bytes: "long", cut: 7 }]
+ * const got: string[] = [];
+ * const take = (l: Line) => (got.push(`${new TextDecoder().decode(l.bytes)}+${l.cut}`), true);
+ * split.push(new TextEncoder().encode("ab\nlonger line\n"), take);
+ * assert.deepEqual(got, ["ab+0", "long+7"]);
  * ```
  */
 export class LineSplitter {
@@ -133,9 +135,11 @@ export class LineSplitter {
  *
  * @example
  * ```ts
- * const budget = new TaskOutputBudget(DEFAULT_OUTPUT_LIMITS, () => performance.now());
- * if (budget.admit(line.byteLength)) log(line);
- * const note = budget.dropNote(); // "dropped 3000 lines (6.0 KB) of output (over 20 lines/s)"
+ * import assert from "node:assert/strict";
+ * const budget = new TaskOutputBudget(DEFAULT_OUTPUT_LIMITS, () => 0); // time stands still
+ * const logged = Array.from({ length: 3000 }, () => budget.admit(2)).filter(Boolean).length;
+ * assert.equal(logged, 100); // the burst
+ * assert.equal(budget.dropNote(), "dropped 2900 lines (5.7 KB) of output (over 20 lines/s)");
  * ```
  */
 export class TaskOutputBudget {

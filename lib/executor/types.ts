@@ -71,6 +71,12 @@ export interface Executor {
    * restart); the loop decides nothing until it is ready. Absent means always ready.
    */
   ready?(): boolean;
+  /**
+   * Keeps new and waiting launches of `kind` pending until `untilMs` (the loop's clock): the
+   * backoff after that kind's tasks failed in a row. Tasks stay `pending`, so the law counts them
+   * as asked for and does not ask again. A later call replaces the earlier one.
+   */
+  holdLaunches?(kind: TaskKind, untilMs: number): void;
   /** Subscribes to task state changes; returns an unsubscribe function. */
   onTaskEvent(listener: (event: TaskEvent) => void): () => void;
   /**

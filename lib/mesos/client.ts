@@ -1,22 +1,53 @@
 /**
  * The HTTP side of the v1 Scheduler API: one long-lived SUBSCRIBE stream (RecordIO-framed events)
- * and one request per call, carrying the `Mesos-Stream-Id` of the current subscription. It follows
- * `307` redirects to the leader, retries `503` and connection errors with capped exponential
- * backoff and jitter, and treats a stream silent for max(2 × heartbeat, floor) as dead: it then
- * re-subscribes with the same FrameworkID. It re-subscribes only when the subscription is gone (the
- * stream closed or silent, a call answered 403 or 307); a 400 says that one call was wrong, so it
- * fails that call (the caller logs and counts it) and the stream stays. What the events mean is
- * the framework's business
- * (`framework.ts`); this module only keeps the connection.
+ * and one request per call, carrying the `Mesos-Stream-Id` of the current subscription. What the
+ * events mean is the framework's business (`framework.ts`); this module only keeps the connection.
+ *
+ * Invariants:
+ * - Nothing waits without a bound, and every wait is on the injected `Clock`: a call's answer and a
+ *   SUBSCRIBE's headers within `callTimeoutMs`, then events within max(2 × heartbeat, floor);
+ *   a stream silent longer than that is dead.
+ * - It re-subscribes (with the same FrameworkID) only when the subscription is gone: the stream
+ *   closed, broke or went silent, or a call was answered 403 or 307. A 400 is about that one call:
+ *   the call fails (the caller logs and counts it) and the stream stays.
+ * - `307` redirects are followed to the leader; a redirect back to a master already tried in the
+ *   same round is a loop. A master that times out, loops, or answers anything but a stream counts
+ *   as failed (`leaderFailed`), so a list of masters moves on to the next one.
+ * - Retries wait {@linkcode backoffDelay}; the attempt count starts over only after a
+ *   subscription stayed up for `healthyAfterMs`, so a master that accepts and drops streams at
+ *   once is retried ever more slowly.
  * @module
  */
 
+import { type Clock, systemClock } from "../clock.ts";
 import { type ContentType, decodeEvent, encodeCall, mediaType } from "./codec.ts";
 import type { ClientHandlers, SchedulerConnection } from "./connection.ts";
 import type { Call, Id } from "./messages.ts";
 import { RecordIODecoder } from "./recordio.ts";
+import { type BackoffBounds, backoffDelay } from "./backoff.ts";
 import type { LogFn } from "../log.ts";
 import { readBodyCapped } from "../bounded_read.ts";
+
+/**
+ * Default longest wait for the answer to a call or for the headers of a SUBSCRIBE: a master
+ * answers within milliseconds, so 10 s is a master that is stuck, not one that is busy.
+ */
+export const CALL_TIMEOUT_MS = 10_000;
+/**
+ * Default time a subscription must stay up before the backoff starts over: two heartbeats at the
+ * master's default interval (15 s), so a stream that is dropped right after SUBSCRIBED is not
+ * retried at full speed for ever.
+ */
+export const HEALTHY_AFTER_MS = 30_000;
+/** Default retry bounds: quick after a blip, at most one SUBSCRIBE every 15 s in an outage. */
+export const CLIENT_BACKOFF: BackoffBounds = { initial: 500, max: 15_000 };
+/**
+ * Default floor of the heartbeat watchdog: a stream is dead after max(2 × heartbeat, floor) with
+ * no event, so a master announcing very short heartbeats is still given 15 s.
+ */
+export const HEARTBEAT_FLOOR_MS = 15_000;
+/** Redirects followed in one round: a leader is one hop away, more is a loop in disguise. */
+const MAX_REDIRECTS = 5;
 
 /** Settings of {@linkcode SchedulerClient}. */
 export interface ClientOptions {
@@ -30,14 +61,22 @@ export interface ClientOptions {
   readonly credentials?: { readonly principal: string; readonly secret: string };
   /** PEM text of a CA certificate for https masters. */
   readonly caCert?: string;
-  /** Floor of the heartbeat watchdog in ms (default 15000). */
+  /** Floor of the heartbeat watchdog in ms (default {@linkcode HEARTBEAT_FLOOR_MS}). */
   readonly heartbeatFloorMs?: number;
-  /** Backoff bounds in ms (default 500 and 15000). */
-  readonly backoffMs?: { readonly initial: number; readonly max: number };
+  /** Backoff bounds in ms (default {@linkcode CLIENT_BACKOFF}). */
+  readonly backoffMs?: BackoffBounds;
+  /** Longest wait for a call's answer or a SUBSCRIBE's headers (default {@linkcode CALL_TIMEOUT_MS}). */
+  readonly callTimeoutMs?: number;
+  /** Uptime after which a subscription resets the backoff (default {@linkcode HEALTHY_AFTER_MS}). */
+  readonly healthyAfterMs?: number;
+  /** Time for every timeout, watchdog and backoff (default the system clock). */
+  readonly clock?: Clock;
+  /** Jitter source of the backoff (default `Math.random`). */
+  readonly random?: () => number;
   readonly log: LogFn;
 }
 
-/** A call the master refused; `status` is the HTTP status. */
+/** A call the master refused; `status` is the HTTP status (0: no answer). */
 export class CallError extends Error {
   constructor(message: string, readonly status: number) {
     super(message);
@@ -45,7 +84,15 @@ export class CallError extends Error {
   }
 }
 
-/** Resolves a `Location` header (which may lack a scheme) against the master in use. */
+/**
+ * Resolves a `Location` header (which may lack a scheme) against the master in use.
+ *
+ * @example
+ * ```ts
+ * import { resolveLocation } from "./client.ts";
+ * resolveLocation("//10.0.0.2:5050/api/v1/scheduler", "http://m1:5050"); // "http://10.0.0.2:5050"
+ * ```
+ */
 export function resolveLocation(location: string, current: string): string {
   let loc = location.trim();
   if (!/^[a-z]+:\/\//i.test(loc) && !loc.startsWith("//") && !loc.startsWith("/")) loc = `//${loc}`;
@@ -53,40 +100,48 @@ export function resolveLocation(location: string, current: string): string {
   return `${url.protocol}//${url.host}`;
 }
 
-/** Capped exponential backoff with full jitter: attempt 0 → up to `initial` ms. */
-export function backoffDelay(attempt: number, initial: number, max: number, random = Math.random) {
-  const cap = Math.min(max, initial * 2 ** Math.min(attempt, 30));
-  return Math.round(cap / 2 + (random() * cap) / 2);
-}
+/** How one SUBSCRIBE went. */
+type SubscribeResult =
+  | { kind: "redirect"; to: string }
+  | { kind: "failed"; reason: string }
+  /** The stream ran and ended; `upMs` since SUBSCRIBED (undefined: SUBSCRIBED never came). */
+  | { kind: "ended"; upMs: number | undefined };
 
 /**
  * Keeps a subscription to the leading master alive and sends calls on it.
  *
  * @example
  * ```ts
- * const client = new SchedulerClient(options, handlers);
- * client.start();
- * await client.call({ type: "REVIVE", revive: {} });
- * await client.close();
+ * import type { ClientHandlers } from "./connection.ts";
+ * async function revive(options: ClientOptions, handlers: ClientHandlers) {
+ *   const client = new SchedulerClient(options, handlers);
+ *   client.start(); // subscribes, and re-subscribes whenever the stream is gone
+ *   await client.call({ type: "REVIVE", revive: {} }); // once handlers.onConnected has run
+ *   await client.close();
+ * }
  * ```
  */
 export class SchedulerClient implements SchedulerConnection {
   readonly #opts: ClientOptions;
   readonly #handlers: ClientHandlers;
   readonly #http?: Deno.HttpClient;
-  #closed = false;
+  readonly #clock: Clock;
+  readonly #callTimeoutMs: number;
+  /** Aborted by close(): ends the backoff sleep at once. */
+  readonly #closing = new AbortController();
   #loop?: Promise<void>;
   #stream?: AbortController;
   #streamId?: string;
   #leader?: string;
   #frameworkId?: Id;
-  #wake?: () => void;
   /** Reconnects after the first subscription, for metrics. */
   reconnects = 0;
 
   constructor(options: ClientOptions, handlers: ClientHandlers) {
     this.#opts = options;
     this.#handlers = handlers;
+    this.#clock = options.clock ?? systemClock;
+    this.#callTimeoutMs = options.callTimeoutMs ?? CALL_TIMEOUT_MS;
     if (options.caCert) this.#http = Deno.createHttpClient({ caCerts: [options.caCert] });
   }
 
@@ -100,15 +155,18 @@ export class SchedulerClient implements SchedulerConnection {
     return this.#leader;
   }
 
+  get #closed(): boolean {
+    return this.#closing.signal.aborted;
+  }
+
   start(): void {
     this.#loop ??= this.#run();
   }
 
   /** Ends the subscription for good (no TEARDOWN: tasks keep running, within failover_timeout). */
   async close(): Promise<void> {
-    this.#closed = true;
+    this.#closing.abort();
     this.#stream?.abort();
-    this.#wake?.();
     await this.#loop;
     this.#http?.close();
   }
@@ -121,7 +179,10 @@ export class SchedulerClient implements SchedulerConnection {
     }
   }
 
-  /** Sends one call on the current subscription; resolves on 202, throws CallError otherwise. */
+  /**
+   * Sends one call on the current subscription; resolves on 202, throws CallError otherwise
+   * (status 0 when no answer came within `callTimeoutMs`).
+   */
   async call(call: Omit<Call, "framework_id">): Promise<void> {
     const leader = this.#leader;
     const streamId = this.#streamId;
@@ -129,29 +190,43 @@ export class SchedulerClient implements SchedulerConnection {
       throw new CallError(`mesos: not subscribed, cannot send ${call.type}`, 0);
     }
     const body = encodeCall({ ...call, framework_id: this.#frameworkId }, this.#opts.contentType);
-    let response: Response;
+    const abort = new AbortController();
+    let timedOut = false;
+    const cancel = this.#after(this.#callTimeoutMs, () => {
+      timedOut = true;
+      abort.abort();
+    });
+    let status: number;
+    let text: string;
     try {
-      response = await fetch(`${leader}/api/v1/scheduler`, {
+      const response = await fetch(`${leader}/api/v1/scheduler`, {
         method: "POST",
         headers: { ...this.#headers(), "Mesos-Stream-Id": streamId },
         body: new Uint8Array(body),
         redirect: "manual",
+        signal: abort.signal,
         client: this.#http,
       });
+      status = response.status;
+      text = await readBodyCapped(response, ERROR_BODY_MAX_BYTES, abort.signal);
     } catch (err) {
-      throw new CallError(`mesos: ${call.type} failed: ${(err as Error).message}`, 0);
+      const why = timedOut
+        ? `no answer within ${this.#callTimeoutMs / 1000} s`
+        : (err as Error).message.split("\n")[0];
+      throw new CallError(`mesos: ${call.type} failed: ${why}`, 0);
+    } finally {
+      cancel();
     }
-    const text = await readBodyCapped(response, ERROR_BODY_MAX_BYTES);
-    if (response.status === 202 || response.status === 200) return;
+    if (status === 202 || status === 200) return;
     const detail = text.trim().split("\n")[0].slice(0, 200);
-    if (response.status === 307 || response.status === 403) {
+    if (status === 307 || status === 403) {
       // The leader moved or our subscription is gone: subscribe again. (A 400 is about this call
       // only; re-subscribing would not make it right.)
-      this.reconnect(`${call.type} answered ${response.status}`);
+      this.reconnect(`${call.type} answered ${status}`);
     }
     throw new CallError(
-      `mesos: ${call.type} answered ${response.status}${detail ? `: ${detail}` : ""}`,
-      response.status,
+      `mesos: ${call.type} answered ${status}${detail ? `: ${detail}` : ""}`,
+      status,
     );
   }
 
@@ -163,43 +238,64 @@ export class SchedulerClient implements SchedulerConnection {
     return headers;
   }
 
+  /** Runs `fire` after `ms` on the clock unless the returned function is called first. */
+  #after(ms: number, fire: () => void): () => void {
+    const cancelled = new AbortController();
+    this.#clock.sleep(ms, cancelled.signal).then(() => {
+      if (!cancelled.signal.aborted) fire();
+    });
+    return () => cancelled.abort();
+  }
+
   async #run(): Promise<void> {
-    const backoff = this.#opts.backoffMs ?? { initial: 500, max: 15_000 };
+    const backoff = this.#opts.backoffMs ?? CLIENT_BACKOFF;
+    const healthyAfterMs = this.#opts.healthyAfterMs ?? HEALTHY_AFTER_MS;
     let attempt = 0;
     let subscribedOnce = false;
     while (!this.#closed) {
-      let master = this.#opts.leader();
-      let redirects = 0;
-      let outcome: "subscribed" | "failed" = "failed";
+      const first = this.#opts.leader();
+      let master = first;
+      const tried: string[] = [];
+      let healthy = false;
       while (master && !this.#closed) {
+        tried.push(master);
         const result = await this.#subscribe(master, subscribedOnce);
-        if (result.kind === "redirect" && redirects++ < 5) {
+        if (this.#closed) break;
+        if (result.kind === "redirect") {
+          if (tried.includes(result.to) || tried.length > MAX_REDIRECTS) {
+            this.#failed(first!, `redirect loop (${[...tried, result.to].join(" -> ")})`);
+            break;
+          }
           this.#opts.log("info", `mesos: ${master} is not the leader; following to ${result.to}`);
           master = result.to;
           continue;
         }
-        if (result.kind === "ended") {
-          outcome = "subscribed";
+        if (result.kind === "failed") {
+          this.#failed(master, result.reason);
+        } else if (result.upMs === undefined) {
+          this.#failed(master, "the stream ended before SUBSCRIBED");
+        } else {
           subscribedOnce = true;
-        } else if (result.kind === "failed") {
-          this.#opts.leaderFailed?.(master);
-          this.#opts.log("warn", `mesos: subscribe to ${master} failed: ${result.reason}`);
+          healthy = result.upMs >= healthyAfterMs;
         }
         break;
       }
-      if (!master && !this.#closed) this.#opts.log("warn", "mesos: no leading master known yet");
+      if (!first && !this.#closed) this.#opts.log("warn", "mesos: no leading master known yet");
       if (this.#closed) break;
-      attempt = outcome === "subscribed" ? 0 : attempt + 1;
-      await this.#sleep(backoffDelay(attempt, backoff.initial, backoff.max));
+      attempt = healthy ? 0 : attempt + 1;
+      await this.#clock.sleep(
+        backoffDelay(attempt, backoff, this.#opts.random),
+        this.#closing.signal,
+      );
     }
   }
 
-  async #subscribe(
-    master: string,
-    again: boolean,
-  ): Promise<
-    { kind: "redirect"; to: string } | { kind: "failed"; reason: string } | { kind: "ended" }
-  > {
+  #failed(master: string, reason: string): void {
+    this.#opts.leaderFailed?.(master);
+    this.#opts.log("warn", `mesos: subscribe to ${master} failed: ${reason}`);
+  }
+
+  async #subscribe(master: string, again: boolean): Promise<SubscribeResult> {
     const info = this.#handlers.frameworkInfo();
     const call: Call = {
       type: "SUBSCRIBE",
@@ -208,6 +304,11 @@ export class SchedulerClient implements SchedulerConnection {
     };
     const stream = new AbortController();
     this.#stream = stream;
+    let timedOut = false;
+    const cancel = this.#after(this.#callTimeoutMs, () => {
+      timedOut = true;
+      stream.abort();
+    });
     let response: Response;
     try {
       response = await fetch(`${master}/api/v1/scheduler`, {
@@ -219,7 +320,12 @@ export class SchedulerClient implements SchedulerConnection {
         client: this.#http,
       });
     } catch (err) {
-      return { kind: "failed", reason: (err as Error).message.split("\n")[0] };
+      const reason = timedOut
+        ? `no answer within ${this.#callTimeoutMs / 1000} s`
+        : (err as Error).message.split("\n")[0];
+      return { kind: "failed", reason };
+    } finally {
+      cancel();
     }
     if (response.status === 307) {
       await response.body?.cancel();
@@ -228,8 +334,7 @@ export class SchedulerClient implements SchedulerConnection {
       return { kind: "redirect", to: resolveLocation(location, master) };
     }
     if (response.status !== 200) {
-      const text = (await readBodyCapped(response, ERROR_BODY_MAX_BYTES)).trim().split("\n")[0]
-        .slice(0, 200);
+      const text = await this.#errorText(response);
       const why = response.status === 503 ? "503 (no leader elected yet)" : `${response.status}`;
       return { kind: "failed", reason: `${why}${text ? `: ${text}` : ""}` };
     }
@@ -238,31 +343,57 @@ export class SchedulerClient implements SchedulerConnection {
       await response.body?.cancel();
       return { kind: "failed", reason: "200 without Mesos-Stream-Id" };
     }
-    const reason = await this.#consume(master, streamId, response.body, stream, again);
+    const { why, subscribedAt } = await this.#consume(
+      master,
+      streamId,
+      response.body,
+      stream,
+      again,
+    );
+    const wasConnected = this.#streamId !== undefined;
     this.#streamId = undefined;
-    if (!this.#closed) this.#handlers.onDisconnected(reason);
-    return { kind: "ended" };
+    if (!this.#closed && wasConnected) this.#handlers.onDisconnected(why);
+    return {
+      kind: "ended",
+      upMs: subscribedAt === undefined ? undefined : this.#clock.now() - subscribedAt,
+    };
   }
 
-  /** Reads events until the stream ends, breaks, or goes silent; returns why it ended. */
+  /** The first line of an error answer's body, read within the call timeout. */
+  async #errorText(response: Response): Promise<string> {
+    const abort = new AbortController();
+    const cancel = this.#after(this.#callTimeoutMs, () => abort.abort());
+    try {
+      return (await readBodyCapped(response, ERROR_BODY_MAX_BYTES, abort.signal)).trim()
+        .split("\n")[0].slice(0, 200);
+    } finally {
+      cancel();
+    }
+  }
+
+  /**
+   * Reads events until the stream ends, breaks, or goes silent; returns why it ended and when
+   * SUBSCRIBED came (clock ms), if it did.
+   */
   async #consume(
     master: string,
     streamId: string,
     body: ReadableStream<Uint8Array>,
     stream: AbortController,
     again: boolean,
-  ): Promise<string> {
+  ): Promise<{ why: string; subscribedAt?: number }> {
     const decoder = new RecordIODecoder(this.#opts.maxFrameBytes);
-    const floor = this.#opts.heartbeatFloorMs ?? 15_000;
+    const floor = this.#opts.heartbeatFloorMs ?? HEARTBEAT_FLOOR_MS;
     let silenceMs = floor;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let subscribedAt: number | undefined;
     let why = "stream closed by the master";
+    let cancel = () => {};
     const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
+      cancel();
+      cancel = this.#after(silenceMs, () => {
         why = `no event for ${silenceMs / 1000} s (heartbeats lost)`;
         stream.abort();
-      }, silenceMs);
+      });
     };
     arm();
     const reader = body.getReader();
@@ -272,11 +403,10 @@ export class SchedulerClient implements SchedulerConnection {
         if (done) break;
         for (const record of decoder.push(value)) {
           const event = decodeEvent(record, this.#opts.contentType);
-          arm();
           if (event.type === "SUBSCRIBED" && event.subscribed) {
             const hb = clampHeartbeat(event.subscribed.heartbeat_interval_seconds);
             silenceMs = Math.max(2 * hb * 1000, floor);
-            arm();
+            subscribedAt = this.#clock.now();
             this.#frameworkId = event.subscribed.framework_id;
             this.#leader = master;
             this.#streamId = streamId;
@@ -287,6 +417,7 @@ export class SchedulerClient implements SchedulerConnection {
               heartbeatSeconds: hb,
             });
           }
+          arm();
           this.#handlers.onEvent(event);
         }
       }
@@ -294,22 +425,11 @@ export class SchedulerClient implements SchedulerConnection {
       if (!stream.signal.aborted) why = `stream broken: ${(err as Error).message.split("\n")[0]}`;
       else if (this.#closed) why = "closed";
     } finally {
-      clearTimeout(timer);
+      cancel();
       stream.abort();
       reader.cancel().catch(() => {});
     }
-    return why;
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wake = done;
-    });
+    return { why, ...(subscribedAt !== undefined ? { subscribedAt } : {}) };
   }
 }
 

@@ -1,15 +1,20 @@
 /**
- * The Mesos executor: runs warmer and cooler tasks on a Mesos cluster as a framework. Tasks the
- * loop asks for wait as `pending` until an offer fits them; offers are packed and accepted at
- * once or declined (never held); SUPPRESS when nothing waits, REVIVE when something does (one such
- * call at a time, so the master ends in the state we want; again while tasks starve). Status
- * updates are recorded, then acknowledged: every delivery that carries a uuid, re-sent ones too
- * (an agent re-sends until an acknowledgement arrives, and holds the task's later updates until
- * then; acknowledging is idempotent), duplicates counted. A launch the master refuses (TASK_ERROR
- * or TASK_DROPPED before the task ran) backs that kind's launches off, capped exponential, said
- * once per streak and counted. The FrameworkID is kept in the state directory so
- * that a restarted Relay.Mesos re-subscribes as the same framework and, after reconciling, adopts
- * its running tasks. The loop sees the same task facts as from the local executor.
+ * The Mesos executor: runs warmer and cooler tasks on a Mesos cluster as a framework, and gives
+ * the loop the same task facts as the local executor.
+ *
+ * Invariants:
+ * - A task the loop asks for waits as `pending` until an offer fits it; offers are packed and
+ *   accepted at once or declined, never held.
+ * - Offer interest follows need: SUPPRESS when nothing waits, REVIVE when something does (again
+ *   while tasks starve); one such call in flight at a time, so the master ends in the state meant.
+ * - Status updates are recorded, then every delivery with a uuid is acknowledged, re-sent ones
+ *   too (the agent re-sends until acknowledged and holds later updates till then); duplicates are
+ *   counted.
+ * - A launch the master refuses (TASK_ERROR or TASK_DROPPED before running) backs that kind's
+ *   launches off, capped exponential, said once per streak and counted.
+ * - The FrameworkID is kept (state dir, or ZooKeeper with `--ha-zk`), so a restarted instance
+ *   re-subscribes as the same framework and, after reconciling, adopts its running tasks.
+ * - Time is the injected `Clock`'s only.
  * @module
  */
 
@@ -139,6 +144,9 @@ export const LAUNCH_BACKOFF_MAX_MS = 60_000;
 /** DurationInfo counts nanoseconds. */
 const NANOS_PER_SECOND = 1e9;
 
+/** How often shutdown looks whether the tasks have ended: quick to exit, cheap to wait. */
+const SHUTDOWN_POLL_MS = 100;
+
 /** How long tasks may wait with no offer and no REVIVE before REVIVE is sent again. */
 export const REVIVE_AFTER_MS = 5000;
 
@@ -209,9 +217,11 @@ export function taskStateOf(state: TaskStateName): TaskState {
  *
  * @example
  * ```ts
- * const executor = new MesosExecutor(options);
- * await executor.start();
- * executor.launch("cooler", 3); // pending until offers fit them
+ * async function run(options: MesosExecutorOptions) {
+ *   const executor = new MesosExecutor(options);
+ *   await executor.start();
+ *   executor.launch("cooler", 3); // pending until offers fit them
+ * }
  * ```
  */
 export class MesosExecutor implements Executor {
@@ -240,6 +250,8 @@ export class MesosExecutor implements Executor {
   readonly #seen = new Map<string, number>();
   /** Kinds whose launches the master refused lately. */
   readonly #backoff = new Map<TaskKind, LaunchBackoff>();
+  /** Kinds held back after their tasks failed in a row ({@linkcode holdLaunches}): until then. */
+  readonly #held = new Map<TaskKind, number>();
   #frameworkId?: string;
   /**
    * Whether the master was last told to send offers (a subscription starts unsuppressed), or
@@ -354,6 +366,10 @@ export class MesosExecutor implements Executor {
     }
   }
 
+  holdLaunches(kind: TaskKind, untilMs: number): void {
+    this.#held.set(kind, untilMs);
+  }
+
   tasks(): TaskView[] {
     const now = this.#opts.clock.now();
     // Called every tick: the place to repair offer interest after a failed call or a long wait.
@@ -401,10 +417,11 @@ export class MesosExecutor implements Executor {
     this.#opts.onClose?.();
   }
 
+  /** Waits until `done()` or `ms` have passed on the clock, looking every SHUTDOWN_POLL_MS. */
   async #waitFor(done: () => boolean, ms: number): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!done() && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
+    const deadline = this.#opts.clock.now() + ms;
+    while (!done() && this.#opts.clock.now() < deadline) {
+      await this.#opts.clock.sleep(SHUTDOWN_POLL_MS);
     }
   }
 
@@ -809,10 +826,10 @@ export class MesosExecutor implements Executor {
     }
   }
 
-  /** Whether tasks of `kind` may be launched now (not backed off after a refusal). */
+  /** Whether tasks of `kind` may be launched now (not backed off after a refusal or failures). */
   #mayLaunch(kind: TaskKind, now: number): boolean {
     const b = this.#backoff.get(kind);
-    return b === undefined || now >= b.until;
+    return (b === undefined || now >= b.until) && now >= (this.#held.get(kind) ?? 0);
   }
 
   /**

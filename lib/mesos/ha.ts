@@ -15,8 +15,10 @@
  * @module
  */
 
+import { type Clock, systemClock } from "../clock.ts";
 import type { LogFn } from "../log.ts";
-import { parseConnectString, ZkClient, ZkError } from "./zk.ts";
+import { type BackoffBounds, backoffDelay } from "./backoff.ts";
+import { CreateFlags, parseConnectString, ZkClient, ZkError } from "./zk.ts";
 
 /** Where the election runs. */
 export interface HaSpec {
@@ -29,7 +31,7 @@ export interface HaSpec {
 /** The ZooKeeper session timeout asked for: how long a dead leader blocks a takeover. */
 export const HA_SESSION_TIMEOUT_MS = 4000;
 /** Waits between attempts to reach ZooKeeper while not leading. */
-const RETRY_MS = { initial: 500, max: 5000 };
+const RETRY_MS: BackoffBounds = { initial: 500, max: 5000 };
 
 /**
  * Parses `zk://host:port[,host:port]/path`.
@@ -55,6 +57,8 @@ export interface HaOptions {
   /** What this instance writes into its election znode (default `hostname:pid`). */
   readonly id?: string;
   readonly sessionTimeoutMs?: number;
+  /** Time for retries and the ZooKeeper client (default the system clock). */
+  readonly clock?: Clock;
 }
 
 /**
@@ -62,9 +66,13 @@ export interface HaOptions {
  *
  * @example
  * ```ts
- * const ha = new HaElection(parseHaSpec("zk://zk1:2181/relay-mesos"), { log });
- * if (await ha.lead(stop)) { ha.onLost(() => die("lost the lead")); ... }
- * await ha.close();
+ * import type { LogFn } from "../log.ts";
+ * async function leadOrWait(log: LogFn, stop: AbortSignal, die: (why: string) => void) {
+ *   const ha = new HaElection(parseHaSpec("zk://zk1:2181/relay-mesos"), { log });
+ *   if (await ha.lead(stop)) ha.onLost((reason) => die(`lost the lead: ${reason}`));
+ *   // ... run as the leader until the end, then:
+ *   await ha.close();
+ * }
  * ```
  */
 export class HaElection {
@@ -95,14 +103,14 @@ export class HaElection {
       try {
         if (await this.#contend(signal)) return true;
       } catch (err) {
-        const wait = Math.min(RETRY_MS.max, RETRY_MS.initial * 2 ** attempt++);
+        const wait = backoffDelay(attempt++, RETRY_MS);
         this.#opts.log(
           "warn",
           `ha: ${(err as Error).message.split("\n")[0]}; trying again in ${wait} ms`,
         );
         await this.#zk?.close();
         this.#zk = undefined;
-        await sleep(wait, signal);
+        await (this.#opts.clock ?? systemClock).sleep(wait, signal);
       }
     }
     return false;
@@ -160,6 +168,7 @@ export class HaElection {
   async #contend(signal: AbortSignal): Promise<boolean> {
     const zk = await ZkClient.connect(this.#spec.servers, {
       sessionTimeoutMs: this.#opts.sessionTimeoutMs ?? HA_SESSION_TIMEOUT_MS,
+      clock: this.#opts.clock ?? systemClock,
     });
     this.#zk = zk;
     const dir = `${this.#spec.path}/election`;
@@ -168,7 +177,7 @@ export class HaElection {
       `${dir}/member_`,
       // (Deno.hostname() would need --allow-sys, which the compiled binary does not have.)
       this.#opts.id ?? `${Deno.env.get("HOSTNAME") ?? "unknown-host"}:${Deno.pid}`,
-      3, // EPHEMERAL_SEQUENTIAL
+      CreateFlags.EPHEMERAL_SEQUENTIAL,
     );
     const mine = me.slice(dir.length + 1);
     this.#opts.log("info", `ha: joined the election as ${mine} (session ${zk.sessionId})`);
@@ -210,15 +219,4 @@ export class HaElection {
 
 function sequence(name: string): number {
   return Number(name.slice(name.lastIndexOf("_") + 1));
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      resolve();
-    }
-  });
 }

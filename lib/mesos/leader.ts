@@ -13,7 +13,9 @@
  * @module
  */
 
+import { type Clock, systemClock } from "../clock.ts";
 import type { LogFn } from "../log.ts";
+import { type BackoffBounds, backoffDelay } from "./backoff.ts";
 import type { MasterInfo } from "./messages.ts";
 import { parseConnectString, ZkClient, ZkError } from "./zk.ts";
 
@@ -48,10 +50,16 @@ const FORMS = "expected http(s)://host:port[,http(s)://host:port...] or " +
  *
  * @example
  * ```ts
- * parseMasterSpec("zk://10.0.0.1:2181,10.0.0.2:2181/mesos");
- * // { kind: "zk", connectString: "10.0.0.1:2181,10.0.0.2:2181", path: "/mesos" }
- * parseMasterSpec("http://m1:5050,http://m2:5050");
- * // { kind: "http", urls: ["http://m1:5050", "http://m2:5050"] }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseMasterSpec("zk://10.0.0.1:2181,10.0.0.2:2181/mesos"), {
+ *   kind: "zk",
+ *   connectString: "10.0.0.1:2181,10.0.0.2:2181",
+ *   path: "/mesos",
+ * });
+ * assert.deepEqual(parseMasterSpec("http://m1:5050,http://m2:5050"), {
+ *   kind: "http",
+ *   urls: ["http://m1:5050", "http://m2:5050"],
+ * });
  * ```
  */
 export function parseMasterSpec(spec: string): MasterSpec {
@@ -215,15 +223,20 @@ function ipFromUint32(v: unknown): string | undefined {
 export interface LeaderDetectorOptions {
   /** Where progress and trouble are reported (connects, retries, leader changes). */
   readonly log?: LogFn;
-  /** Reconnect backoff for ZooKeeper in ms (default 500 doubling up to 10000, with jitter). */
-  readonly backoffMs?: { readonly initial: number; readonly max: number };
+  /** Reconnect backoff for ZooKeeper in ms (default {@linkcode ZK_BACKOFF}). */
+  readonly backoffMs?: BackoffBounds;
   /** ZooKeeper session timeout in ms (default 10000). */
   readonly sessionTimeoutMs?: number;
   /** ZooKeeper connect + handshake timeout per server in ms (default 5000). */
   readonly connectTimeoutMs?: number;
   /** Scheme of leader URLs found in ZooKeeper (default "http"). */
   readonly scheme?: "http" | "https";
+  /** Time for backoffs and timeouts, here and in the ZooKeeper client (default system clock). */
+  readonly clock?: Clock;
 }
+
+/** Default ZooKeeper reconnect bounds: quick after a blip, every 10 s at most in an outage. */
+export const ZK_BACKOFF: BackoffBounds = { initial: 500, max: 10_000 };
 
 /** Called with the new leader (undefined: none known) and the one before. */
 export type LeaderListener = (leader: string | undefined, previous: string | undefined) => void;
@@ -233,16 +246,21 @@ export type LeaderListener = (leader: string | undefined, previous: string | und
  *
  * @example
  * ```ts
- * const d = new LeaderDetector("zk://127.0.0.1:2181/mesos", { log });
- * d.onChange((leader) => console.log("leader is now", leader));
- * d.start();
- * const url = await d.waitForLeader(30_000);
+ * import assert from "node:assert/strict";
+ * const d = new LeaderDetector("http://m1:5050,http://m2:5050");
+ * const seen: (string | undefined)[] = [];
+ * d.onChange((leader) => seen.push(leader));
+ * d.start(); // for zk://, this starts watching ZooKeeper
+ * assert.equal(await d.waitForLeader(30_000), "http://m1:5050");
+ * assert.equal(d.next(), "http://m2:5050"); // after m1 failed to answer
+ * assert.deepEqual(seen, ["http://m2:5050"]);
  * await d.close();
  * ```
  */
 export class LeaderDetector {
   readonly spec: MasterSpec;
   readonly #opts: LeaderDetectorOptions;
+  readonly #clock: Clock;
   readonly #listeners = new Set<LeaderListener>();
   readonly #stopWaiters = new Set<() => void>();
   #leader: string | undefined;
@@ -251,13 +269,15 @@ export class LeaderDetector {
   #closed = false;
   #client: ZkClient | undefined;
   #loop: Promise<void> = Promise.resolve();
-  #wakeSleep: (() => void) | undefined;
+  /** Aborted by close(): ends sleeps and waits at once. */
+  readonly #closing = new AbortController();
   #refresh: (() => void) | undefined;
 
   /** Throws a {@linkcode MasterSpecError} for a bad spec. */
   constructor(spec: string | MasterSpec, opts: LeaderDetectorOptions = {}) {
     this.spec = typeof spec === "string" ? parseMasterSpec(spec) : spec;
     this.#opts = opts;
+    this.#clock = opts.clock ?? systemClock;
     if (this.spec.kind === "http") this.#leader = this.spec.urls[0];
   }
 
@@ -301,23 +321,24 @@ export class LeaderDetector {
   waitForLeader(timeoutMs = 30_000): Promise<string> {
     if (this.#leader !== undefined) return Promise.resolve(this.#leader);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = new AbortController();
+      this.#clock.sleep(timeoutMs, timer.signal).then(() => {
+        if (timer.signal.aborted) return;
         off();
         reject(new Error(`no leading Mesos master found within ${timeoutMs} ms`));
-      }, timeoutMs);
+      });
       const unsubscribe = this.onChange((leader) => {
         if (leader === undefined) return;
-        clearTimeout(timer);
         off();
         resolve(leader);
       });
       const stop = () => {
-        clearTimeout(timer);
         off();
         reject(new Error("leader detection closed"));
       };
       this.#stopWaiters.add(stop);
       const off = () => {
+        timer.abort();
         unsubscribe();
         this.#stopWaiters.delete(stop);
       };
@@ -330,7 +351,7 @@ export class LeaderDetector {
     this.#closed = true;
     for (const stop of this.#stopWaiters) stop();
     this.#stopWaiters.clear();
-    this.#wakeSleep?.();
+    this.#closing.abort();
     this.#refresh?.();
     await this.#client?.close();
     await this.#loop.catch(() => {});
@@ -353,22 +374,10 @@ export class LeaderDetector {
     }
   }
 
-  async #sleep(ms: number): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await new Promise<void>((resolve) => {
-      this.#wakeSleep = resolve;
-      timer = setTimeout(resolve, ms);
-    });
-    clearTimeout(timer);
-    this.#wakeSleep = undefined;
-  }
-
   async #runZk(connectString: string, path: string): Promise<void> {
-    const backoff = this.#opts.backoffMs ?? { initial: 500, max: 10_000 };
-    const delayFor = (n: number) => {
-      const cap = Math.min(backoff.max, backoff.initial * 2 ** Math.min(n, 20));
-      return Math.round(cap / 2 + (Math.random() * cap) / 2);
-    };
+    const backoff = this.#opts.backoffMs ?? ZK_BACKOFF;
+    const delayFor = (attempt: number) => backoffDelay(attempt, backoff);
+    const sleep = (ms: number) => this.#clock.sleep(ms, this.#closing.signal);
     let failures = 0; // failed connects in a row
     let shortSessions = 0; // sessions in a row that ended soon after they started
     while (!this.#closed) {
@@ -377,6 +386,7 @@ export class LeaderDetector {
         client = await ZkClient.connect(connectString, {
           sessionTimeoutMs: this.#opts.sessionTimeoutMs ?? 10_000,
           connectTimeoutMs: this.#opts.connectTimeoutMs ?? 5000,
+          clock: this.#clock,
         });
       } catch (err) {
         if (this.#closed) break;
@@ -389,7 +399,7 @@ export class LeaderDetector {
           `mesos: ZooKeeper unreachable: ${(err as Error).message}; retrying in ${delay} ms` +
             ` (attempt ${failures})${kept}`,
         );
-        await this.#sleep(delay);
+        await sleep(delay);
         continue;
       }
       if (this.#closed) {
@@ -406,19 +416,19 @@ export class LeaderDetector {
         `mesos: connected to ZooKeeper ${client.server} (session 0x${client.sessionId}), ` +
           `watching ${path}`,
       );
-      const began = Date.now();
+      const began = this.#clock.now();
       const reason = await this.#watch(client, path);
       this.#client = undefined;
       await client.close();
       if (this.#closed) break;
-      shortSessions = Date.now() - began < backoff.max ? shortSessions + 1 : 0;
+      shortSessions = this.#clock.now() - began < backoff.max ? shortSessions + 1 : 0;
       const delay = delayFor(Math.max(0, shortSessions - 1));
       const kept = this.#leader ? `; keeping leader ${this.#leader} until it is known again` : "";
       this.#log(
         "warn",
         `mesos: ZooKeeper session ended: ${reason.message}; reconnecting in ${delay} ms${kept}`,
       );
-      await this.#sleep(delay);
+      await sleep(delay);
     }
     this.#refresh = undefined;
   }

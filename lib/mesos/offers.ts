@@ -99,8 +99,19 @@ export function offerTotals(offer: Offer): Record<string, number> {
  *
  * @example
  * ```ts
- * const { accept, decline } = packOffers(offers, 3, { cpus: 1, mem: 128, disk: 0, gpus: 0 });
- * accept[0].tasks.length; // tasks placed in the first usable offer
+ * import assert from "node:assert/strict";
+ * const scalar = (name: string, value: number) => ({ name, type: "SCALAR" as const, scalar: { value } });
+ * const offer = (id: string, cpus: number) => ({
+ *   id: { value: id },
+ *   framework_id: { value: "fw" },
+ *   agent_id: { value: `agent-${id}` },
+ *   hostname: `host-${id}`,
+ *   resources: [scalar("cpus", cpus), scalar("mem", 1024)],
+ * });
+ * const need = { cpus: 1, mem: 128, disk: 0, gpus: 0 };
+ * const { accept, decline } = packOffers([offer("a", 2), offer("b", 4)], 3, need);
+ * assert.deepEqual(accept.map((plan) => plan.tasks.length), [2, 1]); // 2 fit in the first
+ * assert.deepEqual(decline, []);
  * ```
  */
 export function packOffers(

@@ -36,10 +36,12 @@ const MAX_LENGTH_DIGITS = 20;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const decoder = new RecordIODecoder(4);
- * decoder.push(new TextEncoder().encode("3\nabc")); // => [bytes "abc"]
- * decoder.push(new TextEncoder().encode("9\n"));    // throws RecordIOError (9 > 4)
- * decoder.push(new Uint8Array());                    // throws again: the decoder stays failed
+ * const [record] = decoder.push(new TextEncoder().encode("3\nabc"));
+ * assert.equal(new TextDecoder().decode(record), "abc");
+ * assert.throws(() => decoder.push(new TextEncoder().encode("9\n")), RecordIOError); // 9 > 4
+ * assert.throws(() => decoder.push(new Uint8Array()), RecordIOError); // it stays failed
  * ```
  */
 export class RecordIODecoder {

@@ -28,12 +28,16 @@ export interface MesosDeps {
 }
 
 /**
- * Creates (but does not start) the Mesos executor for `config`.
+ * Creates the Mesos executor for `config` and starts leader detection (for a `zk://` master,
+ * watching ZooKeeper begins now); the executor subscribes when it is started.
  *
  * @example
  * ```ts
- * const ex = createMesosExecutor(config, { PATH: "/usr/bin:/bin" }, deps);
- * await ex.start();
+ * import type { Config } from "../config/options.ts";
+ * async function start(config: Config, deps: MesosDeps) {
+ *   const executor = createMesosExecutor(config, { PATH: "/usr/bin:/bin" }, deps);
+ *   await executor.start();
+ * }
  * ```
  */
 export function createMesosExecutor(
@@ -48,7 +52,7 @@ export function createMesosExecutor(
   const caCert = config.mesosCaCert === undefined
     ? undefined
     : readOptionFile("mesos-ca-cert", config.mesosCaCert, deps.readTextFile);
-  const detector = new LeaderDetector(config.mesosMaster!, { log: deps.log });
+  const detector = new LeaderDetector(config.mesosMaster!, { log: deps.log, clock: deps.clock });
   detector.start();
   let client: SchedulerClient | undefined;
   // A new leader: leave the old one's stream now rather than when it breaks.
@@ -68,6 +72,7 @@ export function createMesosExecutor(
           ? { credentials: { principal: config.mesosPrincipal!, secret } }
           : {}),
         ...(caCert !== undefined ? { caCert } : {}),
+        clock: deps.clock,
         log: deps.log,
       }, handlers),
     onClose: () => void detector.close(),

@@ -38,10 +38,14 @@ export interface StateDirLock {
  * directory cannot be written.
  *
  * @example
- * ```ts
- * const lock = lockStateDir("./.relay-mesos", "pid 42 on host-a");
- * // ... run ...
+ * ```ts ignore
+ * // Writes (doc tests run without --allow-write); tests/mesos_state_dir_test.ts runs this.
+ * import assert from "node:assert/strict";
+ * const dir = `${Deno.makeTempDirSync()}/state`;
+ * const lock = lockStateDir(dir, "pid 42 on host-a");
+ * assert.throws(() => lockStateDir(dir, "pid 43 on host-b"), StateDirError);
  * lock.release();
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export function lockStateDir(dir: string, holder: string): StateDirLock {
@@ -109,6 +113,12 @@ export function lockStateDir(dir: string, holder: string): StateDirLock {
 /**
  * The FrameworkID saved in `dir`, or undefined when there is none. Throws when the file is not a
  * regular file or is larger than {@linkcode FRAMEWORK_ID_MAX_BYTES}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(readFrameworkId("/nonexistent/state"), undefined);
+ * ```
  */
 export function readFrameworkId(dir: string): string | undefined {
   try {

@@ -1,7 +1,7 @@
 /**
- * A small ZooKeeper client over `Deno.connect`, enough for Mesos leader detection: open a session,
- * read children and data with one-shot watches, create and delete znodes (tests use that to play
- * Mesos masters), keep the session alive with pings, and close it.
+ * A small ZooKeeper client over `Deno.connect`, enough for Mesos leader detection and the HA
+ * election: open a session, read children and data with one-shot watches, create and delete
+ * znodes, keep the session alive with pings (on the injected `Clock`), and close it.
  *
  * Wire format (jute): every packet is a big-endian int32 length followed by the record. Ints are
  * int32, longs int64, booleans one byte, buffers and strings an int32 length (-1 for null) and the
@@ -10,11 +10,19 @@
  * `{xid, zxid, err}`. The server answers in request order; xid -1 is a watch notification and
  * xid -2 a ping reply.
  *
+ * Why our own client and not `npm:node-zookeeper-client`: tried again (1.1.3 on Deno 2.9.6) with
+ * an explicit connect timeout around it, a refused connection gives no event and no error at all
+ * (it walks its server list again and again in silence), so the timeout can only say "no session
+ * within N ms"; this client says at once which server refused or was unreachable, as one typed
+ * line (`CONNECTION_REFUSED` / `UNREACHABLE`), which the leader detector logs and backs off on.
+ *
  * What this client deliberately does not do: resume a session on another server after the
  * connection drops (the session simply ends with `CONNECTION_LOSS` and the caller opens a new
  * one), authentication, ACLs other than world:anyone, chroot connect strings, multi-ops.
  * @module
  */
+
+import { type Clock, systemClock } from "../clock.ts";
 
 /** What went wrong, for callers that branch on it. */
 export type ZkErrorCode =
@@ -69,6 +77,11 @@ export interface ZkClientOptions {
   readonly sessionTimeoutMs?: number;
   /** Time allowed for TCP connect plus session handshake, per server, in ms. Default 5000. */
   readonly connectTimeoutMs?: number;
+  /**
+   * Time for the connect timeout, pings and the silence check (default the system clock). Its
+   * `sleep` must really wait (a `VirtualClock`, which returns at once, would ping in a tight loop).
+   */
+  readonly clock?: Clock;
 }
 
 /** A `host:port` of a ZooKeeper server. */
@@ -76,6 +89,9 @@ export interface ZkServerAddress {
   readonly host: string;
   readonly port: number;
 }
+
+/** Shortest ping period, for very short sessions: more often would only load the server. */
+const MIN_PING_MS = 100;
 
 const OP = {
   create: 1,
@@ -398,9 +414,14 @@ type WatchArg = boolean | Watcher | undefined;
  *
  * @example
  * ```ts
- * const zk = await ZkClient.connect("127.0.0.1:2181");
- * const children = await zk.getChildren("/mesos", (e) => console.log(e.type, e.path));
- * await zk.close();
+ * async function masters(): Promise<string[]> {
+ *   const zk = await ZkClient.connect("127.0.0.1:2181", { connectTimeoutMs: 2000 });
+ *   try {
+ *     return await zk.getChildren("/mesos", (e) => console.log(e.type, e.path));
+ *   } finally {
+ *     await zk.close();
+ *   }
+ * }
  * ```
  */
 export class ZkClient {
@@ -412,8 +433,10 @@ export class ZkClient {
   readonly #listeners = new Set<(e: WatchEvent) => void>();
   #xid = 1;
   #writing: Promise<void> = Promise.resolve();
-  #lastReceived = Date.now();
-  #ping: ReturnType<typeof setInterval> | undefined;
+  readonly #clock: Clock;
+  #lastReceived: number;
+  /** Aborted when the session ends: stops the ping loop. */
+  readonly #ended = new AbortController();
   #reader: Promise<void> = Promise.resolve();
   #endReason: ZkError | undefined;
   #resolveClosed!: (reason: ZkError) => void;
@@ -429,7 +452,10 @@ export class ZkClient {
     readonly sessionId: string,
     /** The timeout the server granted, in ms. */
     readonly sessionTimeoutMs: number,
+    clock: Clock,
   ) {
+    this.#clock = clock;
+    this.#lastReceived = clock.now();
     this.#conn = conn;
     this.#frames = frames;
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
@@ -452,7 +478,7 @@ export class ZkClient {
     let allRefused = true;
     for (const server of servers) {
       try {
-        return await ZkClient.#open(server, sessionTimeoutMs, timeoutMs);
+        return await ZkClient.#open(server, sessionTimeoutMs, timeoutMs, opts.clock ?? systemClock);
       } catch (err) {
         if (err instanceof ZkError && err.code === "SESSION_EXPIRED") throw err;
         const { refused, text } = describeConnectError(err);
@@ -470,13 +496,16 @@ export class ZkClient {
     server: ZkServerAddress,
     sessionTimeoutMs: number,
     timeoutMs: number,
+    clock: Clock,
   ): Promise<ZkClient> {
     const abort = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const timer = new AbortController();
+    clock.sleep(timeoutMs, timer.signal).then(() => {
+      if (timer.signal.aborted) return;
       timedOut = true;
       abort.abort();
-    }, timeoutMs);
+    });
     let conn: Deno.Conn | undefined;
     try {
       conn = await Deno.connect({ hostname: server.host, port: server.port, signal: abort.signal });
@@ -511,13 +540,13 @@ export class ZkClient {
       if (granted <= 0) {
         throw new ZkError("SESSION_EXPIRED", "ZooKeeper refused the session (expired)");
       }
-      clearTimeout(timer);
+      timer.abort();
       const hex = BigInt.asUintN(64, id).toString(16).padStart(16, "0");
-      const client = new ZkClient(conn, frames, formatAddress(server), hex, granted);
+      const client = new ZkClient(conn, frames, formatAddress(server), hex, granted, clock);
       client.#start();
       return client;
     } catch (err) {
-      clearTimeout(timer);
+      timer.abort();
       try {
         conn?.close();
       } catch { /* already closed */ }
@@ -529,14 +558,23 @@ export class ZkClient {
   }
 
   #start(): void {
-    this.#lastReceived = Date.now();
-    const every = Math.max(100, Math.floor(this.sessionTimeoutMs / 3));
-    this.#ping = setInterval(() => this.#tick(), every);
+    this.#lastReceived = this.#clock.now();
+    this.#pinging();
     this.#reader = this.#readLoop();
   }
 
+  /** Pings every third of the session timeout until the session ends. */
+  async #pinging(): Promise<void> {
+    const every = Math.max(MIN_PING_MS, Math.floor(this.sessionTimeoutMs / 3));
+    const ended = this.#ended.signal;
+    while (!ended.aborted) {
+      await this.#clock.sleep(every, ended);
+      if (!ended.aborted) this.#tick();
+    }
+  }
+
   #tick(): void {
-    const silent = Date.now() - this.#lastReceived;
+    const silent = this.#clock.now() - this.#lastReceived;
     const limit = Math.floor((this.sessionTimeoutMs * 2) / 3);
     if (silent > limit) {
       this.#end(
@@ -559,7 +597,7 @@ export class ZkClient {
           );
           break;
         }
-        this.#lastReceived = Date.now();
+        this.#lastReceived = this.#clock.now();
         this.#handle(frame);
         if (this.#endReason) return;
       }
@@ -759,12 +797,9 @@ export class ZkClient {
   async close(timeoutMs = 2000): Promise<void> {
     if (!this.#endReason) {
       const confirmed = this.#request("closeSession", "", () => {}, () => {}).catch(() => {});
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        confirmed,
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-      ]);
-      clearTimeout(timer);
+      const timer = new AbortController();
+      await Promise.race([confirmed, this.#clock.sleep(timeoutMs, timer.signal)]);
+      timer.abort();
       this.#end(new ZkError("CLOSED", "ZooKeeper client closed"));
     }
     await this.#reader;
@@ -774,7 +809,7 @@ export class ZkClient {
   #end(reason: ZkError): void {
     if (this.#endReason) return;
     this.#endReason = reason;
-    clearInterval(this.#ping);
+    this.#ended.abort();
     try {
       this.#conn.close();
     } catch { /* already closed */ }

@@ -27,9 +27,10 @@ export function isDecimal(text: string): boolean {
  *
  * @example
  * ```ts
- * parseSample(" 42\n"); // 42
- * parseSample("1e3"); // 1000
- * parseSample("12abc"); // throws SignalReadError: not a number: "12abc"
+ * import assert from "node:assert/strict";
+ * assert.equal(parseSample(" 42\n"), 42);
+ * assert.equal(parseSample("1e3"), 1000);
+ * assert.throws(() => parseSample("12abc"), /not a number: "12abc"/);
  * ```
  */
 export function parseSample(text: string): number {

@@ -24,9 +24,17 @@ export const MODULE_MAX_BYTES = 4 * 1024 * 1024;
 
 /** Options of {@linkcode createSignal}. */
 export interface SignalOptions {
+  /**
+   * The whole environment of a `cmd:` signal's shell (PATH and what `--signal-env` names); by
+   * default only Relay's PATH. Relay's own environment (its secrets) never reaches it.
+   */
+  readonly env?: Readonly<Record<string, string>>;
   /** Most bytes one read may take from a command, file or HTTP body (`--signal-max-bytes`). */
   readonly maxBytes?: number;
 }
+
+/** Exit codes of `sh -c` for a command that is not found (127) or not executable (126). */
+const NOT_RUNNABLE_EXITS: ReadonlySet<number> = new Set([126, 127]);
 
 /**
  * Creates a signal from its spec. Throws {@linkcode SignalSpecError} for a malformed spec; I/O
@@ -34,18 +42,30 @@ export interface SignalOptions {
  *
  * @example
  * ```ts
- * const queue = createSignal("cmd:redis-cli llen jobs");
+ * import assert from "node:assert/strict";
+ * const queue = createSignal("cmd:echo 42"); // e.g. cmd:redis-cli llen jobs
  * const ctx = { now: Date.now(), tasks: { running: 0, pending: 0 } };
- * const value = await readWithTimeout(queue, ctx, 5000);
+ * assert.equal(await readWithTimeout(queue, ctx, 5000), 42);
  * ```
  */
 export function createSignal(spec: string, options: SignalOptions = {}): Signal {
   const parsed = parseSignalSpec(spec);
-  const { read, close } = reader(parsed, options.maxBytes ?? DEFAULT_SIGNAL_MAX_BYTES);
+  const env = options.env ?? (parsed.kind === "cmd" ? defaultCommandEnv() : {});
+  const { read, close } = reader(parsed, env, options.maxBytes ?? DEFAULT_SIGNAL_MAX_BYTES);
   return close ? { spec, read, close } : { spec, read };
 }
 
-function reader(spec: SignalSpec, maxBytes: number): Pick<Signal, "read" | "close"> {
+/** Relay's PATH alone: what a `cmd:` signal gets when nothing else is said. */
+function defaultCommandEnv(): Record<string, string> {
+  const path = Deno.env.get("PATH");
+  return path === undefined ? {} : { PATH: path };
+}
+
+function reader(
+  spec: SignalSpec,
+  env: Readonly<Record<string, string>>,
+  maxBytes: number,
+): Pick<Signal, "read" | "close"> {
   switch (spec.kind) {
     case "constant":
       return { read: () => Promise.resolve(spec.value) };
@@ -58,7 +78,7 @@ function reader(spec: SignalSpec, maxBytes: number): Pick<Signal, "read" | "clos
     case "tasks":
       return { read: (ctx) => Promise.resolve(ctx.tasks[spec.state]) };
     case "cmd":
-      return { read: (ctx) => readCommand(spec.command, ctx.signal, maxBytes) };
+      return { read: (ctx) => readCommand(spec.command, ctx.signal, env, maxBytes) };
     case "file":
       return fileReader(spec.path, maxBytes);
     case "http":
@@ -76,12 +96,15 @@ function reason(err: unknown): string {
 async function readCommand(
   command: string,
   signal: AbortSignal,
+  env: Readonly<Record<string, string>>,
   maxBytes: number,
 ): Promise<number> {
   if (signal.aborted) throw new SignalReadError("aborted");
   // Its own process group, so that a timeout also kills what the shell started.
   const child = new Deno.Command("sh", {
     args: ["-c", command],
+    clearEnv: true,
+    env: { ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -120,7 +143,9 @@ async function readCommand(
       const tail = lastNonEmptyLine(new TextDecoder().decode((await stderr).bytes)).trim();
       const shown = tail.length > 80 ? `${tail.slice(0, 80)}…` : tail;
       const how = status.signal ? `killed by ${status.signal}` : `exit code ${status.code}`;
-      throw new SignalReadError(shown ? `${how}: ${shown}` : how);
+      throw new SignalReadError(shown ? `${how}: ${shown}` : how, {
+        permanent: !status.signal && NOT_RUNNABLE_EXITS.has(status.code),
+      });
     }
     return parseSample(lastNonEmptyLine(new TextDecoder().decode(stdout.bytes)));
   } catch (err) {
@@ -279,11 +304,15 @@ function moduleReader(path: string, exportName: string): Pick<Signal, "read" | "
       }
       mod = await import(url);
     } catch (err) {
-      throw new SignalReadError(`module ${path}: cannot load: ${reason(err)}`);
+      throw new SignalReadError(`module ${path}: cannot load: ${reason(err)}`, {
+        permanent: true,
+      });
     }
     const fn = mod[exportName];
     if (typeof fn !== "function") {
-      throw new SignalReadError(`module ${path}: no function export "${exportName}"`);
+      throw new SignalReadError(`module ${path}: no function export "${exportName}"`, {
+        permanent: true,
+      });
     }
     let it: Generator;
     try {
@@ -292,7 +321,7 @@ function moduleReader(path: string, exportName: string): Pick<Signal, "read" | "
       throw new SignalReadError(`${label}: ${reason(err)}`);
     }
     if (!it || typeof it.next !== "function") {
-      throw new SignalReadError(`${label}: not a generator function`);
+      throw new SignalReadError(`${label}: not a generator function`, { permanent: true });
     }
     return it;
   };
@@ -343,9 +372,12 @@ function moduleReader(path: string, exportName: string): Pick<Signal, "read" | "
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const ctx = { now: Date.now(), tasks: { running: 0, pending: 0 } };
- * await readWithTimeout(createSignal("cmd:sleep 9; echo 1"), ctx, 200);
- * // rejects: timed out after 0.2 s
+ * await assert.rejects(
+ *   readWithTimeout(createSignal("cmd:sleep 9; echo 1"), ctx, 200),
+ *   /timed out after 0.2 s/,
+ * );
  * ```
  */
 export function readWithTimeout(

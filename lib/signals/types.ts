@@ -28,9 +28,16 @@ export interface Signal {
 
 /** A failed read: the reason says why, in a few words (e.g. `exit code 2`, `not a number: "abc"`). */
 export class SignalReadError extends Error {
-  constructor(message: string) {
+  /**
+   * True when no later read can succeed as the signal is given: its command is not found or not
+   * executable (exit 127 or 126), or its module or export does not load. At start this is a
+   * usage error; later it is one more missing sample.
+   */
+  readonly permanent: boolean;
+  constructor(message: string, options: { permanent?: boolean } = {}) {
     super(message);
     this.name = "SignalReadError";
+    this.permanent = options.permanent ?? false;
   }
 }
 

@@ -9,7 +9,9 @@
   const withToken = (path) => token ? `${path}?token=${encodeURIComponent(token)}` : path;
   const $ = (id) => document.getElementById(id);
 
-  const SERIES = ["target", "metric", "running", "pending", "warmers", "coolers", "kills"];
+  // Drawn in this order, later on top: the bars first, so that no bar hides a line (the pending
+  // line under a cooler bar); the legend shows target and metric first all the same (page CSS).
+  const SERIES = ["warmers", "coolers", "kills", "running", "pending", "target", "metric"];
   const data = {
     t: [],
     target: [],
@@ -44,14 +46,13 @@
       ...chartSize(),
       scales: {
         x: { time: true },
+        // Room below the lowest value and above the highest, so that a target at 0 (or any
+        // line at the edge of the data) is drawn inside the plot, not under the axis.
+        y: { range: paddedRange },
         tasks: { range: (_u, _min, max) => [0, Math.max(4, Math.ceil((max || 0) * 1.15))] },
       },
       series: [
-        {},
-        { label: "target", stroke: "#1f2933", width: 2, dash: [8, 5], scale: "y" },
-        { label: "metric", stroke: "#e8590c", width: 2, scale: "y" },
-        { label: "running", stroke: "#27ab83", width: 1.5, scale: "tasks", paths: steps },
-        { label: "pending", stroke: "#de911d", width: 1.5, scale: "tasks", paths: steps },
+        { value: (_u, v) => (v == null ? "–" : clock(v * 1000)) },
         {
           label: "warmers started",
           stroke: "#d64545",
@@ -76,6 +77,10 @@
           paths: bars,
           points: { show: !bars },
         },
+        { label: "running", stroke: "#27ab83", width: 1.5, scale: "tasks", paths: steps },
+        { label: "pending", stroke: "#de911d", width: 1.5, scale: "tasks", paths: steps },
+        { label: "target", stroke: "#1f2933", width: 2, dash: [8, 5], scale: "y" },
+        { label: "metric", stroke: "#e8590c", width: 2, scale: "y" },
       ],
       axes: [
         { stroke: "#616e7c", grid: { stroke: "#eef0f3" } },
@@ -94,6 +99,13 @@
     chart = new globalThis.uPlot(opts, windowed(), $("chart"));
     new ResizeObserver(() => chart.setSize(chartSize())).observe($("chart-panel"));
     addEventListener("resize", () => chart.setSize(chartSize()));
+  }
+
+  /** [min, max] widened by 8 % of the span on each side (by 1 when the span is 0). */
+  function paddedRange(_u, min, max) {
+    if (min == null || max == null || !isFinite(min) || !isFinite(max)) return [0, 1];
+    const pad = (max - min) * 0.08 || Math.max(1, Math.abs(max) * 0.08);
+    return [min - pad, max + pad];
   }
 
   /** First index with t >= min (binary search; t is increasing). */
@@ -122,6 +134,10 @@
       drawPending = false;
       if (chart) chart.setData(windowed());
       $("chart").dataset.points = String(data.t.length);
+      if (chart && chart.scales.y.min != null) {
+        $("chart").dataset.yMin = String(chart.scales.y.min);
+        $("chart").dataset.yMax = String(chart.scales.y.max);
+      }
     });
   }
 
@@ -233,6 +249,7 @@
     if (s.dryRun) text += " · dry run";
     if (s.law) text += ` · law ${s.law}`;
     $("backend").textContent = text;
+    showBackoff(s.launchBackoff || {});
     const opts = JSON.stringify(s.options);
     if (opts !== optionsShown) {
       optionsShown = opts;
@@ -247,6 +264,22 @@
         ),
       );
     }
+  }
+
+  /** Kinds whose tasks failed in a row: how many, and how long their launches are held. */
+  function showBackoff(kinds) {
+    const parts = [];
+    for (const kind of ["warmer", "cooler"]) {
+      const b = kinds[kind];
+      if (!b || !(b.failures > 0)) continue;
+      let text = `${kind}s: ${plural(b.failures, "failure")} in a row`;
+      text += b.heldSeconds > 0
+        ? `, launches held ${Math.ceil(b.heldSeconds)} s`
+        : ", launches resumed";
+      parts.push(text);
+    }
+    $("backoff").textContent = parts.join(" · ");
+    $("backoff").hidden = parts.length === 0;
   }
 
   function banner(text) {

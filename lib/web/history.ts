@@ -134,6 +134,8 @@ export interface HistoryChange {
  *
  * @example
  * ```ts
+ * import { EventBus } from "../events.ts";
+ * const bus = new EventBus();
  * const history = new History(3600);
  * bus.on((e) => history.record(e));
  * history.points(); // oldest first, at most 3600

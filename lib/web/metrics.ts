@@ -45,9 +45,16 @@ export interface MetricsOptions {
   readonly control?: { readonly paused: boolean };
   /** The Mesos backend's counters, read at each scrape; `undefined` for the local backend. */
   readonly backend?: () => BackendSnapshot | undefined;
+  /** Each kind's launch backoff after failures in a row, read at each scrape. */
+  readonly launchBackoff?: () => LaunchBackoffSnapshot | undefined;
   /** Histogram bucket bounds in seconds (ascending). */
   readonly buckets?: readonly number[];
 }
+
+/** One entry per kind: failures in a row, and seconds left before its launches go on. */
+export type LaunchBackoffSnapshot = Readonly<
+  Partial<Record<TaskKind, { readonly failures: number; readonly heldSeconds: number }>>
+>;
 
 /** Default bucket bounds (seconds) of the latency histograms. */
 export const DEFAULT_BUCKETS: readonly number[] = [
@@ -98,14 +105,18 @@ class Histogram {
  *
  * @example
  * ```ts
- * const metrics = new RelayMetrics({ bus, control, backend: () => executor.snapshot?.() });
+ * import assert from "node:assert/strict";
+ * import { EventBus } from "../events.ts";
+ * const metrics = new RelayMetrics({ bus: new EventBus(), control: { paused: false } });
  * const text = metrics.render(); // serve with PROMETHEUS_CONTENT_TYPE
+ * assert.match(text, /^# HELP /m);
  * metrics.close();
  * ```
  */
 export class RelayMetrics {
   readonly #control?: { readonly paused: boolean };
   readonly #backend?: () => BackendSnapshot | undefined;
+  readonly #launchBackoff?: () => LaunchBackoffSnapshot | undefined;
   readonly #off: () => void;
   #last?: { target: number; metric: number; running: number; pending: number };
   #ticks = 0;
@@ -120,6 +131,7 @@ export class RelayMetrics {
   constructor(opts: MetricsOptions) {
     this.#control = opts.control;
     this.#backend = opts.backend;
+    this.#launchBackoff = opts.launchBackoff;
     const buckets = opts.buckets ?? DEFAULT_BUCKETS;
     for (let i = 1; i < buckets.length; i++) {
       if (!(buckets[i] > buckets[i - 1])) throw new RangeError("buckets must be ascending");
@@ -264,6 +276,25 @@ export class RelayMetrics {
     family(out, "relay_paused", "gauge", "1 while the loop is paused from the web UI.", [
       sample("relay_paused", {}, this.#control?.paused ? 1 : 0),
     ]);
+    const held = this.#launchBackoff?.() ?? {};
+    family(
+      out,
+      "relay_task_failures_in_a_row",
+      "gauge",
+      "Tasks of a kind that failed in a row (a batch failing at once counts once), by kind.",
+      KINDS.map((kind) =>
+        sample("relay_task_failures_in_a_row", { kind }, held[kind]?.failures ?? 0)
+      ),
+    );
+    family(
+      out,
+      "relay_launch_backoff_seconds",
+      "gauge",
+      "Seconds left before a kind's launches go on after its tasks failed in a row (0: not held).",
+      KINDS.map((kind) =>
+        sample("relay_launch_backoff_seconds", { kind }, held[kind]?.heldSeconds ?? 0)
+      ),
+    );
     const backend = this.#backend?.();
     if (backend) {
       family(out, "relay_mesos_connected", "gauge", "1 while subscribed to a Mesos master.", [
@@ -412,8 +443,12 @@ const TYPES = new Set(["counter", "gauge", "histogram", "summary", "untyped"]);
  *
  * @example
  * ```ts
- * const families = parsePrometheus(metrics.render());
- * families.get("relay_ticks_total")?.samples[0].value;
+ * import assert from "node:assert/strict";
+ * const families = parsePrometheus(
+ *   "# HELP relay_ticks_total Ticks run.\n# TYPE relay_ticks_total counter\nrelay_ticks_total 7\n",
+ * );
+ * assert.equal(families.get("relay_ticks_total")?.samples[0].value, 7);
+ * assert.throws(() => parsePrometheus("relay_ticks_total 7"), PrometheusFormatError); // no LF
  * ```
  */
 export function parsePrometheus(text: string): Map<string, PromFamily> {
@@ -604,7 +639,10 @@ function checkHistogram(fam: PromFamily): void {
  *
  * @example
  * ```ts
- * sampleValue(parsePrometheus(text), "relay_decisions_total", { action: "warm" }); // 3
+ * import assert from "node:assert/strict";
+ * const text = 'relay_decisions_total{action="warm"} 3\nrelay_decisions_total{action="cool"} 1\n';
+ * assert.equal(sampleValue(parsePrometheus(text), "relay_decisions_total", { action: "warm" }), 3);
+ * assert.equal(sampleValue(parsePrometheus(text), "relay_decisions_total"), undefined);
  * ```
  */
 export function sampleValue(

@@ -72,6 +72,9 @@ header h1 { font-size: 16px; margin: 0; font-weight: 600; letter-spacing: .02em;
 .status-stopped { background: var(--warm); }
 .status-standby { background: var(--dry); }
 .hdr-item { color: #cbd2d9; font-size: 13px; }
+#backoff { background: var(--warn); color: #1f2933; border-radius: 6px; padding: 2px 8px;
+  font-size: 13px; font-weight: 600; }
+#backoff[hidden] { display: none; }
 .hdr-item b { color: #fff; font-weight: 600; }
 .spacer { flex: 1; }
 header select, header button {
@@ -93,15 +96,18 @@ aside h2 {
   font-size: 12px; text-transform: uppercase; letter-spacing: .06em; color: var(--muted);
   margin: 0 0 8px;
 }
-#decisions-panel { flex: 1; overflow: auto; min-height: 200px; }
+#decisions-panel { flex: 1 1 auto; overflow: auto; min-height: 200px; }
+#warnings-panel { flex: none; max-height: 16vh; overflow: auto; }
+#options-panel { flex: none; max-height: 24vh; overflow: auto; }
 #decisions { list-style: none; margin: 0; padding: 0; }
-#decisions li { border-left: 3px solid var(--line); padding: 4px 8px; margin-bottom: 6px; }
+#decisions li { border-left: 3px solid var(--line); padding: 2px 8px; margin-bottom: 4px;
+  line-height: 1.3; }
 #decisions li[data-action="warm"] { border-color: var(--warm); }
 #decisions li[data-action="cool"], #decisions li[data-action="kill"] { border-color: var(--cool); }
 #decisions li[data-action="cancel"] { border-color: var(--warn); }
 .d-head { display: flex; justify-content: space-between; gap: 8px; font-weight: 600; }
 .d-head time, .d-meta { color: var(--muted); font-weight: 400; font-size: 12px; }
-.d-reason { color: var(--ink); }
+.d-reason { color: var(--ink); font-size: 13px; }
 #warnings { list-style: none; margin: 0; padding: 0; font-size: 12px; color: #8d2b0b; }
 #warnings li { margin-bottom: 4px; }
 table { border-collapse: collapse; width: 100%; font-size: 12px; }
@@ -110,6 +116,10 @@ td:first-child { color: var(--muted); white-space: nowrap; }
 td:last-child { word-break: break-all; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 details summary { cursor: pointer; color: var(--muted); font-size: 12px; text-transform: uppercase;
   letter-spacing: .06em; }
+.u-legend.u-inline tbody { display: flex; flex-wrap: wrap; justify-content: center; }
+.u-legend.u-inline tr.u-series:nth-child(1) { order: -3; }
+.u-legend.u-inline tr.u-series:nth-child(7), .u-legend.u-inline tr.u-series:nth-child(8) {
+  order: -2; }
 @media (max-width: 900px) { main { flex-direction: column; } aside { width: auto; } }
 `;
 
@@ -130,6 +140,7 @@ const HTML = `<!doctype html>
   <span id="status" class="pill">loading</span>
   <span id="backend" class="hdr-item"></span>
   <span id="now" class="hdr-item"></span>
+  <span id="backoff" role="status" hidden></span>
   <span class="spacer"></span>
   <label class="hdr-item" for="window">Window</label>
   <select id="window">
@@ -150,11 +161,11 @@ const HTML = `<!doctype html>
       <h2>Decisions</h2>
       <ol id="decisions"></ol>
     </section>
-    <section class="panel">
+    <section id="warnings-panel" class="panel">
       <h2>Warnings</h2>
       <ul id="warnings"></ul>
     </section>
-    <section class="panel">
+    <section id="options-panel" class="panel">
       <details>
         <summary>Options</summary>
         <table id="options"></table>

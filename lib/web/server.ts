@@ -13,7 +13,12 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { EventBus, RelayEvent, StopReason } from "../events.ts";
 import type { LogFn } from "../log.ts";
 import { type DecisionEntry, History, type HistoryPoint } from "./history.ts";
-import { type BackendSnapshot, PROMETHEUS_CONTENT_TYPE, RelayMetrics } from "./metrics.ts";
+import {
+  type BackendSnapshot,
+  type LaunchBackoffSnapshot,
+  PROMETHEUS_CONTENT_TYPE,
+  RelayMetrics,
+} from "./metrics.ts";
 import { ASSETS, PAGE_CSP, pageHtml } from "./page.ts";
 import { encodeFrame, SseClient, sseResponse } from "./sse.ts";
 import { isLoopbackHost, parseListen } from "./listen.ts";
@@ -29,6 +34,8 @@ export interface WebState {
   readonly options: Record<string, unknown>;
   /** The Mesos backend's state; absent for the local backend. */
   readonly backend?: BackendSnapshot;
+  /** Each kind's launch backoff after its tasks failed in a row. */
+  readonly launchBackoff?: LaunchBackoffSnapshot;
   /**
    * Set while this instance is a standby (`--ha-zk`: another one leads): what it waits for.
    * `/healthz` is then healthy (a standby is doing its job) and the status is `standby`.
@@ -56,6 +63,11 @@ export interface WebServerOptions {
   readonly staleAfterMs?: number;
   /** Tasks pending this long with none starting make the status `starved` (default 30 s). */
   readonly starvedAfterMs?: number;
+  /**
+   * On Mesos, tasks waiting for offers this long with none starting make `/healthz` fail
+   * (`--health-timeout`; default 10 s).
+   */
+  readonly offerWaitLimitMs?: number;
   /** Keep-alive interval of event streams (default 15 s). */
   readonly keepAliveMs?: number;
   /** Wall clock (tests only). */
@@ -94,12 +106,18 @@ export function defaultStaleAfterMs(delayMs: number, floorMs = 10_000): number {
  *
  * @example
  * ```ts
+ * import { EventBus } from "../events.ts";
+ * const startedAt = Date.now();
  * const web = await startWebServer({
- *   listen: "127.0.0.1:8080", bus, control, historyPoints: 3600, log: logger.log,
- *   state: () => ({ startedAt, executor: executor.name, dryRun: false, options: redacted }),
+ *   listen: "127.0.0.1:0", // port 0: any free port
+ *   bus: new EventBus(),
+ *   control: { paused: false },
+ *   historyPoints: 3600,
+ *   log: (level, message) => console.error(level, message),
+ *   state: () => ({ startedAt, executor: "local", dryRun: false, options: {} }),
  * });
- * logger.log("info", `web UI on ${web.url}`);
- * // ...
+ * const health = await fetch(`${web.url}healthz`);
+ * console.log(health.status, await health.text()); // 200 ok: waiting for the first tick
  * await web.close();
  * ```
  */
@@ -234,6 +252,7 @@ class Hub {
   #loopStartedAt: number | undefined;
   readonly #staleAfterMs: number;
   readonly #starvedAfterMs: number;
+  readonly #offerWaitLimitMs: number;
   #nextId = 1;
   #law?: string;
   #lastBeat?: number;
@@ -251,11 +270,19 @@ class Hub {
     this.#createdAt = this.#now();
     this.#staleAfterMs = opts.staleAfterMs ?? 10_000;
     this.#starvedAfterMs = opts.starvedAfterMs ?? 30_000;
+    this.#offerWaitLimitMs = opts.offerWaitLimitMs ?? 10_000;
     this.#history = new History(opts.historyPoints);
     this.metrics = new RelayMetrics({
       bus: opts.bus,
       control: opts.control,
       backend: () => this.#backend(),
+      launchBackoff: () => {
+        try {
+          return this.#opts.state().launchBackoff;
+        } catch {
+          return undefined;
+        }
+      },
     });
     this.#off = opts.bus.on((e) => this.#record(e));
   }
@@ -362,18 +389,23 @@ class Hub {
     if (state.dryRun) {
       return { status: "dry-run", detail: "dry run: decisions are not carried out" };
     }
-    const pending = this.#lastTick?.pending ?? 0;
-    if (pending > 0 && this.#pendingSince !== undefined) {
-      const since = Math.max(this.#pendingSince, this.#lastStarting ?? -Infinity);
-      if (now - since > this.#starvedAfterMs) {
-        return {
-          status: "starved",
-          detail: `${pending} task${pending > 1 ? "s" : ""} pending, none starting for ` +
-            `${seconds(now - since)} s`,
-        };
-      }
+    const starved = this.#starvedFor(now);
+    if (starved && starved.ms > this.#starvedAfterMs) {
+      return {
+        status: "starved",
+        detail: `${starved.pending} task${starved.pending > 1 ? "s" : ""} pending, none starting ` +
+          `for ${seconds(starved.ms)} s`,
+      };
     }
     return { status: "running", detail: "" };
+  }
+
+  /** How long tasks have been pending with none starting, and how many; undefined: none pend. */
+  #starvedFor(now: number): { ms: number; pending: number } | undefined {
+    const pending = this.#lastTick?.pending ?? 0;
+    if (pending === 0 || this.#pendingSince === undefined) return undefined;
+    const since = Math.max(this.#pendingSince, this.#lastStarting ?? -Infinity);
+    return { ms: now - since, pending };
   }
 
   stateJson(): Record<string, unknown> {
@@ -445,6 +477,15 @@ class Hub {
       }
     } else {
       this.#disconnectedSeen = undefined;
+    }
+    const starved = backend ? this.#starvedFor(now) : undefined;
+    if (starved && starved.ms > this.#offerWaitLimitMs) {
+      const n = starved.pending;
+      return {
+        ok: false,
+        reason: `${n} task${n > 1 ? "s" : ""} waiting for offers for ${seconds(starved.ms)} s, ` +
+          `none starting (limit ${seconds(this.#offerWaitLimitMs)} s)`,
+      };
     }
     return {
       ok: true,

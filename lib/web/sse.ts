@@ -86,10 +86,13 @@ export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024;
  *
  * @example
  * ```ts
- * const client = new SseClient({ onClose: () => clients.delete(client) });
- * clients.add(client);
- * client.send({ event: "tick", data: JSON.stringify(point) });
- * return sseResponse(client);
+ * const clients = new Set<SseClient>();
+ * function subscribe(point: unknown): Response {
+ *   const client = new SseClient({ onClose: () => clients.delete(client) });
+ *   clients.add(client);
+ *   client.send({ event: "tick", data: JSON.stringify(point) });
+ *   return sseResponse(client);
+ * }
  * ```
  */
 export class SseClient {

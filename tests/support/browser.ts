@@ -5,7 +5,7 @@
  * /proc), which Deno only allows with `--allow-sys` and `--allow-all`, permissions that
  * `deno task test` does not grant. So the test process does not import it: it starts this file
  * as a small driver subprocess with `--allow-all` (which `--allow-run` permits anyway) and sends
- * it commands as JSON lines (goto, evaluate, click, waitFor, screenshot).
+ * it commands as JSON lines (goto, evaluate, click, hover, waitFor, screenshot).
  *
  * {@linkcode ensureChromium} finds Debian's `/usr/bin/chromium`, or installs it with apt-get.
  * @module
@@ -195,6 +195,11 @@ export class BrowserSession {
     await this.#call("click", { selector });
   }
 
+  /** Moves the mouse over the element matching `selector`, at (x, y) from its top left. */
+  async hover(selector: string, x: number, y: number): Promise<void> {
+    await this.#call("hover", { selector, x, y });
+  }
+
   /** Waits until `expression` is truthy in the page. */
   async waitFor(expression: string, timeoutMs = 10_000): Promise<void> {
     await this.#call("waitFor", { expression }, timeoutMs);
@@ -307,6 +312,12 @@ async function driver(executablePath: string): Promise<void> {
             break;
           case "click":
             await page.click(req.selector, { timeout: req.timeoutMs });
+            break;
+          case "hover":
+            await page.hover(req.selector, {
+              position: { x: Number(req.x), y: Number(req.y) },
+              timeout: req.timeoutMs,
+            });
             break;
           case "waitFor": {
             // Polls with evaluate (CDP), not waitForFunction: the page's Content-Security-Policy

@@ -19,7 +19,10 @@ export interface FrameworkHarness {
   stateDir: string;
 }
 
-/** What a test may change; the rest of `MesosExecutorOptions` may be overridden too. */
+/**
+ * What a test may change; the rest of `MesosExecutorOptions` may be overridden too (`clock` is
+ * then the client's as well).
+ */
 export type FrameworkSettings = {
   leader: () => string | undefined;
   contentType?: ContentType;
@@ -52,6 +55,10 @@ export async function startFramework(settings: FrameworkSettings): Promise<Frame
         maxFrameBytes: 1 << 20,
         heartbeatFloorMs: heartbeatFloorMs ?? 1500,
         backoffMs: backoffMs ?? { initial: 100, max: 1000 },
+        clock: overrides.clock ?? systemClock,
+        // Subscriptions in these runs last a second or so: count them healthy, as a long one
+        // would be, so that a fault's first retry comes after the initial backoff.
+        healthyAfterMs: 250,
         log,
       }, handlers),
     frameworkName: "e2e",

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Limits } from "../../lib/control/types.ts";
+import type { Limits } from "../lib/control/types.ts";
 import { cpuPlant, levelPlant, type Plant, queuePlant, type TaskModel } from "./plants.ts";
 import { COOLERS, WARMERS, WARMERS_KILL } from "./limits.ts";
 import type { Mapping } from "./baselines.ts";

@@ -19,8 +19,8 @@
  * @module
  */
 
-import type { ControlLaw, Decision, Limits, Observation } from "../../lib/control/types.ts";
-import { decide, noAction } from "../../lib/control/types.ts";
+import type { ControlLaw, Decision, Limits, Observation } from "../lib/control/types.ts";
+import { decide, noAction } from "../lib/control/types.ts";
 import type { ExactTask, Plant, SimTasks, TaskModel } from "./plants.ts";
 import type { Truth } from "./scenarios.ts";
 

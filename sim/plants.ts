@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { TaskKind, TaskView } from "../../lib/executor/types.ts";
+import type { TaskKind, TaskView } from "../lib/executor/types.ts";
 
 /** A small, fast, seeded random generator (mulberry32). */
 export function seededRandom(seed: number): () => number {

@@ -8,8 +8,8 @@
  * @module
  */
 
-import { summarizeTasks } from "../../lib/control/facts.ts";
-import type { ControlLaw, Decision } from "../../lib/control/types.ts";
+import { summarizeTasks } from "../lib/control/facts.ts";
+import type { ControlLaw, Decision } from "../lib/control/types.ts";
 import type { Plant, SimTasks } from "./plants.ts";
 
 /** One scenario run. */

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Limits } from "../../lib/control/types.ts";
+import type { Limits } from "../lib/control/types.ts";
 
 /** Warmers only; cooling by stopping warmers (`--cooler-mode kill`). */
 export const WARMERS_KILL: Limits = {

@@ -13,9 +13,9 @@ import type {
   Limits,
   Move,
   Observation,
-} from "../../lib/control/types.ts";
-import { applyLimits } from "../../lib/control/limits.ts";
-import { decide, noAction } from "../../lib/control/types.ts";
+} from "../lib/control/types.ts";
+import { applyLimits } from "../lib/control/limits.ts";
+import { decide, noAction } from "../lib/control/types.ts";
 
 /**
  * How a scenario's metric maps onto the autoscaler's input:
