@@ -67,6 +67,15 @@ function alive(pid: number): boolean {
   }
 }
 
+/** What /proc says of `pid`, for failure messages. */
+function procState(pid: number): string {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/stat`).slice(0, 60);
+  } catch {
+    return "no such process";
+  }
+}
+
 /** Runs one warmer for `ms`, collecting log lines and the worst event-loop lag. */
 async function runWarmer(command: string, ms: number) {
   const lines: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
@@ -114,24 +123,36 @@ Deno.test("a warmer printing one endless line: cut at the line cap, memory flat"
 Deno.test("on exit, what a finished task left in its group is killed too", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const ex = new LocalExecutor({
-      warmer: `sleep 776 >/dev/null 2>&1 & echo $! > ${dir}/pid; exit 0`,
-      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
-      taskTimeoutMs: 0,
-      clock: systemClock,
-      log: () => {},
-      killGraceMs: 500,
-    });
-    ex.launch("warmer", 1);
-    const deadline = Date.now() + 5000;
-    while (ex.tasks()[0]?.state !== "finished" && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
+    // The leftover must be alive when its task has finished; under a loaded parallel suite it
+    // once was not (never reproduced alone), so the set-up is tried again, saying what it saw.
+    const seen: string[] = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const ex = new LocalExecutor({
+        warmer: `sleep 776 >/dev/null 2>&1 & echo $! > ${dir}/pid; exit 0`,
+        env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+        taskTimeoutMs: 0,
+        clock: systemClock,
+        log: () => {},
+        killGraceMs: 500,
+      });
+      ex.launch("warmer", 1);
+      const deadline = Date.now() + 5000;
+      while (ex.tasks()[0]?.state !== "finished" && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(ex.tasks()[0].state, "finished", ex.tasks()[0].reason);
+      const text = await Deno.readTextFile(`${dir}/pid`);
+      const pid = Number(text);
+      if (!alive(pid)) {
+        seen.push(`attempt ${attempt}: pid file ${JSON.stringify(text)}, ${procState(pid)}`);
+        await ex.shutdown("kill", 0);
+        continue;
+      }
+      await ex.shutdown("kill", 0);
+      assert.ok(!alive(pid), `the left-behind sleep is gone (${procState(pid)})`);
+      return;
     }
-    assert.equal(ex.tasks()[0].state, "finished");
-    const pid = Number(await Deno.readTextFile(`${dir}/pid`));
-    assert.ok(alive(pid), "the sleep lives on after its task finished");
-    await ex.shutdown("kill", 0);
-    assert.ok(!alive(pid), "the left-behind sleep is gone");
+    assert.fail(`the left-behind sleep was never alive after its task: ${seen.join("; ")}`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
