@@ -1,6 +1,6 @@
 /**
  * The seeded-plants section of the benchmark: the end-to-end queue plants of
- * `tests/e2e_shapes_test.ts` (worker and trigger shapes, half-second ticks, 36 s from nothing
+ * `tests/e2e_shape_*_test.ts` (worker and trigger shapes, half-second ticks, 36 s from nothing
  * learned) replayed in virtual time on 100 plants drawn from seeds: start delays, effect delays
  * and process lives vary per plant around the test's own. The test's real-time run is one draw
  * of a noisier machine; this shows the spread the law has over such draws, against the same
@@ -98,7 +98,7 @@ export function seededShapesSection(): string {
   return [
     "## Seeded plants: the end-to-end queue shapes",
     "",
-    "The queue plants of `tests/e2e_shapes_test.ts` (half-second ticks, 36 s, nothing learned at",
+    "The queue plants of `tests/e2e_shape_*_test.ts` (half-second ticks, 36 s, nothing learned at",
     `the start) in virtual time on ${PLANTS} plants per shape drawn from seeds 1-${PLANTS}: start`,
     "delays, effect delays and lives vary around the test's own. Bounds as in the test: launches",
     `≤ ${LAUNCH_FACTOR} × the fewest consumer lives that could take every item, mean queue over`,

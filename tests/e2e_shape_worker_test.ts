@@ -1,0 +1,14 @@
+/**
+ * Real-time end-to-end run of main.ts, worker shape: a queue fed at a stepping rate, the cooler
+ * a consumer that drains while it runs (tests/support/e2e_shapes.ts has the plant and bounds).
+ * @module
+ */
+
+import { queueShape, WORKER_CONSUMER } from "./support/e2e_shapes.ts";
+
+Deno.test({
+  name: "worker shape: consumers that drain while they run hold a stepping queue near 0",
+  async fn() {
+    await queueShape("worker", WORKER_CONSUMER, (command) => command, false);
+  },
+});
