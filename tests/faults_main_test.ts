@@ -362,3 +362,31 @@ Deno.test("two instances on one state dir: the second exits 2 naming the first",
     await Deno.remove(stateDir, { recursive: true });
   }
 });
+
+Deno.test("on Mesos, a second SIGTERM during --on-exit wait kills the tasks at once", async () => {
+  const stateDir = await Deno.makeTempDir();
+  const master = await startTestMaster({ agents: agents(1, 4), heartbeatSeconds: 1 });
+  const relay = spawnRelay(mesosArgs(master, stateDir, 2, ["--on-exit", "wait", "--grace", "60"]));
+  try {
+    await until("two tasks running", () => running(master) === 2);
+    relay.child.kill("SIGTERM");
+    await until("the wait", () => /on exit: wait \(\d tasks? running\)/.test(relay.stdout()), 5000)
+      .catch((err) => {
+        throw new Error(`${err.message}: ${relay.stdout().slice(-1500)}`);
+      });
+    relay.child.kill("SIGTERM");
+    const second = Date.now();
+    const { status, stdout } = await relay.done();
+    assert.ok(Date.now() - second < 5000, `exited ${Date.now() - second} ms after the second`);
+    assert.equal(status.code, 0);
+    assert.match(stdout, /second stop signal: killing the tasks now/);
+    assert.equal(running(master), 0, "the master saw the tasks killed");
+  } finally {
+    try {
+      relay.child.kill("SIGKILL");
+    } catch { /* gone */ }
+    await relay.done();
+    await master.close();
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});
