@@ -5,7 +5,9 @@
  * @module
  */
 
+import { readSmallFileSync } from "./lib/bounded_read.ts";
 import { systemClock } from "./lib/clock.ts";
+import { Redactor, secretsInEnv } from "./lib/redact.ts";
 import { helpText, VERSION } from "./lib/config/help.ts";
 import { ConfigError, parseConfig } from "./lib/config/parse.ts";
 import { buildTaskEnv } from "./lib/config/task_env.ts";
@@ -22,13 +24,20 @@ import { createLogger, type LogFn } from "./lib/log.ts";
 import { HaElection, parseHaSpec } from "./lib/mesos/ha.ts";
 import { createMesosExecutor } from "./lib/mesos/setup.ts";
 import { MesosExecutor } from "./lib/mesos/framework.ts";
-import { createSignal } from "./lib/signals/sources.ts";
+import { lockStateDir, StateDirError, type StateDirLock } from "./lib/mesos/state_dir.ts";
+import { createSignal, type SignalOptions } from "./lib/signals/sources.ts";
 import { describeFirstRead, firstReads } from "./lib/signals/first_read.ts";
 import { watchTaskFailures } from "./lib/executor/backoff.ts";
 import type { Signal } from "./lib/signals/types.ts";
 import { defaultStaleAfterMs, startWebServer, type WebServer } from "./lib/web/server.ts";
 import type { LaunchBackoffSnapshot } from "./lib/web/metrics.ts";
 import { type Config, configKey, OPTIONS } from "./lib/config/options.ts";
+
+/** Largest file an option names (--config, --env-file, secrets, the CA certificate). */
+const OPTION_FILE_MAX_BYTES = 1024 * 1024;
+
+/** Reads a file an option names: a regular file of at most OPTION_FILE_MAX_BYTES. */
+const readOptionText = (path: string) => readSmallFileSync(path, OPTION_FILE_MAX_BYTES);
 
 /** Exit code for bad input: nothing was started. */
 export const EXIT_USAGE = 2;
@@ -48,7 +57,8 @@ const stdio: Io = {
 
 /**
  * Runs relay.mesos with `argv` and returns the exit code. Stops cleanly when `stop` aborts
- * (the CLI wires SIGINT and SIGTERM to it).
+ * (the CLI wires SIGINT and SIGTERM to it); when `force` aborts while `--on-exit wait` waits
+ * (a second SIGINT or SIGTERM), the tasks are killed at once.
  *
  * @example
  * ```ts
@@ -60,7 +70,15 @@ export async function main(
   stop: AbortSignal = new AbortController().signal,
   io: Io = stdio,
   env: Readonly<Record<string, string | undefined>> = Deno.env.toObject(),
+  force: AbortSignal = new AbortController().signal,
 ): Promise<number> {
+  // Every line written goes through the redactor: known secret values never reach the log.
+  const redactor = new Redactor(secretsInEnv(env));
+  const rawIo = io;
+  io = {
+    out: (line) => rawIo.out(redactor.line(line)),
+    err: (line) => rawIo.err(redactor.line(line)),
+  };
   let config: Config;
   let metric: Signal;
   let target: Signal;
@@ -68,7 +86,7 @@ export async function main(
   let webToken: string | undefined;
   let warnings: readonly string[];
   try {
-    const parsed = parseConfig({ argv, env, readTextFile: (p) => Deno.readTextFileSync(p) });
+    const parsed = parseConfig({ argv, env, readTextFile: readOptionText });
     if (parsed.kind === "help") {
       io.out(helpText());
       return 0;
@@ -84,13 +102,15 @@ export async function main(
       config.env,
       config.envFile,
       env,
-      (p) => Deno.readTextFileSync(p),
+      readOptionText,
       config.dockerImage === undefined,
     );
+    redactor.add([config.mesosSecret, config.webToken, ...fileSecrets(config)]);
     // `cmd:` signals get the tasks' policy: PATH and what --signal-env names, nothing else.
     const signalEnv = buildTaskEnv(config.signalEnv, undefined, env, () => "");
-    metric = createSignalOrFail("metric", config.metric!, signalEnv);
-    target = createSignalOrFail("target", config.target!, signalEnv);
+    const signalOptions = { env: signalEnv, maxBytes: config.signalMaxBytes };
+    metric = createSignalOrFail("metric", config.metric!, signalOptions);
+    target = createSignalOrFail("target", config.target!, signalOptions);
     webToken = readWebToken(config);
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -100,7 +120,12 @@ export async function main(
     throw err;
   }
 
-  const logger = createLogger(config.logFormat, config.logLevel, io.out);
+  // A JSON line is not cut (the logger caps its fields); a text line is.
+  const logger = createLogger(
+    config.logFormat,
+    config.logLevel,
+    config.logFormat === "json" ? (line) => rawIo.out(redactor.redact(line)) : io.out,
+  );
   for (const warning of warnings) logger.log("warn", warning);
   // What can be known at start is said at start: each signal is read once before anything runs.
   for (
@@ -116,6 +141,15 @@ export async function main(
   }
   const bus = new EventBus();
   bus.on(logger.event);
+  for (const [name, spec] of [["metric", config.metric!], ["target", config.target!]]) {
+    if (spec.startsWith("module:")) {
+      logger.log(
+        "warn",
+        `--${name} ${spec}: a module: signal runs in relay.mesos's own thread; --signal-timeout ` +
+          "gives up waiting for it, but a generator that computes without yielding stops the loop",
+      );
+    }
+  }
   // A fatal condition (too many failures, an ERROR from Mesos) ends the run with EXIT_FATAL.
   let fatal: string | undefined;
   const loopStop = new AbortController();
@@ -146,6 +180,7 @@ export async function main(
         staleAfterMs: defaultStaleAfterMs(config.delay * 1000, config.healthTimeout * 1000),
         offerWaitLimitMs: config.healthTimeout * 1000,
         log: logger.log,
+        redact: (text) => redactor.redact(text),
         state: () => ({
           startedAt,
           executor: executor?.name ?? (config.mesosMaster === undefined ? "local" : "mesos"),
@@ -184,9 +219,25 @@ export async function main(
       die(`lost the lead in ZooKeeper (${why}); the next leader adopts the tasks`);
     });
   }
+  // Without --ha-zk, the state dir is this instance's alone: a second one stops at start.
+  let stateLock: StateDirLock | undefined;
+  if (config.mesosMaster !== undefined && election === undefined) {
+    try {
+      const holder = `pid ${Deno.pid} on ${env.HOSTNAME ?? "unknown host"} since ` +
+        new Date(systemClock.now()).toISOString();
+      stateLock = lockStateDir(config.stateDir, holder);
+    } catch (err) {
+      if (!(err instanceof StateDirError)) throw err;
+      io.err(`relay.mesos: --state-dir ${err.message}`);
+      await web?.close();
+      await Promise.all([metric.close?.(), target.close?.()]);
+      return EXIT_USAGE;
+    }
+  }
   try {
     executor = await createExecutor(config, taskEnv, logger.log, die, election);
   } catch (err) {
+    stateLock?.release();
     await election?.close();
     await web?.close();
     if (err instanceof ConfigError) {
@@ -260,8 +311,20 @@ export async function main(
       }
     }, config.grace * 1000)
     : undefined;
+  // A second signal while waiting for tasks: kill them now (once), instead of after --grace.
+  const killNow = () => {
+    clearTimeout(graceEnded);
+    logger.log("warn", "second stop signal: killing the tasks now");
+    void ex.shutdown("kill", 0);
+  };
+  if (onExit === "wait") {
+    if (force.aborted) killNow();
+    else force.addEventListener("abort", killNow, { once: true });
+  }
   await ex.shutdown(onExit, config.grace * 1000);
   clearTimeout(graceEnded);
+  force.removeEventListener("abort", killNow);
+  stateLock?.release();
   await election?.close();
   await web?.close();
   return fatal !== undefined ? EXIT_FATAL : result.exitCode;
@@ -290,7 +353,7 @@ async function createExecutor(
     clock: systemClock,
     log,
     onFatal,
-    readTextFile: (p) => Deno.readTextFileSync(p),
+    readTextFile: readOptionText,
     user: Deno.env.get("USER") ?? "root",
     ...(election
       ? {
@@ -305,10 +368,30 @@ async function createExecutor(
   return executor;
 }
 
+/**
+ * Secrets read from files options name (`--mesos-secret-file`, `--web-token-file`), with the
+ * Basic authorization the Mesos secret makes; for the redactor.
+ */
+function fileSecrets(config: Config): string[] {
+  const found: string[] = [];
+  if (config.webTokenFile !== undefined) {
+    found.push(readSecretFile("web-token-file", config.webTokenFile, readOptionText));
+  }
+  const secret = config.mesosSecret ??
+    (config.mesosSecretFile === undefined
+      ? undefined
+      : readSecretFile("mesos-secret-file", config.mesosSecretFile, readOptionText));
+  if (secret !== undefined) {
+    found.push(secret);
+    if (config.mesosPrincipal) found.push(btoa(`${config.mesosPrincipal}:${secret}`));
+  }
+  return found;
+}
+
 /** The web token from RELAY_WEB_TOKEN or `--web-token-file`; a ConfigError names the culprit. */
 function readWebToken(config: Config): string | undefined {
   if (config.webTokenFile === undefined) return config.webToken;
-  return readSecretFile("web-token-file", config.webTokenFile, (p) => Deno.readTextFileSync(p));
+  return readSecretFile("web-token-file", config.webTokenFile, readOptionText);
 }
 
 /** The effective options as the web UI shows them: secrets (env-only options) redacted. */
@@ -353,10 +436,10 @@ function plural(n: number, word: string): string {
 function createSignalOrFail(
   option: "metric" | "target",
   spec: string,
-  env: Record<string, string>,
+  options: SignalOptions,
 ): Signal {
   try {
-    return createSignal(spec, { env });
+    return createSignal(spec, options);
   } catch (err) {
     throw new ConfigError(`--${option}: ${(err as Error).message}`);
   }
@@ -385,9 +468,11 @@ export function makeLaw(config: Config): ControlLaw {
 
 if (import.meta.main) {
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
+  const force = new AbortController();
+  // The first SIGINT/SIGTERM stops the run (--on-exit applies); a second one kills at once.
+  const onSignal = () => controller.signal.aborted ? force.abort() : controller.abort();
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
-  const code = await main(Deno.args, controller.signal);
+  const code = await main(Deno.args, controller.signal, stdio, Deno.env.toObject(), force.signal);
   Deno.exit(code);
 }

@@ -10,6 +10,16 @@
 
 import { DEFAULT_TASK_COST } from "../control/tuning.ts";
 
+/**
+ * Longest duration a timer can wait, in seconds: Deno's timers hold 2^31 - 1 ms (about 24.8
+ * days); a longer one fires at once. Every option that becomes a timer is bounded by it.
+ */
+export const MAX_TIMER_SECONDS = 2_147_483;
+/** Longest `--duration` (ten years): the loop sleeps in pieces, so only sanity bounds it. */
+export const MAX_RUN_SECONDS = 10 * 365 * 86_400;
+/** Most starts one tick may ask for (`--max-tasks-per-tick`); the loop enforces it even at 0. */
+export const MAX_STARTS_PER_TICK = 1000;
+
 /** How an option's text is turned into a value. */
 export type OptionType =
   | "number"
@@ -35,6 +45,8 @@ export interface OptionSpec {
   readonly min?: number;
   /** True when the minimum itself is not allowed (value must be greater). */
   readonly minExclusive?: boolean;
+  /** Largest allowed value, for `number` and `integer` (what the program can honour). */
+  readonly max?: number;
   /** Help group. */
   readonly group:
     | "Signals"
@@ -82,9 +94,21 @@ export const OPTIONS = [
     default: 5,
     min: 0,
     minExclusive: true,
+    max: MAX_TIMER_SECONDS,
     arg: "SECONDS",
     group: "Signals",
     help: "Time allowed for one read of a signal; a slower read is a missing sample.",
+  },
+  {
+    name: "signal-max-bytes",
+    type: "integer",
+    default: 65536,
+    min: 64,
+    max: 16 * 1024 * 1024,
+    arg: "BYTES",
+    group: "Signals",
+    help: "Most bytes one read of a cmd:, file: or http(s):// signal may take; more is a missing " +
+      "sample (a command is killed; of a larger regular file only the end is read).",
   },
   {
     name: "max-missing",
@@ -153,6 +177,7 @@ export const OPTIONS = [
     type: "number",
     default: 0,
     min: 0,
+    max: MAX_TIMER_SECONDS,
     arg: "SECONDS",
     group: "Tasks",
     help: "Kill a task that runs longer than this and count it failed (0 = no limit).",
@@ -162,6 +187,7 @@ export const OPTIONS = [
     type: "number",
     default: undefined,
     min: 0,
+    max: MAX_TIMER_SECONDS,
     arg: "SECONDS",
     group: "Tasks",
     help: "Seconds a killed task gets from SIGTERM to SIGKILL (local default 2; on Mesos the " +
@@ -192,6 +218,7 @@ export const OPTIONS = [
     default: 300,
     min: 0,
     minExclusive: true,
+    max: MAX_TIMER_SECONDS,
     arg: "SECONDS",
     group: "Tasks",
     help: "Window in which --max-failures counts failures.",
@@ -250,6 +277,7 @@ export const OPTIONS = [
     type: "integer",
     default: 0,
     min: 0,
+    max: MAX_STARTS_PER_TICK,
     arg: "N",
     group: "Control",
     help: "Start at most N tasks per tick (0 = no limit).",
@@ -269,6 +297,7 @@ export const OPTIONS = [
     type: "number",
     default: 0,
     min: 0,
+    max: MAX_TIMER_SECONDS,
     arg: "SECONDS",
     group: "Control",
     help: "After starting warmers, wait this long before starting more warmers.",
@@ -278,6 +307,7 @@ export const OPTIONS = [
     type: "number",
     default: 0,
     min: 0,
+    max: MAX_TIMER_SECONDS,
     arg: "SECONDS",
     group: "Control",
     help: "After cooling (coolers or kills), wait this long before cooling again.",
@@ -287,6 +317,7 @@ export const OPTIONS = [
     type: "integer",
     default: 1000,
     min: 1,
+    max: 1_000_000,
     arg: "N",
     group: "Control",
     help: "Error history length of the classic law.",
@@ -298,6 +329,7 @@ export const OPTIONS = [
     default: 1,
     min: 0,
     minExclusive: true,
+    max: MAX_TIMER_SECONDS,
     arg: "SECONDS",
     group: "Run",
     help: "Time between ticks.",
@@ -307,6 +339,7 @@ export const OPTIONS = [
     type: "number",
     default: 0,
     min: 0,
+    max: MAX_RUN_SECONDS,
     arg: "SECONDS",
     group: "Run",
     help: "Stop cleanly (exit 0) after this long (0 = run until stopped).",
@@ -341,6 +374,7 @@ export const OPTIONS = [
     type: "number",
     default: 30,
     min: 0,
+    max: MAX_TIMER_SECONDS,
     arg: "SECONDS",
     group: "Run",
     help: "How long --on-exit wait waits before killing.",
@@ -437,6 +471,7 @@ export const OPTIONS = [
     type: "integer",
     default: 16777216,
     min: 1024,
+    max: 256 * 1024 * 1024,
     arg: "BYTES",
     group: "Mesos",
     help: "Largest event accepted from the master; a bigger one drops the connection.",
@@ -446,6 +481,7 @@ export const OPTIONS = [
     type: "number",
     default: 604800,
     min: 0,
+    max: MAX_RUN_SECONDS,
     arg: "SECONDS",
     group: "Mesos",
     help: "How long Mesos keeps our tasks while relay.mesos is away.",
@@ -505,6 +541,7 @@ export const OPTIONS = [
     type: "number",
     default: 5,
     min: 0,
+    max: MAX_TIMER_SECONDS,
     arg: "SECONDS",
     group: "Mesos",
     help: "How long a declined offer's resources are not offered again.",
@@ -635,6 +672,7 @@ export const OPTIONS = [
     default: 10,
     min: 0,
     minExclusive: true,
+    max: MAX_TIMER_SECONDS,
     arg: "SECONDS",
     group: "Web",
     help: "/healthz answers 503 after this long without a tick (at least 3 ticks), without " +
@@ -645,6 +683,7 @@ export const OPTIONS = [
     type: "integer",
     default: 10000,
     min: 10,
+    max: 100_000,
     arg: "N",
     group: "Web",
     help: "Ticks kept in memory for the chart; older ones are dropped.",

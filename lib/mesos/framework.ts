@@ -44,6 +44,7 @@ import type {
 } from "./messages.ts";
 import { admits, type Constraint, type Place, place, type PlacementCounts } from "./constraints.ts";
 import { packOffers, type PlacementHook, type TaskResources } from "./offers.ts";
+import { FRAMEWORK_ID_FILE, readFrameworkId, writeFrameworkId } from "./state_dir.ts";
 
 /** Settings of {@linkcode MesosExecutor}. */
 export interface MesosExecutorOptions {
@@ -169,8 +170,6 @@ export interface MesosStats {
   /** Epoch ms (clock) since when the connection is down; unset while subscribed. */
   disconnectedSince?: number;
 }
-
-const STATE_FILE = "framework_id";
 
 /** What every TaskInfo of one kind has in common. */
 interface TaskTemplate {
@@ -299,9 +298,7 @@ export class MesosExecutor implements Executor {
   async start(): Promise<void> {
     const store = this.#opts.frameworkIdStore;
     try {
-      const saved = store
-        ? await store.load()
-        : (await Deno.readTextFile(this.#statePath())).trim();
+      const saved = store ? await store.load() : readFrameworkId(this.#opts.stateDir);
       if (saved) {
         this.#frameworkId = saved;
         this.#resumed = true;
@@ -437,7 +434,7 @@ export class MesosExecutor implements Executor {
   }
 
   #statePath(): string {
-    return `${this.#opts.stateDir}/${STATE_FILE}`;
+    return `${this.#opts.stateDir}/${FRAMEWORK_ID_FILE}`;
   }
 
   #frameworkInfo(): FrameworkInfo {
@@ -517,10 +514,7 @@ export class MesosExecutor implements Executor {
       return;
     }
     try {
-      Deno.mkdirSync(this.#opts.stateDir, { recursive: true });
-      const tmp = `${this.#statePath()}.tmp`;
-      Deno.writeTextFileSync(tmp, id + "\n");
-      Deno.renameSync(tmp, this.#statePath());
+      writeFrameworkId(this.#opts.stateDir, id);
     } catch (err) {
       this.#opts.log(
         "error",
