@@ -14,6 +14,7 @@
  * @module
  */
 
+import { type GroupMember, groupMembers, stillOurGroup } from "./process_groups.ts";
 import type { Clock } from "../clock.ts";
 import type { Level } from "../log.ts";
 import {
@@ -138,7 +139,8 @@ export class LocalExecutor implements Executor {
   #closed = false;
   #spawnScheduled = false;
   /** Process groups of ended tasks that still had members (`sleep 600 & exit 0`). */
-  readonly #lingering = new Set<number>();
+  /** Groups ended tasks left processes in, with those processes where /proc tells them. */
+  readonly #lingering = new Map<number, GroupMember[] | undefined>();
 
   constructor(options: LocalExecutorOptions) {
     this.#opts = options;
@@ -236,21 +238,24 @@ export class LocalExecutor implements Executor {
    * kill grace for groups not yet empty.
    */
   async #sweepLingering(): Promise<void> {
-    const groups = [...this.#lingering].filter((pgid) =>
-      !pidInUse(pgid) && signalGroup(pgid, "SIGTERM")
-    );
+    const lingering = [...this.#lingering];
     this.#lingering.clear();
-    if (groups.length === 0) return;
+    // Still the group the task left: a remembered member lives in it (or, without /proc, no
+    // process holds its number). Checked before every signal: a group that emptied meanwhile
+    // may have been given to someone else.
+    const ours = ([pgid, members]: [number, GroupMember[] | undefined]) =>
+      members ? stillOurGroup(pgid, members) : !pidInUse(pgid);
+    let left = lingering.filter((g) => ours(g) && signalGroup(g[0], "SIGTERM"));
+    if (left.length === 0) return;
     this.#opts.log("info", "stopping processes that ended tasks left behind", {
-      groups: groups.length,
+      groups: left.length,
     });
     const deadline = Date.now() + (this.#opts.killGraceMs ?? KILL_GRACE_MS);
-    let left = groups;
     while (left.length > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
-      left = left.filter((pgid) => !pidInUse(pgid) && signalGroup(pgid, "SIGCONT"));
+      left = left.filter((g) => ours(g) && signalGroup(g[0], "SIGCONT"));
     }
-    for (const pgid of left) if (!pidInUse(pgid)) signalGroup(pgid, "SIGKILL");
+    for (const g of left) if (ours(g)) signalGroup(g[0], "SIGKILL");
   }
 
   // ---------------------------------------------------------------------------------------
@@ -475,10 +480,13 @@ export class LocalExecutor implements Executor {
     // Something the task started may live on in its group; remember it for the sweep at exit.
     const pgid = rec.pid;
     if (pgid !== undefined && !pidInUse(pgid) && signalGroup(pgid, "SIGCONT")) {
-      if (this.#lingering.size >= MAX_LINGERING_GROUPS) {
-        this.#lingering.delete(this.#lingering.values().next().value!);
+      const members = groupMembers(pgid);
+      if (members === undefined || members.length > 0) {
+        if (this.#lingering.size >= MAX_LINGERING_GROUPS) {
+          this.#lingering.delete(this.#lingering.keys().next().value!);
+        }
+        this.#lingering.set(pgid, members);
       }
-      this.#lingering.add(pgid);
     }
 
     this.#running -= 1;
