@@ -12,10 +12,12 @@ RUN deno compile --allow-net --allow-run --allow-env --allow-read --allow-write 
 
 FROM debian:bookworm-slim
 # The state directory (the FrameworkID, so a restarted container adopts its tasks) belongs to the
-# relay user; mount a volume there to keep it across containers.
+# relay user alone (0700: relay.mesos refuses a state dir others may write to); mount a volume
+# there to keep it across containers.
 RUN useradd --system --uid 10001 --create-home relay \
     && mkdir -p /var/lib/relay.mesos \
-    && chown relay:relay /var/lib/relay.mesos
+    && chown relay:relay /var/lib/relay.mesos \
+    && chmod 0700 /var/lib/relay.mesos
 COPY --from=build /out/relay.mesos /usr/local/bin/relay.mesos
 USER relay
 WORKDIR /home/relay

@@ -5,7 +5,9 @@
  * @module
  */
 
+import { readSmallFileSync } from "./lib/bounded_read.ts";
 import { systemClock } from "./lib/clock.ts";
+import { Redactor, secretsInEnv } from "./lib/redact.ts";
 import { helpText, VERSION } from "./lib/config/help.ts";
 import { ConfigError, parseConfig } from "./lib/config/parse.ts";
 import { AdaptiveLaw } from "./lib/control/adaptive.ts";
@@ -20,12 +22,19 @@ import { createLogger, type LogFn } from "./lib/log.ts";
 import { HaElection } from "./lib/mesos/ha.ts";
 import { createMesosExecutor } from "./lib/mesos/setup.ts";
 import { MesosExecutor } from "./lib/mesos/framework.ts";
+import { lockStateDir, StateDirError, type StateDirLock } from "./lib/mesos/state_dir.ts";
 import { createSignal } from "./lib/signals/sources.ts";
 import { describeFirstRead, firstReads } from "./lib/signals/first_read.ts";
 import { watchTaskFailures } from "./lib/executor/backoff.ts";
 import { defaultStaleAfterMs, startWebServer, type WebServer } from "./lib/web/server.ts";
 import type { LaunchBackoffSnapshot } from "./lib/web/metrics.ts";
 import type { Settings } from "./lib/config/settings.ts";
+
+/** Largest file an option names (--config, --env-file, secrets, the CA certificate). */
+const OPTION_FILE_MAX_BYTES = 1024 * 1024;
+
+/** Reads a file an option names: a regular file of at most OPTION_FILE_MAX_BYTES. */
+const readOptionText = (path: string) => readSmallFileSync(path, OPTION_FILE_MAX_BYTES);
 
 /** Exit code for bad input: nothing was started. */
 export const EXIT_USAGE = 2;
@@ -45,7 +54,8 @@ const stdio: Io = {
 
 /**
  * Runs relay.mesos with `argv` and returns the exit code. Stops cleanly when `stop` aborts
- * (the CLI wires SIGINT and SIGTERM to it).
+ * (the CLI wires SIGINT and SIGTERM to it); when `force` aborts while `--on-exit wait` waits
+ * (a second SIGINT or SIGTERM), the tasks are killed at once.
  *
  * @example
  * ```ts
@@ -57,11 +67,19 @@ export async function main(
   stop: AbortSignal = new AbortController().signal,
   io: Io = stdio,
   env: Readonly<Record<string, string | undefined>> = Deno.env.toObject(),
+  force: AbortSignal = new AbortController().signal,
 ): Promise<number> {
+  // Every line written goes through the redactor: known secret values never reach the log.
+  const redactor = new Redactor(secretsInEnv(env));
+  const rawIo = io;
+  io = {
+    out: (line) => rawIo.out(redactor.line(line)),
+    err: (line) => rawIo.err(redactor.line(line)),
+  };
   let settings: Settings;
   let warnings: readonly string[];
   try {
-    const parsed = parseConfig({ argv, env, readTextFile: (p) => Deno.readTextFileSync(p) });
+    const parsed = parseConfig({ argv, env, readTextFile: readOptionText });
     if (parsed.kind === "help") {
       io.out(helpText());
       return 0;
@@ -72,6 +90,7 @@ export async function main(
     }
     settings = parsed.settings;
     warnings = parsed.warnings;
+    redactor.add(settingsSecrets(settings));
   } catch (err) {
     if (err instanceof ConfigError) {
       io.err(`relay.mesos: ${err.message}`);
@@ -79,10 +98,16 @@ export async function main(
     }
     throw err;
   }
-  const metric = createSignal(settings.metric, { env: settings.signalEnv });
-  const target = createSignal(settings.target, { env: settings.signalEnv });
+  const signalOptions = { env: settings.signalEnv, maxBytes: settings.signalMaxBytes };
+  const metric = createSignal(settings.metric, signalOptions);
+  const target = createSignal(settings.target, signalOptions);
 
-  const logger = createLogger(settings.logFormat, settings.logLevel, io.out);
+  // A JSON line is not cut (the logger caps its fields); a text line is.
+  const logger = createLogger(
+    settings.logFormat,
+    settings.logLevel,
+    settings.logFormat === "json" ? (line) => rawIo.out(redactor.redact(line)) : io.out,
+  );
   for (const warning of warnings) logger.log("warn", warning);
   // What can be known at start is said at start: each signal is read once before anything runs.
   for (
@@ -98,6 +123,17 @@ export async function main(
   }
   const bus = new EventBus();
   bus.on(logger.event);
+  for (
+    const [name, signal] of [["metric", settings.metric], ["target", settings.target]] as const
+  ) {
+    if (signal.spec.kind === "module") {
+      logger.log(
+        "warn",
+        `--${name} ${signal.text}: a module: signal runs in relay.mesos's own thread; --signal-timeout ` +
+          "gives up waiting for it, but a generator that computes without yielding stops the loop",
+      );
+    }
+  }
   // A fatal condition (too many failures, an ERROR from Mesos) ends the run with EXIT_FATAL.
   let fatal: string | undefined;
   const loopStop = new AbortController();
@@ -127,6 +163,7 @@ export async function main(
         staleAfterMs: defaultStaleAfterMs(settings.delay * 1000, settings.healthTimeout * 1000),
         offerWaitLimitMs: settings.healthTimeout * 1000,
         log: logger.log,
+        redact: (text) => redactor.redact(text),
         state: () => ({
           startedAt,
           executor: executor?.name ?? (settings.mesos === undefined ? "local" : "mesos"),
@@ -169,9 +206,25 @@ export async function main(
       die(`lost the lead in ZooKeeper (${why}); the next leader adopts the tasks`);
     });
   }
+  // Without --ha-zk, the state dir is this instance's alone: a second one stops at start.
+  let stateLock: StateDirLock | undefined;
+  if (settings.mesos !== undefined && election === undefined) {
+    try {
+      const holder = `pid ${Deno.pid} on ${env.HOSTNAME ?? "unknown host"} since ` +
+        new Date(systemClock.now()).toISOString();
+      stateLock = lockStateDir(settings.mesos.stateDir, holder);
+    } catch (err) {
+      if (!(err instanceof StateDirError)) throw err;
+      io.err(`relay.mesos: --state-dir ${err.message}`);
+      await web?.close();
+      await Promise.all([metric.close?.(), target.close?.()]);
+      return EXIT_USAGE;
+    }
+  }
   try {
     executor = await createExecutor(settings, logger.log, die, election);
   } catch (err) {
+    stateLock?.release();
     await election?.close();
     await web?.close();
     throw err;
@@ -241,8 +294,20 @@ export async function main(
       }
     }, settings.grace * 1000)
     : undefined;
+  // A second signal while waiting for tasks: kill them now (once), instead of after --grace.
+  const killNow = () => {
+    clearTimeout(graceEnded);
+    logger.log("warn", "second stop signal: killing the tasks now");
+    void ex.shutdown("kill", 0);
+  };
+  if (onExit === "wait") {
+    if (force.aborted) killNow();
+    else force.addEventListener("abort", killNow, { once: true });
+  }
   await ex.shutdown(onExit, settings.grace * 1000);
   clearTimeout(graceEnded);
+  force.removeEventListener("abort", killNow);
+  stateLock?.release();
   await election?.close();
   await web?.close();
   return fatal !== undefined ? EXIT_FATAL : result.exitCode;
@@ -290,6 +355,18 @@ async function createExecutor(
   });
   await executor.start();
   return executor;
+}
+
+/** The secrets the options hold, with the Basic authorization the Mesos secret makes; for the redactor. */
+function settingsSecrets(settings: Settings): string[] {
+  const found: string[] = [];
+  if (settings.webToken !== undefined) found.push(settings.webToken);
+  const { secret, principal } = settings.mesos ?? {};
+  if (secret !== undefined) {
+    found.push(secret);
+    if (principal !== undefined) found.push(btoa(`${principal}:${secret}`));
+  }
+  return found;
 }
 
 /** What the web UI shows about the Mesos connection. */
@@ -340,9 +417,11 @@ export function makeLaw(settings: Settings): ControlLaw {
 
 if (import.meta.main) {
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
+  const force = new AbortController();
+  // The first SIGINT/SIGTERM stops the run (--on-exit applies); a second one kills at once.
+  const onSignal = () => controller.signal.aborted ? force.abort() : controller.abort();
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
-  const code = await main(Deno.args, controller.signal);
+  const code = await main(Deno.args, controller.signal, stdio, Deno.env.toObject(), force.signal);
   Deno.exit(code);
 }

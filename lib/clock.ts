@@ -13,19 +13,29 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** The wall clock, with `setTimeout` for sleeping. */
+/** Longest wait one `setTimeout` holds (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The wall clock, with `setTimeout` for sleeping (in pieces, so that any length is safe). */
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
-      if (signal?.aborted || ms <= 0) return resolve();
-      const timer = setTimeout(done, ms);
+      if (signal?.aborted || !(ms > 0)) return resolve();
+      const until = Date.now() + ms;
+      let timer: ReturnType<typeof setTimeout>;
+      const arm = () => {
+        const left = until - Date.now();
+        if (left <= 0) return done();
+        timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+      };
       function done() {
         clearTimeout(timer);
         signal?.removeEventListener("abort", done);
         resolve();
       }
       signal?.addEventListener("abort", done, { once: true });
+      arm();
     });
   },
 };

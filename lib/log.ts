@@ -5,6 +5,10 @@
  */
 
 import type { RelayEvent } from "./events.ts";
+import { capLine } from "./redact.ts";
+
+/** Longest message or string field logged (characters): a line stays a line. */
+export const MAX_FIELD_CHARS = 8 * 1024;
 
 /** Log severities, least severe first. */
 export type Level = "debug" | "info" | "warn" | "error";
@@ -34,6 +38,12 @@ export function createLogger(
 ): { log: LogFn; event: (e: RelayEvent) => void } {
   const log: LogFn = (level, message, fields = {}) => {
     if (RANK[level] < RANK[minLevel]) return;
+    message = capLine(message, MAX_FIELD_CHARS);
+    fields = Object.fromEntries(
+      Object.entries(fields).map((
+        [k, v],
+      ) => [k, typeof v === "string" ? capLine(v, MAX_FIELD_CHARS) : v]),
+    );
     const time = new Date(now()).toISOString();
     if (format === "json") {
       sink(JSON.stringify({ time, level, msg: message, ...fields }));

@@ -36,7 +36,10 @@ export function optionsMarkdown(): string {
       `| ${flag} | \`${envName(opt.name)}\` | ${
         opt.envOnly ? "—" : `\`${yamlKey(opt.name)}\``
       } | ` +
-        `${def === "" ? "" : `\`${def}\``} | ${opt.help.replaceAll("|", "\\|")} |`,
+        `${def === "" ? "" : `\`${def}\``}${
+          opt.max !== undefined ? ` (at most ${opt.max})` : ""
+        } | ` +
+        `${opt.help.replaceAll("|", "\\|")} |`,
     );
   }
   return rows.join("\n");

@@ -9,7 +9,8 @@
  *
  * `deno task soak` (30 minutes), `-- --minutes N`, `-- --quick` (1 minute), `-- --agents N`,
  * `-- --seed S`, `-- --churn-seconds S` (default 10, 3 when quick), `-- --fault-seconds S` (default
- * 120, 12 when quick), `-- --max-running N` (default 40; 0 for none), `-- --no-write`. Not part
+ * 120, 12 when quick), `-- --max-running N` (default 40; 0 for none), `-- --no-write`;
+ * `-- --local` runs the local-executor churn soak instead (scripts/soak_local.ts). Not part
  * of `deno task test`.
  * @module
  */
@@ -24,6 +25,7 @@ import {
 } from "../tests/support/mesos_master.ts";
 import { startQueueSim, steppingRate } from "./queue_sim.ts";
 import { seededRandom } from "../sim/plants.ts";
+import { localMarkdown, localVerdicts, soakLocal } from "./soak_local.ts";
 
 /** Settings of one soak run. */
 export interface SoakSettings {
@@ -455,7 +457,8 @@ export function soakMarkdown(r: SoakResult, when = new Date()): string {
 
 if (import.meta.main) {
   const { values } = parseArgs({
-    args: Deno.args,
+    // `deno task soak -- --quick` passes the `--` on.
+    args: Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args,
     options: {
       minutes: { type: "string" },
       quick: { type: "boolean", default: false },
@@ -465,9 +468,22 @@ if (import.meta.main) {
       "fault-seconds": { type: "string" },
       "max-running": { type: "string", default: String(MAX_RUNNING) },
       "no-write": { type: "boolean", default: false },
+      local: { type: "boolean", default: false },
       out: { type: "string", default: new URL("../bench/SOAK.md", import.meta.url).pathname },
     },
   });
+  if (values.local) {
+    // The local executor under process churn (memory of ended tasks): see scripts/soak_local.ts.
+    const result = await soakLocal(Number(values.minutes ?? (values.quick ? 2 : 10)));
+    const md = localMarkdown(result);
+    console.log(md);
+    if (!values["no-write"]) {
+      const out = new URL("../bench/SOAK-local.md", import.meta.url).pathname;
+      Deno.writeTextFileSync(out, md);
+      console.log(`written to ${out}`);
+    }
+    Deno.exit(localVerdicts(result).every((v) => v.ok) ? 0 : 1);
+  }
   const minutes = Number(values.minutes ?? (values.quick ? 1 : 30));
   const agents = Number(values.agents);
   const seed = Number(values.seed);

@@ -75,7 +75,7 @@ Deno.test("help lists every option with its env name and default", () => {
     assert.ok(text.includes(`--${opt.name}`), opt.name);
     assert.ok(text.includes(envName(opt.name)), envName(opt.name));
   }
-  assert.match(text, /--delay SECONDS[\s\S]*default 1\]/);
+  assert.match(text, /--delay SECONDS[\s\S]*default 1, at most 2147483\]/);
 });
 
 Deno.test("-h and --version are recognised", () => {

@@ -2,7 +2,7 @@
  * End-to-end runs of main.ts as a subprocess: the same entry point `deno task compile` builds.
  */
 import assert from "node:assert/strict";
-import { jsonLines, relayCommand, runRelay } from "./support/relay_process.ts";
+import { jsonLines, relayCommand, runRelay, signalWhen } from "./support/relay_process.ts";
 
 const relay = relayCommand;
 const run = runRelay;
@@ -123,22 +123,11 @@ Deno.test("SIGTERM: stops launching, waits for running tasks within the grace, e
       "json",
     ], { cwd: dir }).spawn();
     // Wait until the first warmer has started.
-    const deadline = Date.now() + 10_000;
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let seen = "";
-    while (!seen.includes('"launched":["') && Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      seen += value;
-    }
-    child.kill("SIGTERM");
-    while (true) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      seen += value;
-    }
-    const status = await child.status;
-    await child.stderr.cancel();
+    const { stdout: seen, status } = await signalWhen(
+      child,
+      (s) => s.includes('"launched":["'),
+      "SIGTERM",
+    );
     assert.equal(status.code, 0);
     const stop = jsonLines(seen).find((e) => e.event === "stop");
     assert.equal(stop?.reason, "signal");

@@ -7,7 +7,7 @@
  * relaunched every tick.
  */
 import assert from "node:assert/strict";
-import { jsonLines, relayCommand, runRelay } from "./support/relay_process.ts";
+import { jsonLines, relayCommand, runRelay, signalWhen } from "./support/relay_process.ts";
 
 /** A run that would start a task (a marker file) on its first tick. */
 const STARTS = (dir: string) => ["--cooler", `touch '${dir}/started'`, "--max-ticks", "2"];
@@ -358,22 +358,7 @@ Deno.test("log wording: 1 tick, not 1 ticks; on SIGINT the end of the grace peri
     "--grace",
     "1",
   ]).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  const deadline = Date.now() + 10_000;
-  while (!/running=1/.test(seen) && Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    seen += value;
-  }
-  child.kill("SIGINT");
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    seen += value;
-  }
-  const status = await child.status;
-  await child.stderr.cancel();
+  const { stdout: seen, status } = await signalWhen(child, (s) => /running=1/.test(s), "SIGINT");
   assert.equal(status.code, 0);
   const lines = seen.split("\n");
   const said = lines.findIndex((l) =>

@@ -278,7 +278,8 @@ async function brokenDisk(how: "full" | "read-only"): Promise<string | undefined
   const mount = (...args: string[]) =>
     new Deno.Command("mount", { args, stdout: "null", stderr: "piped" }).output()
       .catch(() => undefined);
-  const mounted = await mount("-t", "tmpfs", "-o", "size=16k", "tmpfs", dir);
+  // mode=0700: a state dir others may write to is refused (tmpfs defaults to 1777).
+  const mounted = await mount("-t", "tmpfs", "-o", "size=16k,mode=0700", "tmpfs", dir);
   if (!mounted?.success) {
     console.log(`*** SKIPPED: cannot mount a tmpfs (not root?) ***`);
     await Deno.remove(dir);
@@ -297,36 +298,95 @@ async function unmount(dir: string): Promise<void> {
   await Deno.remove(dir, { recursive: true });
 }
 
-for (
-  const [how, error] of [["full", /No space left on device/], [
-    "read-only",
-    /Read-only file system/,
-  ]] as const
-) {
-  Deno.test(`state dir on a ${how} disk: one error line naming the state file, the run goes on`, async () => {
-    const stateDir = await brokenDisk(how);
-    if (!stateDir) return;
-    const master = await startTestMaster({ agents: agents(1, 4), heartbeatSeconds: 1 });
+Deno.test("state dir on a full disk: one error line naming the state file, the run goes on", async () => {
+  const stateDir = await brokenDisk("full");
+  if (!stateDir) return;
+  const master = await startTestMaster({ agents: agents(1, 4), heartbeatSeconds: 1 });
+  try {
+    const r = await runRelay(
+      mesosArgs(master, stateDir, 2, ["--duration", "4", "--on-exit", "kill"]),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const lines = jsonLines(r.stdout);
+    const errors = lines.filter((e) => e.level === "error");
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    const message = String(errors[0].msg);
+    assert.ok(message.includes(`${stateDir}/framework_id`), message);
+    assert.match(message, /No space left on device/);
+    assert.ok(!message.includes("\n"));
+    const ticks = lines.filter((e) => e.event === "tick");
+    assert.ok(ticks.length >= 12, `${ticks.length} ticks`);
+    assert.equal(ticks.at(-1)!.metric, 2, "tasks ran all the same");
+    assert.equal(master.launchedTasks.length, 2);
+    assert.throws(() => Deno.statSync(`${stateDir}/framework_id`), Deno.errors.NotFound);
+  } finally {
+    await master.close();
+    await unmount(stateDir);
+  }
+});
+
+Deno.test("state dir read-only at start: exit 2 naming --state-dir, nothing subscribed", async () => {
+  const stateDir = await brokenDisk("read-only");
+  if (!stateDir) return;
+  const master = await startTestMaster({ agents: agents(1, 4), heartbeatSeconds: 1 });
+  try {
+    const r = await runRelay(mesosArgs(master, stateDir, 2, ["--duration", "4"]));
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^relay\.mesos: --state-dir .*: not writable: .*Read-only file system/m);
+    assert.equal(master.subscriptions, 0);
+  } finally {
+    await master.close();
+    await unmount(stateDir);
+  }
+});
+
+Deno.test("two instances on one state dir: the second exits 2 naming the first", async () => {
+  const stateDir = await Deno.makeTempDir();
+  const master = await startTestMaster({ agents: agents(1, 4), heartbeatSeconds: 1 });
+  const first = spawnRelay(mesosArgs(master, stateDir, 1, ["--on-exit", "kill"]));
+  try {
+    await until("the first instance subscribed", () => master.subscriptions === 1);
+    const second = await runRelay(mesosArgs(master, stateDir, 1, ["--duration", "3"]));
+    assert.equal(second.code, 2, second.stderr);
+    assert.match(
+      second.stderr,
+      new RegExp(
+        `--state-dir ${stateDir}: in use by another relay\\.mesos \\(pid ${first.child.pid} `,
+      ),
+    );
+    assert.equal(master.subscriptions, 1, "the master saw one SUBSCRIBE only");
+  } finally {
+    first.child.kill("SIGTERM");
+    await first.done();
+    await master.close();
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});
+
+Deno.test("on Mesos, a second SIGTERM during --on-exit wait kills the tasks at once", async () => {
+  const stateDir = await Deno.makeTempDir();
+  const master = await startTestMaster({ agents: agents(1, 4), heartbeatSeconds: 1 });
+  const relay = spawnRelay(mesosArgs(master, stateDir, 2, ["--on-exit", "wait", "--grace", "60"]));
+  try {
+    await until("two tasks running", () => running(master) === 2);
+    relay.child.kill("SIGTERM");
+    await until("the wait", () => /on exit: wait \(\d tasks? running\)/.test(relay.stdout()), 5000)
+      .catch((err) => {
+        throw new Error(`${err.message}: ${relay.stdout().slice(-1500)}`);
+      });
+    relay.child.kill("SIGTERM");
+    const second = Date.now();
+    const { status, stdout } = await relay.done();
+    assert.ok(Date.now() - second < 5000, `exited ${Date.now() - second} ms after the second`);
+    assert.equal(status.code, 0);
+    assert.match(stdout, /second stop signal: killing the tasks now/);
+    assert.equal(running(master), 0, "the master saw the tasks killed");
+  } finally {
     try {
-      const r = await runRelay(
-        mesosArgs(master, stateDir, 2, ["--duration", "4", "--on-exit", "kill"]),
-      );
-      assert.equal(r.code, 0, r.stderr);
-      const lines = jsonLines(r.stdout);
-      const errors = lines.filter((e) => e.level === "error");
-      assert.equal(errors.length, 1, JSON.stringify(errors));
-      const message = String(errors[0].msg);
-      assert.ok(message.includes(`${stateDir}/framework_id`), message);
-      assert.match(message, error);
-      assert.ok(!message.includes("\n"));
-      const ticks = lines.filter((e) => e.event === "tick");
-      assert.ok(ticks.length >= 12, `${ticks.length} ticks`);
-      assert.equal(ticks.at(-1)!.metric, 2, "tasks ran all the same");
-      assert.equal(master.launchedTasks.length, 2);
-      assert.throws(() => Deno.statSync(`${stateDir}/framework_id`), Deno.errors.NotFound);
-    } finally {
-      await master.close();
-      await unmount(stateDir);
-    }
-  });
-}
+      relay.child.kill("SIGKILL");
+    } catch { /* gone */ }
+    await relay.done();
+    await master.close();
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});

@@ -48,7 +48,8 @@ export function helpText(): string {
       opt.type === "boolean" ? `  --${opt.name}, --no-${opt.name}` : `  --${opt.name}${value}`,
     );
     lines.push(`      ${opt.help}`);
-    lines.push(`      [env ${envName(opt.name)}${defaultText(opt)}]`);
+    const max = opt.max !== undefined ? `, at most ${opt.max}` : "";
+    lines.push(`      [env ${envName(opt.name)}${defaultText(opt)}${max}]`);
   }
   lines.push(
     "",

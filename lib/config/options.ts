@@ -11,6 +11,16 @@
 import { DEFAULT_TASK_COST } from "../control/tuning.ts";
 import type { ParsedSignal } from "../signals/spec.ts";
 
+/**
+ * Longest duration a timer can wait, in seconds: Deno's timers hold 2^31 - 1 ms (about 24.8
+ * days); a longer one fires at once. Every option that becomes a timer is bounded by it.
+ */
+export const MAX_TIMER_SECONDS = 2_147_483;
+/** Longest `--duration` (ten years): the loop sleeps in pieces, so only sanity bounds it. */
+export const MAX_RUN_SECONDS = 10 * 365 * 86_400;
+/** Most starts one tick may ask for (`--max-tasks-per-tick`); the loop enforces it even at 0. */
+export const MAX_STARTS_PER_TICK = 1000;
+
 /** How an option's text is turned into a value. */
 export type OptionType =
   | "number"
@@ -36,6 +46,8 @@ export interface OptionSpec {
   readonly min?: number;
   /** True when the minimum itself is not allowed (value must be greater). */
   readonly minExclusive?: boolean;
+  /** Largest allowed value, for `number` and `integer` (what the program can honour). */
+  readonly max?: number;
   /** Help group. */
   readonly group:
     | "Signals"
@@ -83,9 +95,21 @@ export const OPTIONS = [
     default: 5,
     min: 0,
     minExclusive: true,
+    max: MAX_TIMER_SECONDS,
     arg: "SECONDS",
     group: "Signals",
     help: "Time allowed for one read of a signal; a slower read is a missing sample.",
+  },
+  {
+    name: "signal-max-bytes",
+    type: "integer",
+    default: 65536,
+    min: 64,
+    max: 16 * 1024 * 1024,
+    arg: "BYTES",
+    group: "Signals",
+    help: "Most bytes one read of a cmd:, file: or http(s):// signal may take; more is a missing " +
+      "sample (a command is killed; of a larger regular file only the end is read).",
   },
   {
     name: "max-missing",
@@ -154,6 +178,7 @@ export const OPTIONS = [
     type: "number",
     default: 0,
     min: 0,
+    max: MAX_TIMER_SECONDS,
     arg: "SECONDS",
     group: "Tasks",
     help: "Kill a task that runs longer than this and count it failed (0 = no limit).",
@@ -163,6 +188,7 @@ export const OPTIONS = [
     type: "number",
     default: undefined,
     min: 0,
+    max: MAX_TIMER_SECONDS,
     arg: "SECONDS",
     group: "Tasks",
     help: "Seconds a killed task gets from SIGTERM to SIGKILL (local default 2; on Mesos the " +
@@ -193,6 +219,7 @@ export const OPTIONS = [
     default: 300,
     min: 0,
     minExclusive: true,
+    max: MAX_TIMER_SECONDS,
     arg: "SECONDS",
     group: "Tasks",
     help: "Window in which --max-failures counts failures.",
@@ -251,6 +278,7 @@ export const OPTIONS = [
     type: "integer",
     default: 0,
     min: 0,
+    max: MAX_STARTS_PER_TICK,
     arg: "N",
     group: "Control",
     help: "Start at most N tasks per tick (0 = no limit).",
@@ -270,6 +298,7 @@ export const OPTIONS = [
     type: "number",
     default: 0,
     min: 0,
+    max: MAX_TIMER_SECONDS,
     arg: "SECONDS",
     group: "Control",
     help: "After starting warmers, wait this long before starting more warmers.",
@@ -279,6 +308,7 @@ export const OPTIONS = [
     type: "number",
     default: 0,
     min: 0,
+    max: MAX_TIMER_SECONDS,
     arg: "SECONDS",
     group: "Control",
     help: "After cooling (coolers or kills), wait this long before cooling again.",
@@ -288,6 +318,7 @@ export const OPTIONS = [
     type: "integer",
     default: 1000,
     min: 1,
+    max: 1_000_000,
     arg: "N",
     group: "Control",
     help: "Error history length of the classic law.",
@@ -299,6 +330,7 @@ export const OPTIONS = [
     default: 1,
     min: 0,
     minExclusive: true,
+    max: MAX_TIMER_SECONDS,
     arg: "SECONDS",
     group: "Run",
     help: "Time between ticks.",
@@ -308,6 +340,7 @@ export const OPTIONS = [
     type: "number",
     default: 0,
     min: 0,
+    max: MAX_RUN_SECONDS,
     arg: "SECONDS",
     group: "Run",
     help: "Stop cleanly (exit 0) after this long (0 = run until stopped).",
@@ -342,6 +375,7 @@ export const OPTIONS = [
     type: "number",
     default: 30,
     min: 0,
+    max: MAX_TIMER_SECONDS,
     arg: "SECONDS",
     group: "Run",
     help: "How long --on-exit wait waits before killing.",
@@ -438,6 +472,7 @@ export const OPTIONS = [
     type: "integer",
     default: 16777216,
     min: 1024,
+    max: 256 * 1024 * 1024,
     arg: "BYTES",
     group: "Mesos",
     help: "Largest event accepted from the master; a bigger one drops the connection.",
@@ -447,6 +482,7 @@ export const OPTIONS = [
     type: "number",
     default: 604800,
     min: 0,
+    max: MAX_RUN_SECONDS,
     arg: "SECONDS",
     group: "Mesos",
     help: "How long Mesos keeps our tasks while relay.mesos is away.",
@@ -506,6 +542,7 @@ export const OPTIONS = [
     type: "number",
     default: 5,
     min: 0,
+    max: MAX_TIMER_SECONDS,
     arg: "SECONDS",
     group: "Mesos",
     help: "How long a declined offer's resources are not offered again.",
@@ -636,6 +673,7 @@ export const OPTIONS = [
     default: 10,
     min: 0,
     minExclusive: true,
+    max: MAX_TIMER_SECONDS,
     arg: "SECONDS",
     group: "Web",
     help: "/healthz answers 503 after this long without a tick (at least 3 ticks), without " +
@@ -646,6 +684,7 @@ export const OPTIONS = [
     type: "integer",
     default: 10000,
     min: 10,
+    max: 100_000,
     arg: "N",
     group: "Web",
     help: "Ticks kept in memory for the chart; older ones are dropped.",

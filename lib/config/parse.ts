@@ -349,6 +349,9 @@ function coerce(opt: OptionSpec, raw: unknown, where: string): unknown {
           `${where}: must be ${opt.minExclusive ? ">" : ">="} ${opt.min}, got ${shown}`,
         );
       }
+      if (opt.max !== undefined && n > opt.max) {
+        throw new ConfigError(`${where}: must be <= ${opt.max}, got ${shown}`);
+      }
       return n;
     }
     case "enum": {

@@ -64,6 +64,15 @@ export interface LoopResult {
 export const EXIT_MISSING = 3;
 
 /**
+ * Most tasks one tick starts, whatever the law asks and even with no limit set: a law gone wild
+ * (a target of 1e12 under the classic law) costs a warning, not a hang. Starts past it wait for
+ * the next tick. `--max-tasks-per-tick` is bounded by the same number.
+ */
+export const HARD_MAX_STARTS_PER_TICK = 1000;
+/** Least time between two "the loop is late" warnings, so that a slow signal does not flood. */
+const LATE_WARNING_EVERY_MS = 60_000;
+
+/**
  * Runs ticks until a stopping rule fires or `stop` aborts. Never throws for bad samples or
  * failed tasks: those are reported as events and the loop goes on.
  *
@@ -91,6 +100,10 @@ export async function runLoop(
   });
   let ticks = 0;
   let missing = 0;
+  /** When the next tick is due; re-anchored after the loop fell behind (missed ticks skipped). */
+  let nextAt = started;
+  let lateWarnedAt = -Infinity;
+  const deadline = settings.durationMs > 0 ? started + settings.durationMs : Infinity;
   let result: LoopResult | undefined;
   const timed = async <T>(name: "metric" | "target", fn: () => Promise<T>): Promise<T> => {
     const begin = clock.now();
@@ -110,13 +123,19 @@ export async function runLoop(
     const tasks = executor.tasks();
     const counts = countStates(tasks);
     const ctx = { now: tickStart, tasks: counts };
+    // --duration is wall time: a read still going at the end of the run is cut there.
+    const timeoutMs = Math.max(1, Math.min(settings.signalTimeoutMs, deadline - tickStart));
     const [target, metric] = await Promise.all([
-      timed("target", () => read(parts.target, ctx, settings.signalTimeoutMs, stop)),
-      timed("metric", () => read(parts.metric, ctx, settings.signalTimeoutMs, stop)),
+      timed("target", () => read(parts.target, ctx, timeoutMs, stop)),
+      timed("metric", () => read(parts.metric, ctx, timeoutMs, stop)),
     ]);
     ticks++;
     if (stop.aborted) {
       result = { reason: "signal", ticks, exitCode: 0 };
+      break;
+    }
+    if (clock.now() >= deadline) {
+      result = { reason: "duration", ticks, exitCode: 0 };
       break;
     }
     const failed = ("error" in target ? ["target", target.error] : undefined) ??
@@ -179,13 +198,30 @@ export async function runLoop(
       result = { reason: "max-ticks", ticks, exitCode: 0 };
       break;
     }
-    const nextAt = started + ticks * settings.delayMs;
-    if (settings.durationMs > 0 && nextAt - started >= settings.durationMs) {
-      await clock.sleep(started + settings.durationMs - clock.now(), stop);
+    nextAt += settings.delayMs;
+    const now = clock.now();
+    if (now > nextAt) {
+      // Behind schedule (a slow tick, or the process was stopped): tick at once, and skip the
+      // ticks that were missed rather than run them back to back.
+      const skipped = Math.floor((now - nextAt) / settings.delayMs);
+      if (skipped > 0 && now - lateWarnedAt >= LATE_WARNING_EVERY_MS) {
+        lateWarnedAt = now;
+        bus.emit({
+          type: "warning",
+          at: now,
+          message: `loop ${((now - nextAt) / 1000).toFixed(1)} s behind schedule ` +
+            `(a slow tick, or the process was stopped): skipped ${skipped} tick` +
+            `${skipped > 1 ? "s" : ""}`,
+        });
+      }
+      nextAt = now;
+    }
+    if (nextAt >= deadline) {
+      await clock.sleep(deadline - clock.now(), stop);
       result = { reason: stop.aborted ? "signal" : "duration", ticks, exitCode: 0 };
       break;
     }
-    // Fixed-rate ticks; after an overrun, tick at once rather than trying to catch up.
+    // Fixed-rate ticks.
     await clock.sleep(Math.max(0, nextAt - clock.now()), stop);
   }
   bus.emit({ type: "stop", at: clock.now(), ...result });
@@ -226,9 +262,23 @@ function apply(
 ): { launched: string[]; killed: string[] } {
   const launched: string[] = [];
   const killed: string[] = [];
+  const capped = (kind: "warmer" | "cooler", n: number) => {
+    if (n <= HARD_MAX_STARTS_PER_TICK) return n;
+    bus.emit({
+      type: "warning",
+      at: clock.now(),
+      message: `the law asked for ${n} ${kind}s in one tick: starting ` +
+        `${HARD_MAX_STARTS_PER_TICK} (the most one tick starts)`,
+    });
+    return HARD_MAX_STARTS_PER_TICK;
+  };
   try {
-    if (decision.warmers > 0) launched.push(...executor.launch("warmer", decision.warmers));
-    if (decision.coolers > 0) launched.push(...executor.launch("cooler", decision.coolers));
+    if (decision.warmers > 0) {
+      launched.push(...executor.launch("warmer", capped("warmer", decision.warmers)));
+    }
+    if (decision.coolers > 0) {
+      launched.push(...executor.launch("cooler", capped("cooler", decision.coolers)));
+    }
     if (decision.cancel && decision.cancel.count > 0) {
       const kind = decision.cancel.kind;
       const waiting = tasks

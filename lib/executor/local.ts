@@ -7,11 +7,22 @@
  * wait as `pending` until a slot frees, so the control loop sees the same kind of start delay.
  * A kind's launches can be held for a while (`holdLaunches`, the backoff after failures in a
  * row): its tasks wait as `pending` meanwhile, and the other kind goes on.
+ * Bounds: a task's logged output is limited per line, per second and in all (see output.ts), the
+ * rest counted; processes are spawned a few per event-loop turn; an ended task keeps only a few
+ * fields (no process handle, no streams); on exit, the process groups that ended tasks left
+ * behind are stopped too.
  * @module
  */
 
+import { type GroupMember, groupMembers, stillOurGroup } from "./process_groups.ts";
 import type { Clock } from "../clock.ts";
 import type { Level } from "../log.ts";
+import {
+  DEFAULT_OUTPUT_LIMITS,
+  LineSplitter,
+  type OutputLimits,
+  TaskOutputBudget,
+} from "./output.ts";
 import {
   type Executor,
   type ExitMode,
@@ -44,6 +55,8 @@ export interface LocalExecutorOptions {
   readonly maxConcurrent?: number;
   /** How long a killed task gets between SIGTERM and SIGKILL (default {@linkcode KILL_GRACE_MS}). */
   readonly killGraceMs?: number;
+  /** Bounds on each task's logged output (default {@linkcode DEFAULT_OUTPUT_LIMITS}). */
+  readonly outputLimits?: OutputLimits;
 }
 
 /** How long a task gets between SIGTERM and SIGKILL, unless told (`--task-kill-grace`). */
@@ -53,8 +66,17 @@ export const KILL_GRACE_MS = 2000;
 const OUTPUT_DRAIN_MS = 250;
 /** What a shell prints on stderr when a child it waits for dies of SIGTERM or SIGKILL. */
 const SHELL_KILL_REPORT = /(^|\s)(Terminated|Killed)(\s|$)/;
-/** Longest output line logged in one piece. */
-const MAX_LINE_CHARS = 64 * 1024;
+/** Pause after reading a chunk of which lines were dropped: a flood is read (and the task,
+ * blocked on its full pipe, slowed) at about 20 chunks a second instead of flat out. */
+const FLOOD_PACE_MS = 50;
+/** Least time between two "dropped output" notes of one task while it floods. */
+const DROP_NOTE_EVERY_MS = 5000;
+/** Bytes read from a task's pipe at once (the buffer each of its two pipes keeps). */
+const READ_BUFFER_BYTES = 8 * 1024;
+/** Processes spawned in one turn of the event loop; the next batch waits for the next turn. */
+const SPAWN_BATCH = 8;
+/** Process groups of ended tasks still remembered for the sweep at exit (the newest ones). */
+const MAX_LINGERING_GROUPS = 10_000;
 
 type StreamName = "stdout" | "stderr";
 type Timer = ReturnType<typeof setTimeout>;
@@ -68,13 +90,17 @@ interface TaskRecord {
   endedAt?: number;
   reason?: string;
   child?: Deno.ChildProcess;
+  /** The main process's id (its group's id too), kept after `child` is let go. */
+  pid?: number;
   /** Set once we started terminating the task, with the reason to report. */
   stopping?: { readonly as: "killed" | "failed"; readonly reason: string };
   /** The main process has exited (the task may still be draining output). */
   exited: boolean;
   timeoutTimer?: Timer;
   killTimer?: Timer;
-  readers: ReadableStreamDefaultReader<string>[];
+  readers: ReadableStreamBYOBReader[];
+  /** The task's output budget (both streams), set when it starts. */
+  output?: TaskOutputBudget;
   readersDone?: Promise<void>;
   readonly done: Promise<void>;
   resolveDone: () => void;
@@ -112,6 +138,9 @@ export class LocalExecutor implements Executor {
   #running = 0;
   #closed = false;
   #spawnScheduled = false;
+  /** Process groups of ended tasks that still had members (`sleep 600 & exit 0`). */
+  /** Groups ended tasks left processes in, with those processes where /proc tells them. */
+  readonly #lingering = new Map<number, GroupMember[] | undefined>();
 
   constructor(options: LocalExecutorOptions) {
     this.#opts = options;
@@ -119,7 +148,7 @@ export class LocalExecutor implements Executor {
 
   /** Process id of a task's main process (also its process group id), while known. */
   pidOf(id: string): number | undefined {
-    return this.#tasks.get(id)?.child?.pid;
+    return this.#tasks.get(id)?.pid;
   }
 
   launch(kind: TaskKind, count: number): string[] {
@@ -201,6 +230,32 @@ export class LocalExecutor implements Executor {
     const rest = live();
     for (const rec of rest) this.#stop(rec, "killed at shutdown");
     await allDone(rest);
+    await this.#sweepLingering();
+  }
+
+  /**
+   * Ends what ended tasks left behind in their process groups: SIGTERM, then SIGKILL after the
+   * kill grace for groups not yet empty.
+   */
+  async #sweepLingering(): Promise<void> {
+    const lingering = [...this.#lingering];
+    this.#lingering.clear();
+    // Still the group the task left: a remembered member lives in it (or, without /proc, no
+    // process holds its number). Checked before every signal: a group that emptied meanwhile
+    // may have been given to someone else.
+    const ours = ([pgid, members]: [number, GroupMember[] | undefined]) =>
+      members ? stillOurGroup(pgid, members) : !pidInUse(pgid);
+    let left = lingering.filter((g) => ours(g) && signalGroup(g[0], "SIGTERM"));
+    if (left.length === 0) return;
+    this.#opts.log("info", "stopping processes that ended tasks left behind", {
+      groups: left.length,
+    });
+    const deadline = Date.now() + (this.#opts.killGraceMs ?? KILL_GRACE_MS);
+    while (left.length > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      left = left.filter((g) => ours(g) && signalGroup(g[0], "SIGCONT"));
+    }
+    for (const g of left) if (ours(g)) signalGroup(g[0], "SIGKILL");
   }
 
   // ---------------------------------------------------------------------------------------
@@ -232,17 +287,22 @@ export class LocalExecutor implements Executor {
     };
   }
 
-  #scheduleSpawn(): void {
+  /** Spawns waiting tasks soon: in a microtask, or (`later`) after other events had a turn. */
+  #scheduleSpawn(later = false): void {
     if (this.#spawnScheduled) return;
     this.#spawnScheduled = true;
-    queueMicrotask(() => {
+    const run = () => {
       this.#spawnScheduled = false;
       this.#spawnPending();
-    });
+    };
+    if (later) setTimeout(run, 0);
+    else queueMicrotask(run);
   }
 
+  /** Spawns up to SPAWN_BATCH waiting tasks; more wait for the next turn (the loop stays live). */
   #spawnPending(): void {
     const max = this.#opts.maxConcurrent ?? 0;
+    let spawned = 0;
     let i = 0;
     while (i < this.#pending.length && (max <= 0 || this.#running < max)) {
       const rec = this.#pending[i];
@@ -250,8 +310,15 @@ export class LocalExecutor implements Executor {
         i++; // Its kind is backed off: it waits, the other kind may go on.
         continue;
       }
+      if (spawned >= SPAWN_BATCH) {
+        this.#scheduleSpawn(true);
+        return;
+      }
       this.#pending.splice(i, 1);
-      if (rec.state === "pending") this.#spawn(rec);
+      if (rec.state === "pending") {
+        this.#spawn(rec);
+        spawned++;
+      }
     }
   }
 
@@ -275,14 +342,19 @@ export class LocalExecutor implements Executor {
       return;
     }
     rec.child = child;
+    rec.pid = child.pid;
     this.#running += 1;
     this.#transition(rec, "running", { startedAt: this.#opts.clock.now() });
     this.#opts.log("debug", "task started", { task: rec.id, kind: rec.kind, pid: child.pid });
 
+    rec.output = new TaskOutputBudget(
+      this.#opts.outputLimits ?? DEFAULT_OUTPUT_LIMITS,
+      () => performance.now(),
+    );
     rec.readersDone = Promise.all([
       this.#readLines(rec, child.stdout, "stdout"),
       this.#readLines(rec, child.stderr, "stderr"),
-    ]).then(() => {});
+    ]).then(() => this.#noteDropped(rec));
 
     const timeoutMs = this.#opts.taskTimeoutMs;
     if (timeoutMs > 0) {
@@ -306,36 +378,64 @@ export class LocalExecutor implements Executor {
     stream: ReadableStream<Uint8Array>,
     name: StreamName,
   ): Promise<void> {
-    const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+    // A reader that brings its own small buffer: the default one allocates 64 KiB per pending
+    // read, which a thousand quiet tasks (two pipes each) turn into 130 MB.
+    const reader = stream.getReader({ mode: "byob" });
     rec.readers.push(reader);
+    let buffer = new Uint8Array(READ_BUFFER_BYTES);
     const level: Level = name === "stdout" ? "info" : "warn";
-    const emit = (line: string) => {
-      const text = line.endsWith("\r") ? line.slice(0, -1) : line;
+    const budget = rec.output!;
+    const split = new LineSplitter((this.#opts.outputLimits ?? DEFAULT_OUTPUT_LIMITS).maxLineBytes);
+    const decoder = new TextDecoder();
+    const emit = (line: { bytes: Uint8Array; cut: number }) => {
+      if (!budget.admit(line.bytes.length + line.cut)) return false;
+      let text = decoder.decode(line.bytes);
+      if (text.endsWith("\r")) text = text.slice(0, -1);
+      if (line.cut > 0) text += ` … (${line.cut} more bytes cut)`;
       // A shell's report that the kill we sent worked is not a warning.
       const ours = name === "stderr" && rec.stopping?.as === "killed" &&
         SHELL_KILL_REPORT.test(text);
       this.#opts.log(ours ? "debug" : level, text, { task: rec.id, stream: name });
+      return true;
     };
-    let carry = "";
+    let notedAt = performance.now();
     try {
       while (true) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        carry += value;
-        let nl: number;
-        while ((nl = carry.indexOf("\n")) >= 0) {
-          emit(carry.slice(0, nl));
-          carry = carry.slice(nl + 1);
+        const { value, done } = await reader.read(buffer);
+        if (done || value === undefined) break;
+        // The read handed the buffer over and back; the next read reuses it.
+        buffer = new Uint8Array(value.buffer);
+        let dropped = false;
+        if (budget.exhausted) {
+          budget.dropped(countLines(value), value.length);
+          dropped = true;
+        } else {
+          const skipped = split.push(value, (line) => {
+            if (emit(line)) return true;
+            dropped = true;
+            return false;
+          });
+          budget.dropped(skipped.lines, skipped.bytes);
         }
-        if (carry.length > MAX_LINE_CHARS) {
-          emit(carry);
-          carry = "";
+        if (dropped) {
+          if (performance.now() - notedAt >= DROP_NOTE_EVERY_MS) {
+            notedAt = performance.now();
+            this.#noteDropped(rec);
+          }
+          await new Promise((r) => setTimeout(r, FLOOD_PACE_MS));
         }
       }
     } catch {
       // Cancelled (output no longer wanted) or the pipe broke; either way stop reading.
     }
-    if (carry !== "") emit(carry);
+    const last = split.flush();
+    if (last) emit(last);
+  }
+
+  /** Logs how much of the task's output was dropped since the last note, if any. */
+  #noteDropped(rec: TaskRecord): void {
+    const note = rec.output?.dropNote();
+    if (note) this.#opts.log("warn", `task output ${note}`, { task: rec.id });
   }
 
   async #exited(rec: TaskRecord, status?: Deno.CommandStatus, error?: unknown): Promise<void> {
@@ -375,6 +475,17 @@ export class LocalExecutor implements Executor {
       if (outcome === "late") {
         this.#cancelReaders(rec);
         await rec.readersDone;
+      }
+    }
+    // Something the task started may live on in its group; remember it for the sweep at exit.
+    const pgid = rec.pid;
+    if (pgid !== undefined && !pidInUse(pgid) && signalGroup(pgid, "SIGCONT")) {
+      const members = groupMembers(pgid);
+      if (members === undefined || members.length > 0) {
+        if (this.#lingering.size >= MAX_LINGERING_GROUPS) {
+          this.#lingering.delete(this.#lingering.keys().next().value!);
+        }
+        this.#lingering.set(pgid, members);
       }
     }
 
@@ -443,6 +554,12 @@ export class LocalExecutor implements Executor {
   }
 
   #end(rec: TaskRecord, state: TaskState, reason?: string): void {
+    // An ended task is kept (retainMs) as a few fields only: its process handle and streams hold
+    // about 128 KiB of read buffers, which 60 s of short tasks would pile up by the hundred MB.
+    rec.child = undefined;
+    rec.readers = [];
+    rec.readersDone = undefined;
+    rec.output = undefined;
     this.#transition(rec, state, { endedAt: this.#opts.clock.now(), reason });
     // The task event (logged by the caller's bus) is what says a task failed; this is detail.
     this.#opts.log("debug", `task ${state}`, { task: rec.id, ...(reason ? { reason } : {}) });
@@ -500,6 +617,43 @@ function view(rec: TaskRecord): TaskView {
   if (rec.endedAt !== undefined) v.endedAt = rec.endedAt;
   if (rec.reason !== undefined) v.reason = rec.reason;
   return Object.freeze(v);
+}
+
+/**
+ * Sends `signal` to process group `pgid`; false when the group is empty (or not ours). SIGCONT
+ * serves as a probe: it changes nothing for a process that is not stopped.
+ */
+function signalGroup(pgid: number, signal: Deno.Signal): boolean {
+  try {
+    Deno.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a process with id `pid` exists. For the group of a task whose main process was reaped:
+ * while any member of group N lives the kernel gives the number N to no new process, so a process
+ * N means the group is gone and the number reused (signalling -N would hit a stranger's group).
+ */
+export function pidInUse(pid: number): boolean {
+  return signalProcess(pid, "SIGCONT");
+}
+
+function signalProcess(pid: number, signal: Deno.Signal): boolean {
+  try {
+    Deno.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function countLines(chunk: Uint8Array): number {
+  let n = 0;
+  for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) n++;
+  return n;
 }
 
 function formatSeconds(ms: number): string {

@@ -26,6 +26,7 @@ import type { Call, Id } from "./messages.ts";
 import { RecordIODecoder } from "./recordio.ts";
 import { type BackoffBounds, backoffDelay } from "./backoff.ts";
 import type { LogFn } from "../log.ts";
+import { readBodyCapped } from "../bounded_read.ts";
 
 /**
  * Default longest wait for the answer to a call or for the headers of a SUBSCRIBE: a master
@@ -207,7 +208,7 @@ export class SchedulerClient implements SchedulerConnection {
         client: this.#http,
       });
       status = response.status;
-      text = await response.text().catch(() => "");
+      text = await readBodyCapped(response, ERROR_BODY_MAX_BYTES, abort.signal);
     } catch (err) {
       const why = timedOut
         ? `no answer within ${this.#callTimeoutMs / 1000} s`
@@ -362,11 +363,9 @@ export class SchedulerClient implements SchedulerConnection {
   async #errorText(response: Response): Promise<string> {
     const abort = new AbortController();
     const cancel = this.#after(this.#callTimeoutMs, () => abort.abort());
-    abort.signal.addEventListener("abort", () => response.body?.cancel().catch(() => {}));
     try {
-      return (await response.text()).trim().split("\n")[0].slice(0, 200);
-    } catch {
-      return "";
+      return (await readBodyCapped(response, ERROR_BODY_MAX_BYTES, abort.signal)).trim()
+        .split("\n")[0].slice(0, 200);
     } finally {
       cancel();
     }
@@ -405,7 +404,7 @@ export class SchedulerClient implements SchedulerConnection {
         for (const record of decoder.push(value)) {
           const event = decodeEvent(record, this.#opts.contentType);
           if (event.type === "SUBSCRIBED" && event.subscribed) {
-            const hb = event.subscribed.heartbeat_interval_seconds ?? 15;
+            const hb = clampHeartbeat(event.subscribed.heartbeat_interval_seconds);
             silenceMs = Math.max(2 * hb * 1000, floor);
             subscribedAt = this.#clock.now();
             this.#frameworkId = event.subscribed.framework_id;
@@ -432,4 +431,22 @@ export class SchedulerClient implements SchedulerConnection {
     }
     return { why, ...(subscribedAt !== undefined ? { subscribedAt } : {}) };
   }
+}
+
+/** Most bytes read of a master's error answer: its first line is all a log shows. */
+const ERROR_BODY_MAX_BYTES = 4 * 1024;
+/** Longest heartbeat interval believed from a master (an hour): the watchdog's timer must hold. */
+const MAX_HEARTBEAT_SECONDS = 3600;
+/** Mesos's default heartbeat interval, for a master that sends none (or nonsense). */
+const DEFAULT_HEARTBEAT_SECONDS = 15;
+
+/**
+ * The heartbeat interval a master announced, kept within (0, {@linkcode MAX_HEARTBEAT_SECONDS}]:
+ * a huge one would overflow the watchdog's timer, which then fires at once.
+ */
+export function clampHeartbeat(seconds: number | undefined): number {
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds <= 0) {
+    return DEFAULT_HEARTBEAT_SECONDS;
+  }
+  return Math.min(seconds, MAX_HEARTBEAT_SECONDS);
 }

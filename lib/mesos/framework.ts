@@ -46,6 +46,7 @@ import type { Constraint } from "../specs/constraint.ts";
 import type { TaskResources } from "../specs/resources.ts";
 import { admits, type Place, place, type PlacementCounts } from "./constraints.ts";
 import { packOffers, type PlacementHook } from "./offers.ts";
+import { FRAMEWORK_ID_FILE, readFrameworkId, writeFrameworkId } from "./state_dir.ts";
 
 /** Settings of {@linkcode MesosExecutor}. */
 export interface MesosExecutorOptions {
@@ -171,8 +172,6 @@ export interface MesosStats {
   /** Epoch ms (clock) since when the connection is down; unset while subscribed. */
   disconnectedSince?: number;
 }
-
-const STATE_FILE = "framework_id";
 
 /** What every TaskInfo of one kind has in common. */
 interface TaskTemplate {
@@ -301,9 +300,7 @@ export class MesosExecutor implements Executor {
   async start(): Promise<void> {
     const store = this.#opts.frameworkIdStore;
     try {
-      const saved = store
-        ? await store.load()
-        : (await Deno.readTextFile(this.#statePath())).trim();
+      const saved = store ? await store.load() : readFrameworkId(this.#opts.stateDir);
       if (saved) {
         this.#frameworkId = saved;
         this.#resumed = true;
@@ -439,7 +436,7 @@ export class MesosExecutor implements Executor {
   }
 
   #statePath(): string {
-    return `${this.#opts.stateDir}/${STATE_FILE}`;
+    return `${this.#opts.stateDir}/${FRAMEWORK_ID_FILE}`;
   }
 
   #frameworkInfo(): FrameworkInfo {
@@ -519,10 +516,7 @@ export class MesosExecutor implements Executor {
       return;
     }
     try {
-      Deno.mkdirSync(this.#opts.stateDir, { recursive: true });
-      const tmp = `${this.#statePath()}.tmp`;
-      Deno.writeTextFileSync(tmp, id + "\n");
-      Deno.renameSync(tmp, this.#statePath());
+      writeFrameworkId(this.#opts.stateDir, id);
     } catch (err) {
       this.#opts.log(
         "error",

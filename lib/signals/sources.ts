@@ -12,6 +12,15 @@ import { lastNonEmptyLine, parseSample } from "./number.ts";
 import { type ParsedSignal, parseSignalSpec, type SignalSpec } from "./spec.ts";
 import { type ReadContext, type Signal, SignalReadError } from "./types.ts";
 import { scheduleAt, sineAt, squareAt } from "./waveforms.ts";
+import { readFileCapped, readStreamCapped, TooLargeError } from "../bounded_read.ts";
+
+/** Default of `--signal-max-bytes`: a sample is a number; 64 KiB leaves room for a JSON document. */
+export const DEFAULT_SIGNAL_MAX_BYTES = 64 * 1024;
+/** What is kept of a failing command's standard error: enough for its last line. */
+const STDERR_KEEP_BYTES = 4 * 1024;
+
+/** Largest `module:` file imported: plug-ins are small; this stops `module:/dev/zero`. */
+export const MODULE_MAX_BYTES = 4 * 1024 * 1024;
 
 /** Options of {@linkcode createSignal}. */
 export interface SignalOptions {
@@ -20,6 +29,8 @@ export interface SignalOptions {
    * default only Relay's PATH. Relay's own environment (its secrets) never reaches it.
    */
   readonly env?: Readonly<Record<string, string>>;
+  /** Most bytes one read may take from a command, file or HTTP body (`--signal-max-bytes`). */
+  readonly maxBytes?: number;
 }
 
 /** Exit codes of `sh -c` for a command that is not found (127) or not executable (126). */
@@ -46,7 +57,7 @@ export function createSignal(
     ? { text: given, spec: parseSignalSpec(given) }
     : given;
   const env = options.env ?? (parsed.kind === "cmd" ? defaultCommandEnv() : {});
-  const { read, close } = reader(parsed, env);
+  const { read, close } = reader(parsed, env, options.maxBytes ?? DEFAULT_SIGNAL_MAX_BYTES);
   return close ? { spec, read, close } : { spec, read };
 }
 
@@ -59,6 +70,7 @@ function defaultCommandEnv(): Record<string, string> {
 function reader(
   spec: SignalSpec,
   env: Readonly<Record<string, string>>,
+  maxBytes: number,
 ): Pick<Signal, "read" | "close"> {
   switch (spec.kind) {
     case "constant":
@@ -72,11 +84,11 @@ function reader(
     case "tasks":
       return { read: (ctx) => Promise.resolve(ctx.tasks[spec.state]) };
     case "cmd":
-      return { read: (ctx) => readCommand(spec.command, ctx.signal, env) };
+      return { read: (ctx) => readCommand(spec.command, ctx.signal, env, maxBytes) };
     case "file":
-      return { read: (ctx) => readFile(spec.path, ctx.signal) };
+      return fileReader(spec.path, maxBytes);
     case "http":
-      return { read: (ctx) => readHttp(spec.url, spec.pointer, ctx.signal) };
+      return { read: (ctx) => readHttp(spec.url, spec.pointer, ctx.signal, maxBytes) };
     case "module":
       return moduleReader(spec.path, spec.exportName);
   }
@@ -91,6 +103,7 @@ async function readCommand(
   command: string,
   signal: AbortSignal,
   env: Readonly<Record<string, string>>,
+  maxBytes: number,
 ): Promise<number> {
   if (signal.aborted) throw new SignalReadError("aborted");
   // Its own process group, so that a timeout also kills what the shell started.
@@ -103,7 +116,12 @@ async function readCommand(
     stderr: "piped",
     detached: true,
   }).spawn();
+  let reaped = false;
+  child.status.then(() => (reaped = true), () => (reaped = true));
   const killGroup = () => {
+    // Once the shell was reaped, its number may belong to someone else's new group unless a
+    // child of ours still holds it: a process with that number means it is reused.
+    if (reaped && processExists(child.pid)) return;
     try {
       Deno.kill(-child.pid, "SIGKILL");
     } catch {
@@ -112,17 +130,34 @@ async function readCommand(
   };
   signal.addEventListener("abort", killGroup, { once: true });
   try {
-    const output = await child.output();
+    // Both pipes are read with a cap while the command runs: a flood (`yes`) is cut off at
+    // maxBytes of standard output and the command killed, not buffered.
+    const stderr = readStreamCapped(child.stderr, STDERR_KEEP_BYTES, "tail").catch(() => ({
+      bytes: new Uint8Array(),
+      dropped: 0,
+    }));
+    const stdout = await readStreamCapped(child.stdout, maxBytes, "head");
+    if (stdout.dropped > 0) {
+      killGroup();
+      await child.status;
+      throw new SignalReadError(`output over ${maxBytes} bytes (--signal-max-bytes): killed`);
+    }
+    const status = await child.status;
     if (signal.aborted) throw new SignalReadError("aborted");
-    if (!output.success) {
-      const tail = lastNonEmptyLine(new TextDecoder().decode(output.stderr)).trim();
+    if (!status.success) {
+      killGroup(); // Whatever still holds standard error open.
+      const tail = lastNonEmptyLine(new TextDecoder().decode((await stderr).bytes)).trim();
       const shown = tail.length > 80 ? `${tail.slice(0, 80)}…` : tail;
-      const how = output.signal ? `killed by ${output.signal}` : `exit code ${output.code}`;
+      const how = status.signal ? `killed by ${status.signal}` : `exit code ${status.code}`;
       throw new SignalReadError(shown ? `${how}: ${shown}` : how, {
-        permanent: !output.signal && NOT_RUNNABLE_EXITS.has(output.code),
+        permanent: !status.signal && NOT_RUNNABLE_EXITS.has(status.code),
       });
     }
-    return parseSample(lastNonEmptyLine(new TextDecoder().decode(output.stdout)));
+    return parseSample(lastNonEmptyLine(new TextDecoder().decode(stdout.bytes)));
+  } catch (err) {
+    if (err instanceof SignalReadError) throw err;
+    if (signal.aborted) throw new SignalReadError("aborted");
+    throw new SignalReadError(`cannot read the output: ${reason(err)}`);
   } finally {
     signal.removeEventListener("abort", killGroup);
     // The shell may have left children behind (`sleep 9 &`): clean up the whole group.
@@ -130,13 +165,47 @@ async function readCommand(
   }
 }
 
-async function readFile(path: string, signal: AbortSignal): Promise<number> {
+function processExists(pid: number): boolean {
+  try {
+    Deno.kill(pid, "SIGCONT"); // changes nothing for a process that is not stopped
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A `file:` reader with at most one read in flight: opening a FIFO without a writer blocks a
+ * thread that no timeout can free, so a later read fails at once instead of blocking another.
+ */
+function fileReader(path: string, maxBytes: number): Pick<Signal, "read"> {
+  let inFlight: Promise<unknown> | undefined;
+  return {
+    read(ctx) {
+      if (inFlight) {
+        return Promise.reject(
+          new SignalReadError(
+            `${path}: the previous read has not finished (a FIFO without a writer?)`,
+          ),
+        );
+      }
+      const reading = readFile(path, ctx.signal, maxBytes);
+      inFlight = reading.catch(() => {}).finally(() => (inFlight = undefined));
+      return reading;
+    },
+  };
+}
+
+async function readFile(path: string, signal: AbortSignal, maxBytes: number): Promise<number> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path, { signal });
+    text = await readFileCapped(path, maxBytes, signal);
   } catch (err) {
     if (signal.aborted) throw new SignalReadError("aborted");
     if (err instanceof Deno.errors.NotFound) throw new SignalReadError(`file not found: ${path}`);
+    if (err instanceof TooLargeError) {
+      throw new SignalReadError(`${path}: ${err.message} (--signal-max-bytes)`);
+    }
     throw new SignalReadError(`cannot read ${path}: ${reason(err)}`);
   }
   return parseSample(lastNonEmptyLine(text));
@@ -146,6 +215,7 @@ async function readHttp(
   url: string,
   pointer: string | undefined,
   signal: AbortSignal,
+  maxBytes: number,
 ): Promise<number> {
   let body: string;
   try {
@@ -157,7 +227,15 @@ async function readHttp(
       await response.body?.cancel().catch(() => {});
       throw new SignalReadError(`HTTP ${response.status}`);
     }
-    body = await response.text();
+    if (!response.body) {
+      body = "";
+    } else {
+      const read = await readStreamCapped(response.body, maxBytes, "head", signal);
+      if (read.dropped > 0) {
+        throw new SignalReadError(`body over ${maxBytes} bytes (--signal-max-bytes)`);
+      }
+      body = new TextDecoder().decode(read.bytes);
+    }
   } catch (err) {
     if (err instanceof SignalReadError) throw err;
     if (signal.aborted) throw new SignalReadError("aborted");
@@ -220,9 +298,16 @@ function moduleReader(path: string, exportName: string): Pick<Signal, "read" | "
   let closed = false;
   let reading = 0;
   const load = async (): Promise<Generator> => {
-    const url = pathToFileURL(isAbsolute(path) ? path : resolve(Deno.cwd(), path)).href;
+    const file = isAbsolute(path) ? path : resolve(Deno.cwd(), path);
+    const url = pathToFileURL(file).href;
     let mod: Record<string, unknown>;
     try {
+      // import() reads a file whole: only a regular file of a sane size (not /dev/zero).
+      const info = await Deno.stat(file);
+      if (!info.isFile) throw new Error("not a regular file");
+      if (info.size > MODULE_MAX_BYTES) {
+        throw new Error(`${info.size} bytes, more than the ${MODULE_MAX_BYTES} allowed`);
+      }
       mod = await import(url);
     } catch (err) {
       throw new SignalReadError(`module ${path}: cannot load: ${reason(err)}`, {

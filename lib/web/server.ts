@@ -20,7 +20,7 @@ import {
   RelayMetrics,
 } from "./metrics.ts";
 import { ASSETS, PAGE_CSP, pageHtml } from "./page.ts";
-import { SseClient, sseResponse } from "./sse.ts";
+import { encodeFrame, SseClient, sseResponse } from "./sse.ts";
 import { isLoopbackHost, parseListen } from "./listen.ts";
 
 /** What the rest of the program tells the web UI about the run, read at each request. */
@@ -72,6 +72,8 @@ export interface WebServerOptions {
   readonly keepAliveMs?: number;
   /** Wall clock (tests only). */
   readonly now?: () => number;
+  /** Applied to every answer and event-stream message (removes known secret values). */
+  readonly redact?: (text: string) => string;
 }
 
 /** A running web server. */
@@ -132,8 +134,16 @@ function start(opts: WebServerOptions): WebServer {
   const hub = new Hub(opts);
   const loopbackOnly = isLoopbackHost(hostname);
   const tokenDigest = opts.token ? digest(opts.token) : undefined;
+  const redact = opts.redact ?? ((t: string) => t);
+  const json = (body: unknown, status = 200) => jsonResponse(redact(JSON.stringify(body)), status);
   const handle = (req: Request): Response => {
-    const url = new URL(req.url);
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      // A Host header that makes no URL (spaces, junk): the client's fault, never logged.
+      return text(400, "bad request: malformed Host or URL\n");
+    }
     if (loopbackOnly && !isLoopbackHost(hostOf(req.headers.get("host") ?? ""))) {
       // A loopback-only server answers loopback names only (no DNS rebinding).
       return text(403, "forbidden: unexpected Host header\n");
@@ -171,10 +181,10 @@ function start(opts: WebServerOptions): WebServer {
     "/api/history": () => json(hub.historyJson()),
     "/healthz": () => {
       const h = hub.health();
-      return text(h.ok ? 200 : 503, `${h.ok ? "ok" : "unhealthy"}: ${h.reason}\n`);
+      return text(h.ok ? 200 : 503, redact(`${h.ok ? "ok" : "unhealthy"}: ${h.reason}\n`));
     },
     "/metrics": () =>
-      new Response(hub.metrics.render(), {
+      new Response(redact(hub.metrics.render()), {
         headers: secure({ "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" }),
       }),
   };
@@ -193,7 +203,7 @@ function start(opts: WebServerOptions): WebServer {
       port,
       onListen: () => {},
       onError: (err) => {
-        opts.log("warn", `web: request failed: ${(err as Error).message}`);
+        opts.log("warn", `web: request failed: ${forLog((err as Error).message)}`);
         return text(500, "internal error\n");
       },
     }, handle);
@@ -236,6 +246,7 @@ class Hub {
   readonly #clients = new Set<SseClient>();
   readonly #off: () => void;
   readonly #now: () => number;
+  readonly #redact: (text: string) => string;
   readonly #createdAt: number;
   /** When the loop started (a standby's starts late, when it takes over). */
   #loopStartedAt: number | undefined;
@@ -255,6 +266,7 @@ class Hub {
   constructor(opts: WebServerOptions) {
     this.#opts = opts;
     this.#now = opts.now ?? Date.now;
+    this.#redact = opts.redact ?? ((t) => t);
     this.#createdAt = this.#now();
     this.#staleAfterMs = opts.staleAfterMs ?? 10_000;
     this.#starvedAfterMs = opts.starvedAfterMs ?? 30_000;
@@ -337,9 +349,9 @@ class Hub {
 
   #broadcast(event: string, payload: unknown): void {
     if (this.#clients.size === 0) return;
-    const data = JSON.stringify(payload);
-    const id = this.#nextId++;
-    for (const c of this.#clients) c.send({ event, data, id });
+    const data = this.#redact(JSON.stringify(payload));
+    const frame = encodeFrame({ event, data, id: this.#nextId++ });
+    for (const c of this.#clients) c.sendFrame(frame);
   }
 
   subscribe(): Response {
@@ -540,8 +552,25 @@ function text(status: number, body: string, headers: Record<string, string> = {}
   });
 }
 
-function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), {
+/** Longest piece of request data (an error about a request) that reaches the log. */
+const MAX_LOGGED_REQUEST_CHARS = 200;
+
+/**
+ * Request data made fit for the log: tokens in query strings removed, control characters
+ * escaped, cut at {@linkcode MAX_LOGGED_REQUEST_CHARS}.
+ */
+export function forLog(text: string): string {
+  const clean = text.replace(/([?&]token=)[^&\s'"]*/gi, "$1(redacted)");
+  const escaped = JSON.stringify(clean).slice(1, -1);
+  return escaped.length > MAX_LOGGED_REQUEST_CHARS
+    ? `${escaped.slice(0, MAX_LOGGED_REQUEST_CHARS)}… (${
+      escaped.length - MAX_LOGGED_REQUEST_CHARS
+    } more cut)`
+    : escaped;
+}
+
+function jsonResponse(body: string, status = 200): Response {
+  return new Response(body, {
     status,
     headers: secure({
       "content-type": "application/json; charset=utf-8",

@@ -44,6 +44,11 @@ export function sseFrame(msg: SseMessage): string {
   return out + "\n";
 }
 
+/** Frames and encodes one message, for {@linkcode SseClient.sendFrame}. */
+export function encodeFrame(msg: SseMessage): Uint8Array {
+  return encoder.encode(sseFrame(msg));
+}
+
 /** Frames a comment (ignored by clients; used as keep-alive). */
 export function sseComment(text = ""): string {
   return text.split(/\r\n|\r|\n/).map((line) => `: ${line}`.trimEnd() + "\n").join("") + "\n";
@@ -61,13 +66,19 @@ export type SseCloseReason = "closed" | "cancelled" | "slow";
 export interface SseClientOptions {
   /** Interval of keep-alive comments (default 15 s; 0 = none). */
   readonly keepAliveMs?: number;
-  /** Bytes allowed to wait for the client before it is dropped (default 256 KiB). */
+  /** Bytes allowed to wait for the client before it is dropped (default 64 KiB). */
   readonly maxBufferedBytes?: number;
   /** Called once when the stream ends, with why. */
   readonly onClose?: (reason: SseCloseReason) => void;
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * Bytes that may wait for one client before it is dropped: some seconds of ticks for a reader
+ * that is only slow, while 300 clients that never read hold a few MB (broadcasts share bytes).
+ */
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024;
 
 /**
  * One client's stream. Hand {@linkcode SseClient.body} to a `Response` (see
@@ -93,7 +104,7 @@ export class SseClient {
   readonly #onClose?: (reason: SseCloseReason) => void;
 
   constructor(opts: SseClientOptions = {}) {
-    this.#max = opts.maxBufferedBytes ?? 256 * 1024;
+    this.#max = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.#onClose = opts.onClose;
     this.body = new ReadableStream<Uint8Array>(
       {
@@ -118,6 +129,14 @@ export class SseClient {
   /** Queues a message; false when the client is gone (or was just dropped as too slow). */
   send(msg: SseMessage): boolean {
     return this.#write(sseFrame(msg));
+  }
+
+  /**
+   * Queues an already framed message ({@linkcode encodeFrame}): a broadcast frames and encodes
+   * once, and every client queues the same bytes rather than a copy of its own.
+   */
+  sendFrame(frame: Uint8Array): boolean {
+    return this.#enqueue(frame);
   }
 
   /** Queues a comment; false when the client is gone. */
@@ -151,7 +170,11 @@ export class SseClient {
 
   #write(text: string): boolean {
     if (this.#closed) return false;
-    const chunk = encoder.encode(text);
+    return this.#enqueue(encoder.encode(text));
+  }
+
+  #enqueue(chunk: Uint8Array): boolean {
+    if (this.#closed) return false;
     const room = this.#controller.desiredSize ?? 0;
     if (chunk.byteLength > room) {
       try {

@@ -75,3 +75,32 @@ export function sleepWarmersOnMesos(
     ...extra,
   ];
 }
+
+/**
+ * Reads a spawned relay's stdout until `ready` holds of what it printed (or `timeoutMs` passed,
+ * or the output ended), sends `signal`, reads the rest and waits for the exit.
+ */
+export async function signalWhen(
+  child: Deno.ChildProcess,
+  ready: (stdout: string) => boolean,
+  signal: Deno.Signal,
+  timeoutMs = 10_000,
+): Promise<{ stdout: string; status: Deno.CommandStatus }> {
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let stdout = "";
+  const deadline = Date.now() + timeoutMs;
+  while (!ready(stdout) && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    stdout += value;
+  }
+  child.kill(signal);
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    stdout += value;
+  }
+  const status = await child.status;
+  await child.stderr.cancel();
+  return { stdout, status };
+}
