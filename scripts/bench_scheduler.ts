@@ -306,6 +306,7 @@ async function offerLatency(
     }
     ex.kill(ex.tasks().filter((t) => t.state === "pending").map((t) => t.id));
     clock.advance(61_000);
+    ex.tick();
     ex.tasks();
   }
   await Deno.remove(dir, { recursive: true });

@@ -73,8 +73,8 @@ Deno.test("tasks finish or fail with their exit code", async () => {
   const { executor, events } = setup({ warmer: "exit 0", cooler: "exit 3" });
   const [ok] = executor.launch("warmer", 1);
   const [bad] = executor.launch("cooler", 1);
-  assert.match(ok, /^relay-warmer-\d{6}-[0-9a-f]{4}$/);
-  assert.match(bad, /^relay-cooler-\d{6}-[0-9a-f]{4}$/);
+  assert.match(ok, /^relay-warmer-\d{6}-[0-9a-f]{6}$/);
+  assert.match(bad, /^relay-cooler-\d{6}-[0-9a-f]{6}$/);
   assert.notEqual(ok.slice(-11, -5), bad.slice(-11, -5), "sequence numbers differ");
   assert.equal(find(executor, ok)?.state, "pending");
   await ended(executor, ok);

@@ -243,7 +243,7 @@ Deno.test("a REVIVE the master never answers is given up after the call timeout 
     await until("subscribed, offers suppressed", () => master.calls.includes("SUPPRESS"));
     h.executor.launch("warmer", 1);
     await until("REVIVE sent", () => revives() === 1);
-    h.executor.tasks(); // a tick: the REVIVE is still in flight, so none is added
+    h.executor.tick(); // a tick: the REVIVE is still in flight, so none is added
     await realTick(20);
     assert.equal(revives(), 1);
     await clock.fire(CALL_TIMEOUT_MS);
@@ -251,7 +251,7 @@ Deno.test("a REVIVE the master never answers is given up after the call timeout 
       "the REVIVE given up",
       () => h.logs.some((l) => /REVIVE failed: no answer/.test(l)),
     );
-    h.executor.tasks(); // the next tick sends it again
+    h.executor.tick(); // the next tick sends it again
     await until("REVIVE sent again", () => revives() === 2);
     assert.ok(h.executor.connected, "the subscription stays");
   } finally {

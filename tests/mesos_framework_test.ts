@@ -187,7 +187,7 @@ Deno.test("SUPPRESS and REVIVE are never in flight together, so the master ends 
   conn.subscribe();
   assert.deepEqual(conn.held.map((h) => h.type), ["SUPPRESS"]);
   executor.launch("cooler", 2);
-  executor.tasks();
+  executor.tick();
   assert.equal(conn.of("REVIVE").length, 0, "waits for the SUPPRESS to be answered");
   conn.answer();
   await settle();
@@ -217,9 +217,9 @@ Deno.test("a failed REVIVE is sent again on the next tick, not in a tight loop",
   assert.equal(conn.of("REVIVE").length, 1);
   assert.ok(logs.some((l) => l.startsWith("warn") && l.includes("REVIVE refused")));
   conn.failing.delete("REVIVE");
-  executor.tasks(); // the next tick
+  executor.tick(); // the next tick
   await settle();
-  executor.tasks();
+  executor.tick();
   await settle();
   assert.equal(conn.of("REVIVE").length, 2, "retried once, then known to be on");
   await Deno.remove(stateDir, { recursive: true });
@@ -234,21 +234,21 @@ Deno.test("tasks waiting 5 s with no offer get another REVIVE, at most every 5 s
   await settle();
   assert.equal(conn.of("REVIVE").length, 1);
   clock.advance(REVIVE_AFTER_MS - 1);
-  executor.tasks();
+  executor.tick();
   await settle();
   assert.equal(conn.of("REVIVE").length, 1, "not yet");
   clock.advance(1);
-  executor.tasks();
+  executor.tick();
   await settle();
   assert.equal(conn.of("REVIVE").length, 2, "starving: revived again");
-  executor.tasks();
+  executor.tick();
   await settle();
   assert.equal(conn.of("REVIVE").length, 2, "not again at once");
   // Offers that come, even unusable ones, show the master is offering: no REVIVE for 5 s.
   clock.advance(REVIVE_AFTER_MS - 1);
   conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("c", 0.5, 512)] } });
   clock.advance(REVIVE_AFTER_MS - 1);
-  executor.tasks();
+  executor.tick();
   await settle();
   assert.equal(conn.of("REVIVE").length, 2);
   await Deno.remove(stateDir, { recursive: true });
@@ -470,12 +470,12 @@ Deno.test("seen uuids are forgotten after twice the retain time: memory stays fl
   };
   conn.handlers.onEvent(running);
   clock.advance(60_000);
-  executor.tasks();
+  executor.tick();
   conn.handlers.onEvent(running); // A duplicate within the window: acknowledged and counted.
   assert.equal(conn.of("ACKNOWLEDGE").length, 2);
   assert.equal(executor.stats.duplicateUpdates, 1);
   clock.advance(61_000);
-  executor.tasks(); // Prunes uuids older than 120 s.
+  executor.tick(); // Prunes uuids older than 120 s.
   // The uuid is forgotten: acknowledged again, no longer known to be a duplicate.
   conn.handlers.onEvent(running);
   assert.equal(conn.of("ACKNOWLEDGE").length, 3);
@@ -518,7 +518,7 @@ Deno.test("a refused launch backs that kind off: capped exponential, said once, 
     assert.equal(accepts(), round + 1, `round ${round}: nothing launched in the pause`);
     while (accepts() === round + 1) {
       clock.advance(250);
-      executor.tasks();
+      executor.tick();
       conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer(`x${round}`, 4, 512)] } });
     }
     pauses.push(clock.now() - last);
@@ -540,7 +540,7 @@ Deno.test("a refused launch backs that kind off: capped exponential, said once, 
   assert.deepEqual(infos.map((t) => t.task_id.value), [cool]);
   // A warmer that runs ends the backoff.
   clock.advance(60_000);
-  executor.tasks();
+  executor.tick();
   const [w] = executor.launch("warmer", 1);
   conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("y", 4, 512)] } });
   conn.handlers.onEvent({ type: "UPDATE", update: { status: update(w, "TASK_RUNNING", "dTE=") } });
@@ -561,13 +561,13 @@ Deno.test("while every waiting task is backed off, offers are suppressed; REVIVE
   conn.handlers.onEvent({ type: "UPDATE", update: { status: update(id, "TASK_DROPPED") } });
   await settle();
   executor.launch("warmer", 1);
-  executor.tasks();
+  executor.tick();
   await settle();
   const offerCalls = () =>
     conn.calls.filter((c) => c.type === "SUPPRESS" || c.type === "REVIVE").map((c) => c.type);
   assert.equal(offerCalls().at(-1), "SUPPRESS", offerCalls().join());
   clock.advance(1000);
-  executor.tasks();
+  executor.tick();
   await settle();
   assert.equal(offerCalls().at(-1), "REVIVE", offerCalls().join());
   await Deno.remove(stateDir, { recursive: true });
@@ -680,7 +680,7 @@ Deno.test("holdLaunches (failures in a row): the kind's tasks wait through offer
   assert.deepEqual(launched(), [c], "the cooler goes, the held warmer waits");
   assert.equal(executor.tasks().find((t) => t.id === w)?.state, "pending");
   clock.advance(2000);
-  executor.tasks();
+  executor.tick();
   conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("b", 4, 512)] } });
   await settle();
   assert.deepEqual(launched(), [c, w], "launched once the hold ended");

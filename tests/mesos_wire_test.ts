@@ -144,12 +144,13 @@ const AGENTS = [
 ];
 
 /**
- * What a control loop does when launches keep failing: every 100 ms, when no warmer waits,
- * starts or runs, it asks for `need` more.
+ * What a control loop does when launches keep failing: every 100 ms, the executor's upkeep, and
+ * when no warmer waits, starts or runs, it asks for `need` more.
  */
 async function keepLaunching(h: FrameworkHarness, need: number, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
+    h.executor.tick();
     const live = h.executor.tasks().filter((t) =>
       t.state === "pending" || t.state === "starting" || t.state === "running"
     );

@@ -120,6 +120,7 @@ export async function runLoop(
       break;
     }
     const tickStart = clock.now();
+    executor.tick?.();
     const tasks = executor.tasks();
     const counts = countStates(tasks);
     const ctx = { now: tickStart, tasks: counts };

@@ -15,7 +15,7 @@
  */
 
 import { type GroupMember, groupMembers, stillOurGroup } from "./process_groups.ts";
-import type { Clock } from "../clock.ts";
+import { type Clock, systemClock } from "../clock.ts";
 import type { Level } from "../log.ts";
 import {
   DEFAULT_OUTPUT_LIMITS,
@@ -23,15 +23,8 @@ import {
   type OutputLimits,
   TaskOutputBudget,
 } from "./output.ts";
-import {
-  type Executor,
-  type ExitMode,
-  type TaskEvent,
-  type TaskKind,
-  type TaskState,
-  type TaskView,
-  TERMINAL_STATES,
-} from "./types.ts";
+import { type TaskRecord, TaskTable } from "./task_table.ts";
+import type { Executor, ExitMode, TaskEvent, TaskKind, TaskState, TaskView } from "./types.ts";
 
 /** Options of {@linkcode LocalExecutor}. */
 export interface LocalExecutorOptions {
@@ -81,14 +74,8 @@ const MAX_LINGERING_GROUPS = 10_000;
 type StreamName = "stdout" | "stderr";
 type Timer = ReturnType<typeof setTimeout>;
 
-interface TaskRecord {
-  readonly id: string;
-  readonly kind: TaskKind;
-  readonly requestedAt: number;
-  state: TaskState;
-  startedAt?: number;
-  endedAt?: number;
-  reason?: string;
+/** A task of the table, with its process. */
+interface LocalTask extends TaskRecord {
   child?: Deno.ChildProcess;
   /** The main process's id (its group's id too), kept after `child` is let go. */
   pid?: number;
@@ -102,8 +89,6 @@ interface TaskRecord {
   /** The task's output budget (both streams), set when it starts. */
   output?: TaskOutputBudget;
   readersDone?: Promise<void>;
-  readonly done: Promise<void>;
-  resolveDone: () => void;
 }
 
 /**
@@ -121,7 +106,7 @@ interface TaskRecord {
  *   log: (level, msg, fields) => console.log(level, msg, fields),
  * });
  * executor.onTaskEvent((e) => console.log(e.task.id, e.previous, "->", e.task.state));
- * const [id] = executor.launch("warmer", 1); // "relay-warmer-000001-3f9a"
+ * const [id] = executor.launch("warmer", 1); // "relay-warmer-000001-3f9a0c"
  * executor.kill([id]);
  * await executor.shutdown("kill", 0);
  * ```
@@ -129,26 +114,28 @@ interface TaskRecord {
 export class LocalExecutor implements Executor {
   readonly name = "local";
   readonly #opts: LocalExecutorOptions;
-  readonly #tasks = new Map<string, TaskRecord>();
-  readonly #pending: TaskRecord[] = [];
-  readonly #listeners = new Set<(event: TaskEvent) => void>();
+  readonly #table: TaskTable<LocalTask>;
   /** Kinds whose launches wait until then (clock ms), and the timer that ends the wait. */
   readonly #holds = new Map<TaskKind, { until: number; timer: Timer }>();
-  #sequence = 0;
   #running = 0;
   #closed = false;
   #spawnScheduled = false;
-  /** Process groups of ended tasks that still had members (`sleep 600 & exit 0`). */
   /** Groups ended tasks left processes in, with those processes where /proc tells them. */
   readonly #lingering = new Map<number, GroupMember[] | undefined>();
 
   constructor(options: LocalExecutorOptions) {
     this.#opts = options;
+    this.#table = new TaskTable({
+      clock: options.clock,
+      log: options.log,
+      ...(options.idPrefix !== undefined ? { idPrefix: options.idPrefix } : {}),
+      ...(options.retainMs !== undefined ? { retainMs: options.retainMs } : {}),
+    });
   }
 
   /** Process id of a task's main process (also its process group id), while known. */
   pidOf(id: string): number | undefined {
-    return this.#tasks.get(id)?.pid;
+    return this.#table.get(id)?.pid;
   }
 
   launch(kind: TaskKind, count: number): string[] {
@@ -160,11 +147,7 @@ export class LocalExecutor implements Executor {
     }
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
-      const rec = this.#create(kind);
-      this.#tasks.set(rec.id, rec);
-      this.#pending.push(rec);
-      ids.push(rec.id);
-      this.#emit(rec, undefined);
+      ids.push(this.#table.add(this.#create(kind)).id);
     }
     this.#scheduleSpawn();
     return ids;
@@ -172,7 +155,7 @@ export class LocalExecutor implements Executor {
 
   kill(ids: readonly string[]): void {
     for (const id of ids) {
-      const rec = this.#tasks.get(id);
+      const rec = this.#table.get(id);
       if (rec) this.#stop(rec, "killed by request");
     }
   }
@@ -187,49 +170,28 @@ export class LocalExecutor implements Executor {
   }
 
   tasks(): TaskView[] {
-    this.#prune();
-    return [...this.#tasks.values()].map(view);
+    return this.#table.views();
   }
 
   onTaskEvent(listener: (event: TaskEvent) => void): () => void {
-    // Wrap so that the same function subscribed twice gets two independent subscriptions.
-    const wrapped = (event: TaskEvent) => listener(event);
-    this.#listeners.add(wrapped);
-    return () => {
-      this.#listeners.delete(wrapped);
-    };
+    return this.#table.onTaskEvent(listener);
   }
 
   async shutdown(mode: ExitMode, graceMs: number): Promise<void> {
     this.#closed = true;
     for (const hold of this.#holds.values()) clearTimeout(hold.timer);
     this.#holds.clear();
-    for (const rec of [...this.#pending]) this.#stop(rec, "cancelled at shutdown");
-    const live = () => [...this.#tasks.values()].filter((t) => !TERMINAL_STATES.has(t.state));
-    const allDone = (tasks: TaskRecord[]) => Promise.all(tasks.map((t) => t.done)).then(() => {});
-
-    if (mode === "leave") {
-      for (const rec of live()) this.#abandon(rec);
-      return;
-    }
-    if (mode === "wait" && graceMs > 0) {
-      const running = live();
-      if (running.length > 0) {
-        this.#opts.log("info", "waiting for running tasks to end", {
-          tasks: running.length,
-          graceMs,
-        });
-        let timer: Timer | undefined;
-        const expired = new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, graceMs);
-        });
-        await Promise.race([allDone(running), expired]);
-        clearTimeout(timer);
-      }
-    }
-    const rest = live();
-    for (const rec of rest) this.#stop(rec, "killed at shutdown");
-    await allDone(rest);
+    await this.#table.shutdown(mode, graceMs, {
+      kill: (tasks) => {
+        for (const rec of tasks) this.#stop(rec, "killed at shutdown");
+      },
+      leave: (tasks) => {
+        for (const rec of tasks) this.#abandon(rec);
+      },
+      // Task timers are the wall clock's (setTimeout), and so is the grace.
+      sleep: (ms, signal) => systemClock.sleep(ms, signal),
+    });
+    if (mode === "leave") return;
     await this.#sweepLingering();
   }
 
@@ -265,25 +227,14 @@ export class LocalExecutor implements Executor {
     return command === undefined || command.trim() === "" ? undefined : command;
   }
 
-  #create(kind: TaskKind): TaskRecord {
-    this.#sequence += 1;
-    const random = crypto.getRandomValues(new Uint8Array(2));
-    const hex = [...random].map((b) => b.toString(16).padStart(2, "0")).join("");
-    const seq = String(this.#sequence).padStart(6, "0");
-    const id = `${this.#opts.idPrefix ?? "relay"}-${kind}-${seq}-${hex}`;
-    let resolveDone = () => {};
-    const done = new Promise<void>((resolve) => {
-      resolveDone = resolve;
-    });
+  #create(kind: TaskKind): LocalTask {
     return {
-      id,
+      id: this.#table.newId(kind),
       kind,
       requestedAt: this.#opts.clock.now(),
       state: "pending",
       exited: false,
       readers: [],
-      done,
-      resolveDone,
     };
   }
 
@@ -303,26 +254,20 @@ export class LocalExecutor implements Executor {
   #spawnPending(): void {
     const max = this.#opts.maxConcurrent ?? 0;
     let spawned = 0;
-    let i = 0;
-    while (i < this.#pending.length && (max <= 0 || this.#running < max)) {
-      const rec = this.#pending[i];
-      if (rec.state === "pending" && this.#holds.has(rec.kind)) {
-        i++; // Its kind is backed off: it waits, the other kind may go on.
-        continue;
-      }
+    for (const rec of this.#table.pending()) {
+      if (max > 0 && this.#running >= max) return;
+      // Its kind is backed off: it waits, the other kind may go on.
+      if (this.#holds.has(rec.kind)) continue;
       if (spawned >= SPAWN_BATCH) {
         this.#scheduleSpawn(true);
         return;
       }
-      this.#pending.splice(i, 1);
-      if (rec.state === "pending") {
-        this.#spawn(rec);
-        spawned++;
-      }
+      this.#spawn(rec);
+      spawned++;
     }
   }
 
-  #spawn(rec: TaskRecord): void {
+  #spawn(rec: LocalTask): void {
     const command = this.#command(rec.kind)!;
     let child: Deno.ChildProcess;
     try {
@@ -344,7 +289,7 @@ export class LocalExecutor implements Executor {
     rec.child = child;
     rec.pid = child.pid;
     this.#running += 1;
-    this.#transition(rec, "running", { startedAt: this.#opts.clock.now() });
+    this.#table.transition(rec, "running");
     this.#opts.log("debug", "task started", { task: rec.id, kind: rec.kind, pid: child.pid });
 
     rec.output = new TaskOutputBudget(
@@ -374,7 +319,7 @@ export class LocalExecutor implements Executor {
   }
 
   async #readLines(
-    rec: TaskRecord,
+    rec: LocalTask,
     stream: ReadableStream<Uint8Array>,
     name: StreamName,
   ): Promise<void> {
@@ -433,12 +378,12 @@ export class LocalExecutor implements Executor {
   }
 
   /** Logs how much of the task's output was dropped since the last note, if any. */
-  #noteDropped(rec: TaskRecord): void {
+  #noteDropped(rec: LocalTask): void {
     const note = rec.output?.dropNote();
     if (note) this.#opts.log("warn", `task output ${note}`, { task: rec.id });
   }
 
-  async #exited(rec: TaskRecord, status?: Deno.CommandStatus, error?: unknown): Promise<void> {
+  async #exited(rec: LocalTask, status?: Deno.CommandStatus, error?: unknown): Promise<void> {
     rec.exited = true;
     clearTimeout(rec.timeoutTimer);
     clearTimeout(rec.killTimer);
@@ -495,10 +440,8 @@ export class LocalExecutor implements Executor {
   }
 
   /** Cancels a pending task, or starts terminating a running one. */
-  #stop(rec: TaskRecord, reason: string): void {
+  #stop(rec: LocalTask, reason: string): void {
     if (rec.state === "pending") {
-      const i = this.#pending.indexOf(rec);
-      if (i >= 0) this.#pending.splice(i, 1);
       this.#end(rec, "killed", reason === "killed by request" ? "cancelled before start" : reason);
       return;
     }
@@ -507,7 +450,7 @@ export class LocalExecutor implements Executor {
   }
 
   /** SIGTERM to the task's process group now, SIGKILL if the task is still alive later. */
-  #terminate(rec: TaskRecord, stopping: NonNullable<TaskRecord["stopping"]>): void {
+  #terminate(rec: LocalTask, stopping: NonNullable<LocalTask["stopping"]>): void {
     rec.stopping = stopping;
     clearTimeout(rec.timeoutTimer);
     rec.timeoutTimer = undefined;
@@ -520,7 +463,7 @@ export class LocalExecutor implements Executor {
     }, this.#opts.killGraceMs ?? KILL_GRACE_MS);
   }
 
-  #signal(rec: TaskRecord, signal: Deno.Signal): void {
+  #signal(rec: LocalTask, signal: Deno.Signal): void {
     const child = rec.child;
     if (!child) return;
     try {
@@ -537,7 +480,7 @@ export class LocalExecutor implements Executor {
   }
 
   /** Leaves a running task alone for good: no output reading, no timers, no hold on exit. */
-  #abandon(rec: TaskRecord): void {
+  #abandon(rec: LocalTask): void {
     clearTimeout(rec.timeoutTimer);
     rec.timeoutTimer = undefined;
     this.#cancelReaders(rec);
@@ -549,74 +492,21 @@ export class LocalExecutor implements Executor {
     this.#opts.log("info", "leaving task running", { task: rec.id, pid: rec.child?.pid });
   }
 
-  #cancelReaders(rec: TaskRecord): void {
+  #cancelReaders(rec: LocalTask): void {
     for (const reader of rec.readers) reader.cancel().catch(() => {});
   }
 
-  #end(rec: TaskRecord, state: TaskState, reason?: string): void {
+  #end(rec: LocalTask, state: TaskState, reason?: string): void {
     // An ended task is kept (retainMs) as a few fields only: its process handle and streams hold
     // about 128 KiB of read buffers, which 60 s of short tasks would pile up by the hundred MB.
     rec.child = undefined;
     rec.readers = [];
     rec.readersDone = undefined;
     rec.output = undefined;
-    this.#transition(rec, state, { endedAt: this.#opts.clock.now(), reason });
+    this.#table.transition(rec, state, reason);
     // The task event (logged by the caller's bus) is what says a task failed; this is detail.
     this.#opts.log("debug", `task ${state}`, { task: rec.id, ...(reason ? { reason } : {}) });
-    rec.resolveDone();
   }
-
-  #transition(
-    rec: TaskRecord,
-    state: TaskState,
-    extra: { startedAt?: number; endedAt?: number; reason?: string },
-  ): void {
-    const previous = rec.state;
-    rec.state = state;
-    if (extra.startedAt !== undefined) rec.startedAt = extra.startedAt;
-    if (extra.endedAt !== undefined) rec.endedAt = extra.endedAt;
-    if (extra.reason !== undefined) rec.reason = extra.reason;
-    this.#emit(rec, previous);
-  }
-
-  #emit(rec: TaskRecord, previous: TaskState | undefined): void {
-    const event: TaskEvent = previous === undefined
-      ? { task: view(rec) }
-      : { task: view(rec), previous };
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(event);
-      } catch (err) {
-        this.#opts.log("error", "task event listener threw", {
-          task: rec.id,
-          error: err instanceof Error ? err.message : String(err),
-        });
-      }
-    }
-  }
-
-  #prune(): void {
-    const cutoff = this.#opts.clock.now() - (this.#opts.retainMs ?? 60_000);
-    for (const [id, rec] of this.#tasks) {
-      if (TERMINAL_STATES.has(rec.state) && (rec.endedAt ?? 0) < cutoff) this.#tasks.delete(id);
-    }
-  }
-}
-
-function view(rec: TaskRecord): TaskView {
-  const v: {
-    id: string;
-    kind: TaskKind;
-    state: TaskState;
-    requestedAt: number;
-    startedAt?: number;
-    endedAt?: number;
-    reason?: string;
-  } = { id: rec.id, kind: rec.kind, state: rec.state, requestedAt: rec.requestedAt };
-  if (rec.startedAt !== undefined) v.startedAt = rec.startedAt;
-  if (rec.endedAt !== undefined) v.endedAt = rec.endedAt;
-  if (rec.reason !== undefined) v.reason = rec.reason;
-  return Object.freeze(v);
 }
 
 /**

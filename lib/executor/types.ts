@@ -67,6 +67,11 @@ export interface Executor {
   /** Every non-terminal task, plus terminal tasks that ended within the retention window. */
   tasks(): TaskView[];
   /**
+   * The executor's upkeep, run by the loop once per tick before it reads the tasks (Mesos:
+   * repairs offer interest, forgets old acknowledgements). Absent means none is needed.
+   */
+  tick?(): void;
+  /**
    * False while the executor cannot yet tell which tasks exist (e.g. Mesos reconciling after a
    * restart); the loop decides nothing until it is ready. Absent means always ready.
    */

@@ -29,6 +29,7 @@ import {
   type TaskView,
   TERMINAL_STATES,
 } from "../executor/types.ts";
+import { RETAIN_MS, type TaskRecord, TaskTable } from "../executor/task_table.ts";
 import type { ClientHandlers, SchedulerConnection } from "./connection.ts";
 import type {
   Call,
@@ -109,14 +110,8 @@ export interface MesosExecutorOptions {
   readonly retainMs?: number;
 }
 
-interface MesosTask {
-  id: string;
-  kind: TaskKind;
-  state: TaskState;
-  requestedAt: number;
-  startedAt?: number;
-  endedAt?: number;
-  reason?: string;
+/** A task of the table, with what Mesos knows of it. */
+interface MesosTask extends TaskRecord {
   agentId?: string;
   /** Counted lost because its ACCEPT call failed; the master may have launched it after all. */
   acceptFailed?: boolean;
@@ -146,8 +141,8 @@ export const LAUNCH_BACKOFF_MAX_MS = 60_000;
 /** DurationInfo counts nanoseconds. */
 const NANOS_PER_SECOND = 1e9;
 
-/** How often shutdown looks whether the tasks have ended: quick to exit, cheap to wait. */
-const SHUTDOWN_POLL_MS = 100;
+/** How long shutdown waits for killed tasks to end: an agent's kill takes seconds at most. */
+const KILL_WAIT_MS = 10_000;
 
 /** How long tasks may wait with no offer and no REVIVE before REVIVE is sent again. */
 export const REVIVE_AFTER_MS = 5000;
@@ -242,12 +237,10 @@ export class MesosExecutor implements Executor {
   };
   readonly #opts: MesosExecutorOptions;
   readonly #client: SchedulerConnection;
-  readonly #tasks = new Map<string, MesosTask>();
-  /** The tasks waiting for an offer, in launch order (the order of `#tasks`). */
-  readonly #pending = new Set<MesosTask>();
+  /** The tasks; its pending ones wait for an offer, in launch order. */
+  readonly #table: TaskTable<MesosTask>;
   /** The parts of a TaskInfo that are the same for every task of a kind, made once. */
   readonly #templates = new Map<TaskKind, TaskTemplate>();
-  readonly #listeners = new Set<(e: TaskEvent) => void>();
   /** Update uuids seen, with when: to count duplicate deliveries (which are acknowledged too). */
   readonly #seen = new Map<string, number>();
   /** Kinds whose launches the master refused lately. */
@@ -270,10 +263,15 @@ export class MesosExecutor implements Executor {
   #closed = false;
   #resumed = false;
   #readyAt?: number;
-  #counter = 0;
 
   constructor(options: MesosExecutorOptions) {
     this.#opts = options;
+    this.#table = new TaskTable({
+      clock: options.clock,
+      log: options.log,
+      ...(options.idPrefix !== undefined ? { idPrefix: options.idPrefix } : {}),
+      ...(options.retainMs !== undefined ? { retainMs: options.retainMs } : {}),
+    });
     const handlers: ClientHandlers = {
       frameworkInfo: () => this.#frameworkInfo(),
       onEvent: (e) => this.#onEvent(e),
@@ -337,11 +335,8 @@ export class MesosExecutor implements Executor {
     }
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
-      const id = this.#newId(kind);
-      const task: MesosTask = { id, kind, state: "pending", requestedAt: this.#opts.clock.now() };
-      this.#tasks.set(id, task);
-      this.#pending.add(task);
-      this.#emit(task);
+      const id = this.#table.newId(kind);
+      this.#table.add({ id, kind, state: "pending", requestedAt: this.#opts.clock.now() });
       ids.push(id);
     }
     if (count > 0) this.#syncOfferInterest();
@@ -350,10 +345,10 @@ export class MesosExecutor implements Executor {
 
   kill(ids: readonly string[]): void {
     for (const id of ids) {
-      const task = this.#tasks.get(id);
+      const task = this.#table.get(id);
       if (!task || TERMINAL_STATES.has(task.state)) continue;
       if (task.state === "pending") {
-        this.#update(task, "killed", "cancelled before an offer came");
+        this.#table.transition(task, "killed", "cancelled before an offer came");
         continue;
       }
       const policy = this.#template(task.kind).killPolicy;
@@ -372,67 +367,41 @@ export class MesosExecutor implements Executor {
     this.#held.set(kind, untilMs);
   }
 
-  tasks(): TaskView[] {
-    const now = this.#opts.clock.now();
-    // Called every tick: the place to repair offer interest after a failed call or a long wait.
+  /**
+   * The upkeep of one tick: offer interest repaired (a SUPPRESS or REVIVE that failed, tasks
+   * waiting too long for an offer get a REVIVE), and update uuids older than twice the retention
+   * forgotten (they only serve to count duplicate deliveries).
+   */
+  tick(): void {
     this.#syncOfferInterest();
-    const cutoff = now - (this.#opts.retainMs ?? 60_000);
-    // A seen uuid only serves to count duplicates: forgotten after a while, so memory stays flat.
-    const seenCutoff = now - 2 * (this.#opts.retainMs ?? 60_000);
+    const seenCutoff = this.#opts.clock.now() - 2 * (this.#opts.retainMs ?? RETAIN_MS);
     for (const [uuid, at] of this.#seen) {
       if (at >= seenCutoff) break; // Insertion order is time order.
       this.#seen.delete(uuid);
     }
-    const out: TaskView[] = [];
-    for (const [id, t] of this.#tasks) {
-      if (t.endedAt !== undefined && t.endedAt < cutoff) {
-        this.#tasks.delete(id);
-        continue;
-      }
-      out.push({ ...t });
-    }
-    return out;
+  }
+
+  tasks(): TaskView[] {
+    return this.#table.views();
   }
 
   onTaskEvent(listener: (event: TaskEvent) => void): () => void {
-    const wrapped = (e: TaskEvent) => listener(e);
-    this.#listeners.add(wrapped);
-    return () => this.#listeners.delete(wrapped);
+    return this.#table.onTaskEvent(listener);
   }
 
   async shutdown(mode: ExitMode, graceMs: number): Promise<void> {
     this.#closed = true;
-    for (const t of this.#tasks.values()) {
-      if (t.state === "pending") this.#update(t, "killed", "cancelled at shutdown");
-    }
-    const live = () => [...this.#tasks.values()].filter((t) => !TERMINAL_STATES.has(t.state));
-    if (mode === "wait") await this.#waitFor(() => live().length === 0, graceMs);
-    if (mode !== "leave" && live().length > 0) {
-      this.kill(live().map((t) => t.id));
-      await this.#waitFor(() => live().length === 0, 10_000);
-    }
-    if (live().length === 0 && this.#client.connected) {
+    await this.#table.shutdown(mode, graceMs, {
+      kill: (tasks) => this.kill(tasks.map((t) => t.id)),
+      sleep: (ms, signal) => this.#opts.clock.sleep(ms, signal),
+      killWaitMs: KILL_WAIT_MS,
+    });
+    if (this.#table.live().length === 0 && this.#client.connected) {
       // Nothing of ours runs: stop offers to this framework while it is away.
       this.#send({ type: "SUPPRESS", suppress: {} });
     }
     await this.#client.close();
     this.#opts.onClose?.();
-  }
-
-  /** Waits until `done()` or `ms` have passed on the clock, looking every SHUTDOWN_POLL_MS. */
-  async #waitFor(done: () => boolean, ms: number): Promise<void> {
-    const deadline = this.#opts.clock.now() + ms;
-    while (!done() && this.#opts.clock.now() < deadline) {
-      await this.#opts.clock.sleep(SHUTDOWN_POLL_MS);
-    }
-  }
-
-  #newId(kind: TaskKind): string {
-    const serial = String(++this.#counter).padStart(6, "0");
-    const hex = [...crypto.getRandomValues(new Uint8Array(3))]
-      .map((b) => b.toString(16).padStart(2, "0"))
-      .join("");
-    return `${this.#opts.idPrefix ?? "relay"}-${kind}-${serial}-${hex}`;
   }
 
   #statePath(): string {
@@ -482,7 +451,7 @@ export class MesosExecutor implements Executor {
     if (first) this.#saveFrameworkId(info.frameworkId);
     // The master drops events while we are away: ask for the state of everything we know, and
     // (empty list) for every task of the framework, to adopt tasks of an earlier run.
-    const known = [...this.#tasks.values()].filter(
+    const known = this.#table.live().filter(
       (t) => !TERMINAL_STATES.has(t.state) && t.state !== "pending",
     );
     this.#send({
@@ -560,7 +529,7 @@ export class MesosExecutor implements Executor {
     this.stats.offersReceived += offers.length;
     const now = this.#opts.clock.now();
     this.#lastOffersAt = now;
-    const waiting = [...this.#pending].filter((t) => this.#mayLaunch(t.kind, now));
+    const waiting = [...this.#table.pending()].filter((t) => this.#mayLaunch(t.kind, now));
     const { accept, decline } = packOffers(
       offers,
       waiting.length,
@@ -583,7 +552,7 @@ export class MesosExecutor implements Executor {
         launched.push(task);
       }
       this.stats.offersUsed++;
-      for (const task of launched) this.#update(task, "starting");
+      for (const task of launched) this.#table.transition(task, "starting");
       this.#send({
         type: "ACCEPT",
         accept: {
@@ -597,7 +566,7 @@ export class MesosExecutor implements Executor {
         for (const t of launched) {
           if (t.state === "starting") {
             t.acceptFailed = true;
-            this.#update(t, "lost", "ACCEPT call failed");
+            this.#table.transition(t, "lost", "ACCEPT call failed");
           }
         }
         // The offer stays outstanding at the master unless it was used after all: hand it back
@@ -639,7 +608,7 @@ export class MesosExecutor implements Executor {
       if (!c) counts.set(kind, c = new Map());
       return c;
     };
-    for (const t of this.#tasks.values()) {
+    for (const t of this.#table.all()) {
       if (t.where && t.state !== "pending" && !TERMINAL_STATES.has(t.state)) {
         place(constraints, t.where, of(t.kind));
       }
@@ -661,7 +630,7 @@ export class MesosExecutor implements Executor {
     const now = this.#opts.clock.now();
     // Tasks of a kind whose launches are backed off do not want offers yet.
     let first: MesosTask | undefined;
-    for (const t of this.#pending) {
+    for (const t of this.#table.pending()) {
       if (this.#mayLaunch(t.kind, now)) {
         first = t;
         break;
@@ -775,7 +744,7 @@ export class MesosExecutor implements Executor {
   #onUpdate(status: TaskStatus): void {
     const id = status.task_id.value;
     this.stats.updates[status.state] = (this.stats.updates[status.state] ?? 0) + 1;
-    let task = this.#tasks.get(id);
+    let task = this.#table.get(id);
     if (!task) task = this.#adopt(status);
     if (task) {
       const unreachable = status.state === "TASK_UNREACHABLE";
@@ -800,17 +769,15 @@ export class MesosExecutor implements Executor {
       if (refused) this.#launchRefused(task, status);
       else if (state === "running") this.#launchesAccepted(task.kind);
       if (status.agent_id) task.agentId = status.agent_id.value;
-      const revived = task.acceptFailed === true && task.state === "lost" && state !== "lost";
-      if (revived) {
+      const reason = [status.reason, status.message].filter(Boolean).join(": ") || undefined;
+      const ended = TERMINAL_STATES.has(state) ? reason : undefined;
+      if (task.acceptFailed === true && task.state === "lost" && state !== "lost") {
         // Its ACCEPT failed on the way back, not at the master: the task is ours to count again.
         delete task.acceptFailed;
-        delete task.endedAt;
-        delete task.reason;
         this.#opts.log("info", `mesos: task ${id} was launched after all (${status.state})`);
-      }
-      if (task.state !== state && (revived || !TERMINAL_STATES.has(task.state))) {
-        const reason = [status.reason, status.message].filter(Boolean).join(": ") || undefined;
-        this.#update(task, state, TERMINAL_STATES.has(state) ? reason : undefined);
+        this.#table.revive(task, state, ended);
+      } else {
+        this.#table.transition(task, state, ended);
       }
     }
     // Recorded above; now acknowledge every delivery that carries a uuid, a re-sent one too: its
@@ -891,37 +858,8 @@ export class MesosExecutor implements Executor {
       ...(state === "running" ? { startedAt: now } : {}),
       ...(status.agent_id ? { agentId: status.agent_id.value } : {}),
     };
-    this.#tasks.set(task.id, task);
     this.#opts.log("info", `mesos: adopted ${state} task ${task.id} from an earlier run`);
-    this.#emit(task);
-    return task;
-  }
-
-  #update(task: MesosTask, state: TaskState, reason?: string): void {
-    const previous = task.state;
-    task.state = state;
-    if (previous === "pending") this.#pending.delete(task);
-    const now = this.#opts.clock.now();
-    if (state === "running" && task.startedAt === undefined) task.startedAt = now;
-    if (TERMINAL_STATES.has(state)) {
-      task.endedAt = now;
-      if (reason) task.reason = reason;
-    }
-    this.#emit(task, previous);
-  }
-
-  #emit(task: MesosTask, previous?: TaskState): void {
-    if (this.#listeners.size === 0) return;
-    const event: TaskEvent = previous === undefined
-      ? { task: { ...task } }
-      : { task: { ...task }, previous };
-    for (const l of this.#listeners) {
-      try {
-        l(event);
-      } catch (err) {
-        this.#opts.log("error", `task listener failed: ${(err as Error).message}`);
-      }
-    }
+    return this.#table.add(task);
   }
 
   /** Sends a call without blocking the caller; failures are logged (and `onError` runs). */
