@@ -59,21 +59,19 @@ Deno.test("TaskOutputBudget: a burst, then the rate; the note says how much was 
 
 /** Whether `pid` runs (a zombie does not: in a container nobody may reap it). */
 function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
+  return psLine(pid).length > 0 && !/^\s*\d+\s+Z/.test(psLine(pid));
 }
 
-/** What /proc says of `pid`, for failure messages. */
+/** What `ps` says of `pid` (state and command), for failure messages ("" when gone). */
+function psLine(pid: number): string {
+  const out = new Deno.Command("ps", { args: ["-o", "pid=,stat=,args=", "-p", String(pid)] })
+    .outputSync();
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+/** What `ps` says of `pid`, for failure messages. */
 function procState(pid: number): string {
-  try {
-    return Deno.readTextFileSync(`/proc/${pid}/stat`).slice(0, 60);
-  } catch {
-    return "no such process";
-  }
+  return psLine(pid) || "no such process";
 }
 
 /** Runs one warmer for `ms`, collecting log lines and the worst event-loop lag. */

@@ -2,8 +2,10 @@
  * Finds and kills the processes of one test by a marker in their environment. Tasks that detach
  * themselves (a trigger's background worker in its own session) escape relay.mesos's process
  * groups and outlive the run; giving every task a unique `KEY=VALUE` (relay.mesos `--env`) that
- * their children inherit lets the test clean them up. Linux only (reads `/proc/PID/environ`);
- * elsewhere it finds nothing, so the tasks' own life limits must end them.
+ * their children inherit lets the test clean them up. Found with `ps e` (each command followed
+ * by its environment, as procps prints it on Linux; Deno lets `/proc` be read only with
+ * `--allow-all`); where `ps` prints no environment it finds nothing, so the tasks' own life limits
+ * must end them.
  * @module
  */
 
@@ -18,23 +20,25 @@ export function newMark(): string {
 /** Process ids of this user's processes whose environment holds `MARK_VARIABLE=mark`. */
 export function markedPids(mark: string): number[] {
   const needle = `${MARK_VARIABLE}=${mark}`;
-  const pids: number[] = [];
-  let entries: Iterable<Deno.DirEntry>;
+  let text: string;
   try {
-    entries = Deno.readDirSync("/proc");
+    const out = new Deno.Command("ps", {
+      args: ["eww", "-e", "-o", "pid=,args="],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).outputSync();
+    text = new TextDecoder().decode(out.stdout);
   } catch {
-    return pids;
+    return [];
   }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const environ = Deno.readTextFileSync(`/proc/${entry.name}/environ`);
-      if (environ.split("\0").includes(needle)) pids.push(Number(entry.name));
-    } catch {
-      // Gone meanwhile, or another user's process: not ours.
-    }
+  const pids: number[] = [];
+  for (const line of text.split("\n")) {
+    const m = line.match(/^\s*(\d+)\s/);
+    // The marker is one whole word of the environment printed after the command.
+    if (m && line.split(/\s+/).includes(needle)) pids.push(Number(m[1]));
   }
-  return pids;
+  return pids.filter((pid) => pid !== Deno.pid);
 }
 
 /** Sends SIGKILL to every process marked with `mark`; returns how many there were. */
