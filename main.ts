@@ -21,7 +21,6 @@ import type { Executor } from "./lib/executor/types.ts";
 import { createLogger, type LogFn } from "./lib/log.ts";
 import { HaElection } from "./lib/mesos/ha.ts";
 import { createMesosExecutor } from "./lib/mesos/setup.ts";
-import { MesosExecutor } from "./lib/mesos/framework.ts";
 import { lockStateDir, StateDirError, type StateDirLock } from "./lib/mesos/state_dir.ts";
 import { createSignal } from "./lib/signals/sources.ts";
 import { describeFirstRead, firstReads } from "./lib/signals/first_read.ts";
@@ -169,7 +168,7 @@ export async function main(
           executor: executor?.name ?? (settings.mesos === undefined ? "local" : "mesos"),
           dryRun: settings.dryRun,
           options: settings.shownOptions,
-          ...(executor instanceof MesosExecutor ? { backend: backendOf(executor) } : {}),
+          ...(executor?.status ? { backend: executor.status() } : {}),
           launchBackoff: launchBackoff(),
           ...(standby !== undefined ? { standby } : {}),
         }),
@@ -222,7 +221,7 @@ export async function main(
     }
   }
   try {
-    executor = await createExecutor(settings, logger.log, die, election);
+    executor = createExecutor(settings, logger.log, die, election);
   } catch (err) {
     stateLock?.release();
     await election?.close();
@@ -244,6 +243,8 @@ export async function main(
     ...(settings.warmer !== undefined ? { warmer: settings.warmer } : {}),
     ...(settings.cooler !== undefined ? { cooler: settings.cooler } : {}),
   });
+  ex.onBackendEvent?.((event) => bus.emit({ type: "backend", at: systemClock.now(), event }));
+  await ex.start?.();
   const law = makeLaw(settings);
 
   const result = await runLoop(
@@ -313,13 +314,13 @@ export async function main(
   return fatal !== undefined ? EXIT_FATAL : result.exitCode;
 }
 
-/** The local executor, or the Mesos one when `--mesos-master` is given. */
-async function createExecutor(
+/** The local executor, or the Mesos one when `--mesos-master` is given; not started yet. */
+function createExecutor(
   settings: Settings,
   log: LogFn,
   onFatal: (reason: string) => void,
   election?: HaElection,
-): Promise<Executor> {
+): Executor {
   if (settings.mesos === undefined) {
     return new LocalExecutor({
       warmer: settings.warmer,
@@ -339,7 +340,7 @@ async function createExecutor(
     env: settings.taskEnv,
     ...(settings.taskKillGrace !== undefined ? { killGraceSeconds: settings.taskKillGrace } : {}),
   };
-  const executor = createMesosExecutor(settings.mesos, tasks, {
+  return createMesosExecutor(settings.mesos, tasks, {
     clock: systemClock,
     log,
     onFatal,
@@ -353,11 +354,9 @@ async function createExecutor(
       }
       : {}),
   });
-  await executor.start();
-  return executor;
 }
 
-/** The secrets the options hold, with the Basic authorization the Mesos secret makes; for the redactor. */
+/** The secrets the options hold, and the Basic authorization the Mesos secret makes. */
 function settingsSecrets(settings: Settings): string[] {
   const found: string[] = [];
   if (settings.webToken !== undefined) found.push(settings.webToken);
@@ -367,26 +366,6 @@ function settingsSecrets(settings: Settings): string[] {
     if (principal !== undefined) found.push(btoa(`${principal}:${secret}`));
   }
   return found;
-}
-
-/** What the web UI shows about the Mesos connection. */
-function backendOf(executor: MesosExecutor) {
-  const s = executor.stats;
-  return {
-    connected: executor.connected,
-    ...(s.leader !== undefined ? { leader: s.leader } : {}),
-    ...(executor.frameworkId !== undefined ? { frameworkId: executor.frameworkId } : {}),
-    offersReceived: s.offersReceived,
-    offersUsed: s.offersUsed,
-    offersDeclined: s.offersDeclined,
-    offersRescinded: s.offersRescinded,
-    updates: { ...s.updates },
-    reconnects: s.reconnects,
-    launchesRefused: { ...s.launchesRefused },
-    duplicateUpdates: s.duplicateUpdates,
-    callsRejected: { ...s.callsRejected },
-    ...(s.disconnectedSince !== undefined ? { disconnectedSince: s.disconnectedSince } : {}),
-  };
 }
 
 /** `1 task`, `2 tasks`. */

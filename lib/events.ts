@@ -6,7 +6,7 @@
  */
 
 import type { Decision } from "./control/types.ts";
-import type { TaskState, TaskView } from "./executor/types.ts";
+import type { BackendEvent, TaskState, TaskView } from "./executor/types.ts";
 
 /** Why a run ended. */
 export type StopReason = "duration" | "max-ticks" | "signal" | "max-missing" | "error";
@@ -50,6 +50,8 @@ export type RelayEvent =
     readonly previous?: TaskState;
   }
   | { readonly type: "warning"; readonly at: number; readonly message: string }
+  /** The backend's connection changed, or it received offers (Mesos only). */
+  | { readonly type: "backend"; readonly at: number; readonly event: BackendEvent }
   | {
     readonly type: "stop";
     readonly at: number;

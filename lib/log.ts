@@ -109,6 +109,11 @@ function describe(e: RelayEvent): [Level, string, Record<string, unknown>] {
     }
     case "warning":
       return ["warn", e.message, {}];
+    case "backend": {
+      // The backend says these itself, in its own words; here they are detail.
+      const { kind, ...fields } = e.event;
+      return ["debug", `backend ${kind}`, fields];
+    }
     case "stop":
       return [
         "info",

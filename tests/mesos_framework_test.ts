@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { VirtualClock } from "../lib/clock.ts";
-import type { TaskEvent } from "../lib/executor/types.ts";
+import type { BackendEvent, TaskEvent } from "../lib/executor/types.ts";
 import type { ClientHandlers, SchedulerConnection } from "../lib/mesos/connection.ts";
 import {
   MesosExecutor,
@@ -86,8 +86,10 @@ async function setup(overrides: Partial<MesosExecutorOptions> = {}) {
   });
   const events: TaskEvent[] = [];
   executor.onTaskEvent((e) => events.push(e));
+  const backend: BackendEvent[] = [];
+  executor.onBackendEvent((e) => backend.push(e));
   await executor.start();
-  return { executor, conn, stateDir, fatal, logs, events };
+  return { executor, conn, stateDir, fatal, logs, events, backend };
 }
 
 /** Lets answered calls' continuations run. */
@@ -684,5 +686,35 @@ Deno.test("holdLaunches (failures in a row): the kind's tasks wait through offer
   conn.handlers.onEvent({ type: "OFFERS", offers: { offers: [offer("b", 4, 512)] } });
   await settle();
   assert.deepEqual(launched(), [c, w], "launched once the hold ended");
+  await Deno.remove(stateDir, { recursive: true });
+});
+
+Deno.test("backend events: down from start, connected, offers with what became of them, leader changes, disconnected", async () => {
+  let leaderListener: ((leader?: string, previous?: string) => void) | undefined;
+  const { executor, conn, stateDir, backend } = await setup({
+    watchLeader: (listener) => leaderListener = listener,
+  });
+  assert.deepEqual(backend, [{ kind: "disconnected", reason: "subscribing" }]);
+  assert.equal(executor.status().connected, false);
+  assert.equal(executor.status().disconnectedSince, 1000, "down since start");
+  conn.subscribe();
+  executor.launch("cooler", 1);
+  conn.handlers.onEvent({
+    type: "OFFERS",
+    offers: { offers: [offer("a", 1, 512), offer("b", 0.1, 8)] },
+  });
+  leaderListener!("http://m2:5050", "http://m:5050");
+  conn.handlers.onDisconnected("stream ended");
+  assert.deepEqual(backend.slice(1), [
+    { kind: "connected", leader: "http://m:5050", frameworkId: "fw-1" },
+    { kind: "offers", received: 2, used: 1, declined: 1 },
+    { kind: "leader", leader: "http://m2:5050", previous: "http://m:5050" },
+    { kind: "disconnected", reason: "stream ended" },
+  ]);
+  const status = executor.status();
+  assert.equal(status.frameworkId, "fw-1");
+  assert.equal(status.offersReceived, 2);
+  assert.equal(status.offersUsed, 1);
+  await executor.shutdown("leave", 0);
   await Deno.remove(stateDir, { recursive: true });
 });

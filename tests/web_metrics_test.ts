@@ -4,8 +4,8 @@ import { decide, noAction } from "../lib/control/types.ts";
 import { watchTaskFailures } from "../lib/executor/backoff.ts";
 import { LocalExecutor } from "../lib/executor/local.ts";
 import { EventBus, type RelayEvent } from "../lib/events.ts";
+import type { BackendStatus } from "../lib/executor/types.ts";
 import {
-  type BackendSnapshot,
   escapeLabelValue,
   formatValue,
   parsePrometheus,
@@ -154,7 +154,7 @@ Deno.test("before the first tick the gauges have no sample, counters are zero", 
 
 Deno.test("Mesos metrics come from the backend snapshot, label values escaped", () => {
   const bus = new EventBus();
-  let snapshot: BackendSnapshot | undefined = {
+  let snapshot: BackendStatus | undefined = {
     connected: true,
     leader: "10.0.0.1:5050",
     frameworkId: "fw-1",
@@ -187,7 +187,7 @@ Deno.test("Mesos metrics come from the backend snapshot, label values escaped", 
 
 Deno.test("Mesos wire counters: refused launches by kind, duplicate updates, rejected calls", () => {
   const bus = new EventBus();
-  const base: BackendSnapshot = {
+  const base: BackendStatus = {
     connected: true,
     offersReceived: 0,
     offersUsed: 0,
@@ -196,7 +196,7 @@ Deno.test("Mesos wire counters: refused launches by kind, duplicate updates, rej
     updates: {},
     reconnects: 0,
   };
-  let snapshot: BackendSnapshot = base;
+  let snapshot: BackendStatus = base;
   const metrics = new RelayMetrics({ bus, backend: () => snapshot });
   // Absent counts read as zero: the refused-launch family always has both kinds.
   let f = parsePrometheus(metrics.render());

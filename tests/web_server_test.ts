@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { decide, noAction } from "../lib/control/types.ts";
 import { EventBus, type RelayEvent } from "../lib/events.ts";
 import type { Level } from "../lib/log.ts";
-import type { BackendSnapshot } from "../lib/web/metrics.ts";
+import type { BackendStatus } from "../lib/executor/types.ts";
 import { parsePrometheus, sampleValue } from "../lib/web/metrics.ts";
 import {
   defaultStaleAfterMs,
@@ -21,7 +21,7 @@ interface Harness {
   control: { paused: boolean };
   logs: [Level, string][];
   clock: { now: number };
-  state: { dryRun: boolean; backend?: BackendSnapshot };
+  state: { dryRun: boolean; backend?: BackendStatus };
 }
 
 async function withServer(
@@ -297,29 +297,24 @@ Deno.test("healthz: 200 while ticking, 503 when stuck, disconnected or stopped",
     bus.emit({ type: "missing", at: 2, tick: 2, signal: "metric", reason: "x", consecutive: 1 });
     assert.equal((await health())[0], 200);
 
-    const backend: BackendSnapshot = {
-      connected: false,
-      offersReceived: 0,
-      offersUsed: 0,
-      offersDeclined: 0,
-      offersRescinded: 0,
-      updates: {},
-      reconnects: 0,
-      disconnectedSince: clock.now - 100,
-    };
-    state.backend = backend;
+    // The backend's connection comes as events on the bus: down from the first news of it.
+    const backend = (at: number, up: boolean) =>
+      bus.emit({
+        type: "backend",
+        at,
+        event: up
+          ? { kind: "connected", leader: "http://m:5050", frameworkId: "fw" }
+          : { kind: "disconnected", reason: "stream ended" },
+      });
+    backend(clock.now - 100, false);
     assert.equal((await health())[0], 200, "a short disconnection is tolerated");
-    state.backend = { ...backend, disconnectedSince: clock.now - 2_000 };
-    assert.deepEqual(await health(), [503, "unhealthy: Mesos disconnected for 2.0 s"]);
-    // Without disconnectedSince the server counts from when it first saw it down.
-    state.backend = { ...backend, disconnectedSince: undefined };
-    assert.equal((await health())[0], 200);
     clock.now += 300;
     bus.emit(tick(3));
+    backend(clock.now, false);
     clock.now += 300;
     bus.emit(tick(4));
-    assert.deepEqual(await health(), [503, "unhealthy: Mesos disconnected for 0.6 s"]);
-    state.backend = { ...backend, connected: true };
+    assert.deepEqual(await health(), [503, "unhealthy: Mesos disconnected for 0.7 s"]);
+    backend(clock.now, true);
     assert.equal((await health())[0], 200);
 
     bus.emit({ type: "stop", at: 5, reason: "signal", ticks: 4, exitCode: 0 });
@@ -333,16 +328,11 @@ Deno.test("healthz on Mesos: tasks waiting for offers past the limit with none s
       const r = await get(web.url + "healthz");
       return [r.res.status, r.body.trim()] as const;
     };
-    const connected: BackendSnapshot = {
-      connected: true,
-      offersReceived: 0,
-      offersUsed: 0,
-      offersDeclined: 0,
-      offersRescinded: 0,
-      updates: {},
-      reconnects: 0,
-    };
-    state.backend = connected;
+    bus.emit({
+      type: "backend",
+      at: clock.now,
+      event: { kind: "connected", leader: "http://m:5050", frameworkId: "fw" },
+    });
     bus.emit(tick(1, { pending: 3 }));
     clock.now += 2_000;
     bus.emit(tick(2, { pending: 3 }));
@@ -366,12 +356,15 @@ Deno.test("healthz on Mesos: tasks waiting for offers past the limit with none s
     assert.equal((await health())[0], 503);
     bus.emit(tick(5, { pending: 0 }));
     assert.equal((await health())[0], 200);
-    // The local executor has no offers to wait for.
-    state.backend = undefined;
-    bus.emit(tick(6, { pending: 2 }));
+  }, { staleAfterMs: 10_000, offerWaitLimitMs: 3_000 });
+});
+
+Deno.test("healthz without a backend (the local executor): no offers to wait for", async () => {
+  await withServer(async ({ web, bus, clock }) => {
+    bus.emit(tick(1, { pending: 2 }));
     clock.now += 5_000;
-    bus.emit(tick(7, { pending: 2 }));
-    assert.equal((await health())[0], 200);
+    bus.emit(tick(2, { pending: 2 }));
+    assert.equal((await get(web.url + "healthz")).res.status, 200);
   }, { staleAfterMs: 10_000, offerWaitLimitMs: 3_000 });
 });
 

@@ -50,6 +50,40 @@ export interface TaskEvent {
   readonly previous?: TaskState;
 }
 
+/** What a cluster backend (Mesos) says about itself; the local executor has none. */
+export interface BackendStatus {
+  readonly connected: boolean;
+  readonly leader?: string;
+  readonly frameworkId?: string;
+  readonly offersReceived: number;
+  readonly offersUsed: number;
+  readonly offersDeclined: number;
+  readonly offersRescinded: number;
+  /** Status updates received, by Mesos task state (e.g. `TASK_RUNNING`). */
+  readonly updates: Readonly<Record<string, number>>;
+  readonly reconnects: number;
+  /** Launches the master refused, by task kind (absent: none). */
+  readonly launchesRefused?: Readonly<Record<string, number>>;
+  /** Re-deliveries of a status update already seen (each acknowledged again). */
+  readonly duplicateUpdates?: number;
+  /** Calls answered with an HTTP error, by status (absent: none). */
+  readonly callsRejected?: Readonly<Record<string, number>>;
+  /** Epoch ms since when the connection is down, when it is. */
+  readonly disconnectedSince?: number;
+}
+
+/** A change of the backend's connection or a batch of offers, as delivered to listeners. */
+export type BackendEvent =
+  | { readonly kind: "connected"; readonly leader: string; readonly frameworkId: string }
+  | { readonly kind: "disconnected"; readonly reason: string }
+  | { readonly kind: "leader"; readonly leader?: string; readonly previous?: string }
+  | {
+    readonly kind: "offers";
+    readonly received: number;
+    readonly used: number;
+    readonly declined: number;
+  };
+
 /** How to treat running tasks when Relay exits. */
 export type ExitMode = "wait" | "kill" | "leave";
 
@@ -57,6 +91,16 @@ export type ExitMode = "wait" | "kill" | "leave";
 export interface Executor {
   /** Short name for logs and the UI: `local` or `mesos`. */
   readonly name: string;
+  /**
+   * Begins the work that needs listeners in place (Mesos: reads the FrameworkID and subscribes);
+   * called once, after {@linkcode Executor.onTaskEvent} and
+   * {@linkcode Executor.onBackendEvent}. Absent means there is nothing to begin.
+   */
+  start?(): Promise<void>;
+  /** The backend's connection and counters, for the UI and `/metrics`; absent: no backend. */
+  status?(): BackendStatus;
+  /** Subscribes to backend events (connected, disconnected, leader changed, offers). */
+  onBackendEvent?(listener: (event: BackendEvent) => void): () => void;
   /**
    * Requests `count` new tasks of `kind`. Returns their ids at once; the tasks start
    * asynchronously and report their progress through {@linkcode Executor.onTaskEvent}.

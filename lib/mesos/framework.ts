@@ -21,6 +21,8 @@
 import type { Clock } from "../clock.ts";
 import type { LogFn } from "../log.ts";
 import {
+  type BackendEvent,
+  type BackendStatus,
   type Executor,
   type ExitMode,
   type TaskEvent,
@@ -55,6 +57,8 @@ export interface MesosExecutorOptions {
   readonly connect: (handlers: ClientHandlers) => SchedulerConnection;
   /** Runs after the client has closed (e.g. to stop leader detection). */
   readonly onClose?: () => void;
+  /** Subscribes to changes of the leading master (leader detection), reported as backend events. */
+  readonly watchLeader?: (listener: (leader?: string, previous?: string) => void) => void;
   readonly frameworkName: string;
   readonly user: string;
   readonly roles: readonly string[];
@@ -164,7 +168,7 @@ export interface MesosStats {
   reconnects: number;
   /** The master subscribed to last. */
   leader?: string;
-  /** Epoch ms (clock) since when the connection is down; unset while subscribed. */
+  /** Epoch ms (clock) since when the connection is down (from start); unset while subscribed. */
   disconnectedSince?: number;
 }
 
@@ -239,6 +243,7 @@ export class MesosExecutor implements Executor {
   readonly #client: SchedulerConnection;
   /** The tasks; its pending ones wait for an offer, in launch order. */
   readonly #table: TaskTable<MesosTask>;
+  readonly #backendListeners = new Set<(event: BackendEvent) => void>();
   /** The parts of a TaskInfo that are the same for every task of a kind, made once. */
   readonly #templates = new Map<TaskKind, TaskTemplate>();
   /** Update uuids seen, with when: to count duplicate deliveries (which are acknowledged too). */
@@ -279,9 +284,17 @@ export class MesosExecutor implements Executor {
       onDisconnected: (reason) => {
         this.stats.disconnectedSince ??= this.#opts.clock.now();
         this.#opts.log("warn", `mesos: disconnected: ${reason}`);
+        this.#emitBackend({ kind: "disconnected", reason });
       },
     };
     this.#client = options.connect(handlers);
+    options.watchLeader?.((leader, previous) =>
+      this.#emitBackend({
+        kind: "leader",
+        ...(leader !== undefined ? { leader } : {}),
+        ...(previous !== undefined ? { previous } : {}),
+      })
+    );
   }
 
   /** The FrameworkID, once known (from the state file or SUBSCRIBED). */
@@ -292,6 +305,34 @@ export class MesosExecutor implements Executor {
   /** True while subscribed. */
   get connected(): boolean {
     return this.#client.connected;
+  }
+
+  /** The connection and the counters, for the UI and `/metrics`. */
+  status(): BackendStatus {
+    const s = this.stats;
+    return {
+      connected: this.connected,
+      ...(s.leader !== undefined ? { leader: s.leader } : {}),
+      ...(this.#frameworkId !== undefined ? { frameworkId: this.#frameworkId } : {}),
+      offersReceived: s.offersReceived,
+      offersUsed: s.offersUsed,
+      offersDeclined: s.offersDeclined,
+      offersRescinded: s.offersRescinded,
+      updates: { ...s.updates },
+      reconnects: s.reconnects,
+      launchesRefused: { ...s.launchesRefused },
+      duplicateUpdates: s.duplicateUpdates,
+      callsRejected: { ...s.callsRejected },
+      ...(s.disconnectedSince !== undefined ? { disconnectedSince: s.disconnectedSince } : {}),
+    };
+  }
+
+  onBackendEvent(listener: (event: BackendEvent) => void): () => void {
+    const wrapped = (event: BackendEvent) => listener(event);
+    this.#backendListeners.add(wrapped);
+    return () => {
+      this.#backendListeners.delete(wrapped);
+    };
   }
 
   /** Reads the saved FrameworkID, then starts subscribing. */
@@ -320,6 +361,9 @@ export class MesosExecutor implements Executor {
         );
       }
     }
+    // Down until the first subscription: said, so that listeners count the outage from now.
+    this.stats.disconnectedSince ??= this.#opts.clock.now();
+    this.#emitBackend({ kind: "disconnected", reason: "subscribing" });
     this.#client.start();
   }
 
@@ -446,6 +490,7 @@ export class MesosExecutor implements Executor {
     const first = this.#frameworkId !== info.frameworkId;
     this.#frameworkId = info.frameworkId;
     this.#opts.log("info", `mesos: subscribed to ${info.leader} as framework ${info.frameworkId}`);
+    this.#emitBackend({ kind: "connected", leader: info.leader, frameworkId: info.frameworkId });
     this.#readyAt ??= this.#opts.clock.now() +
       (this.#resumed ? this.#opts.reconcileSettleMs ?? 2000 : 0);
     if (first) this.#saveFrameworkId(info.frameworkId);
@@ -592,6 +637,12 @@ export class MesosExecutor implements Executor {
         },
       });
     }
+    this.#emitBackend({
+      kind: "offers",
+      received: offers.length,
+      used: accept.length,
+      declined: decline.length,
+    });
     this.#syncOfferInterest();
   }
 
@@ -860,6 +911,16 @@ export class MesosExecutor implements Executor {
     };
     this.#opts.log("info", `mesos: adopted ${state} task ${task.id} from an earlier run`);
     return this.#table.add(task);
+  }
+
+  #emitBackend(event: BackendEvent): void {
+    for (const listener of [...this.#backendListeners]) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.#opts.log("error", `mesos: backend listener failed: ${(err as Error).message}`);
+      }
+    }
   }
 
   /** Sends a call without blocking the caller; failures are logged (and `onError` runs). */

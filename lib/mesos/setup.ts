@@ -74,6 +74,7 @@ export function createMesosExecutor(
         log: deps.log,
       }, handlers),
     onClose: () => void detector.close(),
+    watchLeader: (listener) => detector.onChange(listener),
     frameworkName: settings.frameworkName,
     user: settings.user ?? deps.user,
     roles: settings.roles,

@@ -7,33 +7,11 @@
  */
 
 import type { EventBus, RelayEvent } from "../events.ts";
-import type { TaskKind, TaskState } from "../executor/types.ts";
+import type { BackendStatus, TaskKind, TaskState } from "../executor/types.ts";
 import { type DecisionAction, decisionAction } from "./history.ts";
 
 /** The Content-Type of the exposition format. */
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
-
-/** What the Mesos backend reports about itself (absent for the local backend). */
-export interface BackendSnapshot {
-  readonly connected: boolean;
-  readonly leader?: string;
-  readonly frameworkId?: string;
-  readonly offersReceived: number;
-  readonly offersUsed: number;
-  readonly offersDeclined: number;
-  readonly offersRescinded: number;
-  /** Status updates received, by Mesos task state (e.g. `TASK_RUNNING`). */
-  readonly updates: Readonly<Record<string, number>>;
-  readonly reconnects: number;
-  /** Launches the master refused, by task kind (absent: none). */
-  readonly launchesRefused?: Readonly<Record<string, number>>;
-  /** Re-deliveries of a status update already seen (each acknowledged again). */
-  readonly duplicateUpdates?: number;
-  /** Calls answered with an HTTP error, by status (absent: none). */
-  readonly callsRejected?: Readonly<Record<string, number>>;
-  /** Epoch ms since when the connection is down, when it is. */
-  readonly disconnectedSince?: number;
-}
 
 /** Which signal a read was for. */
 export type SignalName = "metric" | "target";
@@ -44,7 +22,7 @@ export interface MetricsOptions {
   /** The loop's pause switch, read at each scrape. */
   readonly control?: { readonly paused: boolean };
   /** The Mesos backend's counters, read at each scrape; `undefined` for the local backend. */
-  readonly backend?: () => BackendSnapshot | undefined;
+  readonly backend?: () => BackendStatus | undefined;
   /** Each kind's launch backoff after failures in a row, read at each scrape. */
   readonly launchBackoff?: () => LaunchBackoffSnapshot | undefined;
   /** Histogram bucket bounds in seconds (ascending). */
@@ -115,7 +93,7 @@ class Histogram {
  */
 export class RelayMetrics {
   readonly #control?: { readonly paused: boolean };
-  readonly #backend?: () => BackendSnapshot | undefined;
+  readonly #backend?: () => BackendStatus | undefined;
   readonly #launchBackoff?: () => LaunchBackoffSnapshot | undefined;
   readonly #off: () => void;
   #last?: { target: number; metric: number; running: number; pending: number };

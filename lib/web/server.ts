@@ -13,12 +13,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { EventBus, RelayEvent, StopReason } from "../events.ts";
 import type { LogFn } from "../log.ts";
 import { type DecisionEntry, History, type HistoryPoint } from "./history.ts";
-import {
-  type BackendSnapshot,
-  type LaunchBackoffSnapshot,
-  PROMETHEUS_CONTENT_TYPE,
-  RelayMetrics,
-} from "./metrics.ts";
+import type { BackendStatus } from "../executor/types.ts";
+import { type LaunchBackoffSnapshot, PROMETHEUS_CONTENT_TYPE, RelayMetrics } from "./metrics.ts";
 import { ASSETS, PAGE_CSP, pageHtml } from "./page.ts";
 import { encodeFrame, SseClient, sseResponse } from "./sse.ts";
 import { isLoopbackHost, parseListen } from "./listen.ts";
@@ -33,7 +29,7 @@ export interface WebState {
   /** Effective options, already redacted by the caller. */
   readonly options: Record<string, unknown>;
   /** The Mesos backend's state; absent for the local backend. */
-  readonly backend?: BackendSnapshot;
+  readonly backend?: BackendStatus;
   /** Each kind's launch backoff after its tasks failed in a row. */
   readonly launchBackoff?: LaunchBackoffSnapshot;
   /**
@@ -261,7 +257,11 @@ class Hub {
   #stopped?: { at: number; reason: StopReason; exitCode: number };
   #pendingSince?: number;
   #lastStarting?: number;
-  #disconnectedSeen?: number;
+  /**
+   * The backend's connection as its events tell it: since when it is up or down. Unset without
+   * a backend (the local executor), which has no connection and no offers to wait for.
+   */
+  #connection?: { readonly up: boolean; readonly since: number };
 
   constructor(opts: WebServerOptions) {
     this.#opts = opts;
@@ -297,7 +297,7 @@ class Hub {
     return clients;
   }
 
-  #backend(): BackendSnapshot | undefined {
+  #backend(): BackendStatus | undefined {
     try {
       return this.#opts.state().backend;
     } catch {
@@ -339,6 +339,14 @@ class Hub {
         break;
       case "warning":
         this.#broadcast("warning", { at: e.at, message: e.message });
+        break;
+      case "backend":
+        if (e.event.kind === "connected" || e.event.kind === "disconnected") {
+          const up = e.event.kind === "connected";
+          // Down since the first news of it: a second "disconnected" does not move the start.
+          if (this.#connection?.up !== up) this.#connection = { up, since: e.at };
+        }
+        this.#broadcast("backend", { at: e.at, ...e.event });
         break;
       case "stop":
         this.#stopped = { at: e.at, reason: e.reason, exitCode: e.exitCode };
@@ -468,17 +476,11 @@ class Hub {
           : `no tick for ${seconds(quiet)} s (limit ${seconds(this.#staleAfterMs)} s)`,
       };
     }
-    const backend = this.#backend();
-    if (backend && !backend.connected) {
-      this.#disconnectedSeen ??= now;
-      const since = backend.disconnectedSince ?? this.#disconnectedSeen;
-      if (now - since > this.#staleAfterMs) {
-        return { ok: false, reason: `Mesos disconnected for ${seconds(now - since)} s` };
-      }
-    } else {
-      this.#disconnectedSeen = undefined;
+    const connection = this.#connection;
+    if (connection && !connection.up && now - connection.since > this.#staleAfterMs) {
+      return { ok: false, reason: `Mesos disconnected for ${seconds(now - connection.since)} s` };
     }
-    const starved = backend ? this.#starvedFor(now) : undefined;
+    const starved = connection ? this.#starvedFor(now) : undefined;
     if (starved && starved.ms > this.#offerWaitLimitMs) {
       const n = starved.pending;
       return {
