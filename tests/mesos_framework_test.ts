@@ -2,12 +2,8 @@ import assert from "node:assert/strict";
 import { VirtualClock } from "../lib/clock.ts";
 import type { BackendEvent, TaskEvent } from "../lib/executor/types.ts";
 import type { ClientHandlers, SchedulerConnection } from "../lib/mesos/connection.ts";
-import {
-  MesosExecutor,
-  type MesosExecutorOptions,
-  REVIVE_AFTER_MS,
-  taskStateOf,
-} from "../lib/mesos/framework.ts";
+import { MesosExecutor, type MesosExecutorOptions, taskStateOf } from "../lib/mesos/framework.ts";
+import { REVIVE_AFTER_MS } from "../lib/mesos/offer_interest.ts";
 import type { Call, Offer, TaskStatus } from "../lib/mesos/messages.ts";
 
 /** A connection double: records calls, lets the test deliver events. */

@@ -276,7 +276,7 @@ Deno.test("a loopback server refuses other Host names (DNS rebinding)", async ()
 });
 
 Deno.test("healthz: 200 while ticking, 503 when stuck, disconnected or stopped", async () => {
-  await withServer(async ({ web, bus, clock, state }) => {
+  await withServer(async ({ web, bus, clock }) => {
     const health = async () => {
       const r = await get(web.url + "healthz");
       return [r.res.status, r.body.trim()] as const;
@@ -323,7 +323,7 @@ Deno.test("healthz: 200 while ticking, 503 when stuck, disconnected or stopped",
 });
 
 Deno.test("healthz on Mesos: tasks waiting for offers past the limit with none starting are 503", async () => {
-  await withServer(async ({ web, bus, clock, state }) => {
+  await withServer(async ({ web, bus, clock }) => {
     const health = async () => {
       const r = await get(web.url + "healthz");
       return [r.res.status, r.body.trim()] as const;

@@ -15,6 +15,10 @@
  * - The FrameworkID is kept (state dir, or ZooKeeper with `--ha-zk`), so a restarted instance
  *   re-subscribes as the same framework and, after reconciling, adopts its running tasks.
  * - Time is the injected `Clock`'s only.
+ *
+ * Its parts, each with its own invariants: the task table (lib/executor/task_table.ts), offer
+ * interest (offer_interest.ts), acknowledgements (acknowledgements.ts), the FrameworkID store
+ * (framework_id.ts), offer packing (offers.ts) and placement (constraints.ts).
  * @module
  */
 
@@ -48,8 +52,10 @@ import type {
 import type { Constraint } from "../specs/constraint.ts";
 import type { TaskResources } from "../specs/resources.ts";
 import { admits, type Place, place, type PlacementCounts } from "./constraints.ts";
+import { Acknowledgements } from "./acknowledgements.ts";
+import { OfferInterest } from "./offer_interest.ts";
 import { packOffers, type PlacementHook } from "./offers.ts";
-import { FRAMEWORK_ID_FILE, readFrameworkId, writeFrameworkId } from "./state_dir.ts";
+import { type FrameworkIdStore, loadFrameworkId, saveFrameworkId } from "./framework_id.ts";
 
 /** Settings of {@linkcode MesosExecutor}. */
 export interface MesosExecutorOptions {
@@ -95,10 +101,7 @@ export interface MesosExecutorOptions {
    * Where the FrameworkID is kept instead of the state file (`--ha-zk`: in ZooKeeper, so that
    * whichever instance leads subscribes as the same framework).
    */
-  readonly frameworkIdStore?: {
-    load(): Promise<string | undefined>;
-    save(id: string): Promise<void>;
-  };
+  readonly frameworkIdStore?: FrameworkIdStore;
   readonly clock: Clock;
   readonly log: LogFn;
   /** Called when the run cannot go on (an ERROR event from the master). */
@@ -147,9 +150,6 @@ const NANOS_PER_SECOND = 1e9;
 
 /** How long shutdown waits for killed tasks to end: an agent's kill takes seconds at most. */
 const KILL_WAIT_MS = 10_000;
-
-/** How long tasks may wait with no offer and no REVIVE before REVIVE is sent again. */
-export const REVIVE_AFTER_MS = 5000;
 
 /** Counters for logs and metrics. */
 export interface MesosStats {
@@ -246,25 +246,15 @@ export class MesosExecutor implements Executor {
   readonly #backendListeners = new Set<(event: BackendEvent) => void>();
   /** The parts of a TaskInfo that are the same for every task of a kind, made once. */
   readonly #templates = new Map<TaskKind, TaskTemplate>();
-  /** Update uuids seen, with when: to count duplicate deliveries (which are acknowledged too). */
-  readonly #seen = new Map<string, number>();
+  /** Acknowledges updates, counting re-deliveries. */
+  readonly #acks: Acknowledgements;
   /** Kinds whose launches the master refused lately. */
   readonly #backoff = new Map<TaskKind, LaunchBackoff>();
   /** Kinds held back after their tasks failed in a row ({@linkcode holdLaunches}): until then. */
   readonly #held = new Map<TaskKind, number>();
   #frameworkId?: string;
-  /**
-   * Whether the master was last told to send offers (a subscription starts unsuppressed), or
-   * undefined after such a call failed. SUPPRESS and REVIVE go out one at a time: calls travel on
-   * separate connections, so two in flight may reach the master in either order.
-   */
-  #offersWanted: boolean | undefined = true;
-  #offerCallInFlight = false;
-  /** Counts subscriptions, so an answer from an earlier one does not change `#offersWanted`. */
-  #subscription = 0;
-  /** When offers last came, or REVIVE was last sent: tasks waiting long after both get a REVIVE. */
-  #lastOffersAt = 0;
-  #lastReviveAt = 0;
+  /** REVIVE and SUPPRESS, as the waiting tasks need them. */
+  readonly #interest: OfferInterest;
   #closed = false;
   #resumed = false;
   #readyAt?: number;
@@ -288,6 +278,29 @@ export class MesosExecutor implements Executor {
       },
     };
     this.#client = options.connect(handlers);
+    this.#acks = new Acknowledgements({
+      clock: options.clock,
+      send: (call) => this.#send(call),
+      // A uuid only serves to count duplicates: twice the retention is long enough for re-sends.
+      forgetAfterMs: 2 * (options.retainMs ?? RETAIN_MS),
+    });
+    this.#interest = new OfferInterest({
+      clock: options.clock,
+      active: () => !this.#closed && this.#client.connected,
+      call: (call) => this.#client.call(call),
+      failed: (err) => {
+        this.#opts.log("warn", (err as Error).message);
+        this.#countRejected(err);
+      },
+      oldestWaiting: () => {
+        const now = this.#opts.clock.now();
+        // Tasks of a kind whose launches are backed off do not want offers yet.
+        for (const t of this.#table.pending()) {
+          if (this.#mayLaunch(t.kind, now)) return t.requestedAt;
+        }
+        return undefined;
+      },
+    });
     options.watchLeader?.((leader, previous) =>
       this.#emitBackend({
         kind: "leader",
@@ -337,29 +350,15 @@ export class MesosExecutor implements Executor {
 
   /** Reads the saved FrameworkID, then starts subscribing. */
   async start(): Promise<void> {
-    const store = this.#opts.frameworkIdStore;
-    try {
-      const saved = store ? await store.load() : readFrameworkId(this.#opts.stateDir);
-      if (saved) {
-        this.#frameworkId = saved;
-        this.#resumed = true;
-        this.#opts.log(
-          "info",
-          `mesos: re-subscribing as framework ${saved} (from ${store ? "ZooKeeper" : "state dir"})`,
-        );
-      }
-    } catch (err) {
-      if (store) {
-        // Subscribing as a new framework would leave the running tasks to nobody: stop instead.
-        this.#opts.onFatal(`cannot read the FrameworkID: ${(err as Error).message}`);
-        return;
-      }
-      if (!(err instanceof Deno.errors.NotFound)) {
-        this.#opts.log(
-          "warn",
-          `mesos: cannot read ${this.#statePath()}: ${(err as Error).message}`,
-        );
-      }
+    const o = this.#opts;
+    const loaded = await loadFrameworkId(o.stateDir, o.frameworkIdStore, o.log);
+    if ("fatal" in loaded) {
+      o.onFatal(loaded.fatal);
+      return;
+    }
+    if (loaded.id !== undefined) {
+      this.#frameworkId = loaded.id;
+      this.#resumed = true;
     }
     // Down until the first subscription: said, so that listeners count the outage from now.
     this.stats.disconnectedSince ??= this.#opts.clock.now();
@@ -383,7 +382,7 @@ export class MesosExecutor implements Executor {
       this.#table.add({ id, kind, state: "pending", requestedAt: this.#opts.clock.now() });
       ids.push(id);
     }
-    if (count > 0) this.#syncOfferInterest();
+    if (count > 0) this.#interest.sync();
     return ids;
   }
 
@@ -417,12 +416,8 @@ export class MesosExecutor implements Executor {
    * forgotten (they only serve to count duplicate deliveries).
    */
   tick(): void {
-    this.#syncOfferInterest();
-    const seenCutoff = this.#opts.clock.now() - 2 * (this.#opts.retainMs ?? RETAIN_MS);
-    for (const [uuid, at] of this.#seen) {
-      if (at >= seenCutoff) break; // Insertion order is time order.
-      this.#seen.delete(uuid);
-    }
+    this.#interest.sync();
+    this.#acks.forgetOld();
   }
 
   tasks(): TaskView[] {
@@ -446,10 +441,6 @@ export class MesosExecutor implements Executor {
     }
     await this.#client.close();
     this.#opts.onClose?.();
-  }
-
-  #statePath(): string {
-    return `${this.#opts.stateDir}/${FRAMEWORK_ID_FILE}`;
   }
 
   #frameworkInfo(): FrameworkInfo {
@@ -493,7 +484,14 @@ export class MesosExecutor implements Executor {
     this.#emitBackend({ kind: "connected", leader: info.leader, frameworkId: info.frameworkId });
     this.#readyAt ??= this.#opts.clock.now() +
       (this.#resumed ? this.#opts.reconcileSettleMs ?? 2000 : 0);
-    if (first) this.#saveFrameworkId(info.frameworkId);
+    if (first) {
+      saveFrameworkId(
+        this.#opts.stateDir,
+        this.#opts.frameworkIdStore,
+        info.frameworkId,
+        this.#opts.log,
+      );
+    }
     // The master drops events while we are away: ask for the state of everything we know, and
     // (empty list) for every task of the framework, to adopt tasks of an earlier run.
     const known = this.#table.live().filter(
@@ -509,35 +507,7 @@ export class MesosExecutor implements Executor {
       },
     });
     if (known.length > 0) this.#send({ type: "RECONCILE", reconcile: { tasks: [] } });
-    // A new subscription starts with offers on; a call of the old one no longer counts.
-    this.#subscription++;
-    this.#offersWanted = true;
-    this.#offerCallInFlight = false;
-    this.#lastOffersAt = this.#opts.clock.now();
-    this.#syncOfferInterest();
-  }
-
-  #saveFrameworkId(id: string): void {
-    const store = this.#opts.frameworkIdStore;
-    if (store) {
-      store.save(id).catch((err) =>
-        this.#opts.log(
-          "error",
-          `mesos: cannot save the FrameworkID: ${(err as Error).message}; ` +
-            "a new leader will register a new framework",
-        )
-      );
-      return;
-    }
-    try {
-      writeFrameworkId(this.#opts.stateDir, id);
-    } catch (err) {
-      this.#opts.log(
-        "error",
-        `mesos: cannot save the FrameworkID to ${this.#statePath()}: ${(err as Error).message}; ` +
-          "a restart will register a new framework",
-      );
-    }
+    this.#interest.subscribed();
   }
 
   #onEvent(event: Event): void {
@@ -573,7 +543,7 @@ export class MesosExecutor implements Executor {
   #onOffers(offers: Offer[]): void {
     this.stats.offersReceived += offers.length;
     const now = this.#opts.clock.now();
-    this.#lastOffersAt = now;
+    this.#interest.offersCame();
     const waiting = [...this.#table.pending()].filter((t) => this.#mayLaunch(t.kind, now));
     const { accept, decline } = packOffers(
       offers,
@@ -643,7 +613,7 @@ export class MesosExecutor implements Executor {
       used: accept.length,
       declined: decline.length,
     });
-    this.#syncOfferInterest();
+    this.#interest.sync();
   }
 
   /**
@@ -668,54 +638,6 @@ export class MesosExecutor implements Executor {
       admits: (offer, i) => admits(constraints, offer, of(waiting[i].kind)),
       placed: (offer, i) => place(constraints, offer, of(waiting[i].kind)),
     };
-  }
-
-  /**
-   * Brings the master's offer state in line with what we need: REVIVE while tasks wait, SUPPRESS
-   * when none do. One call at a time; when it is answered, the state is checked again. A task
-   * waiting {@linkcode REVIVE_AFTER_MS} with no offer and no REVIVE in that time gets a REVIVE
-   * (it also clears the filters our declines set).
-   */
-  #syncOfferInterest(): void {
-    if (this.#offerCallInFlight || this.#closed || !this.#client.connected) return;
-    const now = this.#opts.clock.now();
-    // Tasks of a kind whose launches are backed off do not want offers yet.
-    let first: MesosTask | undefined;
-    for (const t of this.#table.pending()) {
-      if (this.#mayLaunch(t.kind, now)) {
-        first = t;
-        break;
-      }
-    }
-    const want = first !== undefined;
-    let starving = false;
-    if (want && this.#offersWanted === true) {
-      const oldest = first!.requestedAt;
-      const since = Math.max(oldest, this.#lastOffersAt, this.#lastReviveAt);
-      starving = now - since >= REVIVE_AFTER_MS;
-    }
-    if (this.#offersWanted === want && !starving) return;
-    if (want) this.#lastReviveAt = now;
-    const subscription = this.#subscription;
-    this.#offerCallInFlight = true;
-    this.#client.call(want ? { type: "REVIVE", revive: {} } : { type: "SUPPRESS", suppress: {} })
-      .then(
-        () => {
-          if (subscription !== this.#subscription) return;
-          this.#offersWanted = want;
-          this.#offerCallInFlight = false;
-          this.#syncOfferInterest();
-        },
-        (err) => {
-          this.#opts.log("warn", (err as Error).message);
-          this.#countRejected(err);
-          if (subscription !== this.#subscription) return;
-          // Unknown now: the next tick tries again (not at once, so a failing master is not
-          // hammered).
-          this.#offersWanted = undefined;
-          this.#offerCallInFlight = false;
-        },
-      );
   }
 
   #taskInfo(task: MesosTask, offer: Offer, resources: Resource[]): TaskInfo {
@@ -831,19 +753,10 @@ export class MesosExecutor implements Executor {
         this.#table.transition(task, state, ended);
       }
     }
-    // Recorded above; now acknowledge every delivery that carries a uuid, a re-sent one too: its
-    // first acknowledgement may have been lost, and the agent holds the task's later updates
-    // until one arrives. (Updates the master makes up, e.g. for reconciliation, carry none.)
-    if (status.uuid && status.agent_id) {
-      const uuid = status.uuid;
-      if (this.#seen.has(uuid)) this.stats.duplicateUpdates++;
-      else this.#seen.set(uuid, this.#opts.clock.now());
-      this.#send({
-        type: "ACKNOWLEDGE",
-        acknowledge: { agent_id: status.agent_id, task_id: status.task_id, uuid },
-      });
-      this.stats.acknowledged++;
-    }
+    // Recorded above; now acknowledged (a re-sent one too).
+    const ack = this.#acks.acknowledge(status);
+    if (ack !== undefined) this.stats.acknowledged++;
+    if (ack === "again") this.stats.duplicateUpdates++;
   }
 
   /** Whether tasks of `kind` may be launched now (not backed off after a refusal or failures). */
