@@ -1,21 +1,6 @@
 import assert from "node:assert/strict";
-import { EventBus } from "../lib/events.ts";
-import { startWebServer } from "../lib/web/server.ts";
+import { eventServer as server } from "./support/memory_scenarios.ts";
 import { inOwnProcess } from "./support/own_process.ts";
-
-async function server() {
-  const bus = new EventBus();
-  const logged: string[] = [];
-  const web = await startWebServer({
-    listen: "127.0.0.1:0",
-    bus,
-    control: { paused: false },
-    historyPoints: 100,
-    log: (_level, msg) => logged.push(msg),
-    state: () => ({ startedAt: 0, executor: "local", dryRun: false, options: {} }),
-  });
-  return { bus, logged, web, port: Number(new URL(web.url).port) };
-}
 
 Deno.test("300 event-stream clients that never read: dropped early, memory bounded and reused", async () => {
   // In a process of its own: under --parallel every test file shares this one's memory.

@@ -60,16 +60,8 @@ export async function endlessLineWarmer(ms: number): Promise<{ longest: number; 
   };
 }
 
-/**
- * `clients` event-stream clients that never read, twice over, each round under 4 MB of events:
- * the drops seen, the external memory at its peak, and the RSS after each round (from before
- * the first), in MB.
- */
-export async function deafEventClients(clients: number): Promise<{
-  drops: number[];
-  externalMb: number[];
-  roundsMb: number[];
-}> {
+/** A web server on a loopback port with a bus to broadcast on and its log lines kept. */
+export async function eventServer() {
   const bus = new EventBus();
   const logged: string[] = [];
   const web = await startWebServer({
@@ -80,7 +72,20 @@ export async function deafEventClients(clients: number): Promise<{
     log: (_level, msg) => logged.push(msg),
     state: () => ({ startedAt: 0, executor: "local", dryRun: false, options: {} }),
   });
-  const port = Number(new URL(web.url).port);
+  return { bus, logged, web, port: Number(new URL(web.url).port) };
+}
+
+/**
+ * `clients` event-stream clients that never read, twice over, each round under 4 MB of events:
+ * the drops seen, the external memory at its peak, and the RSS after each round (from before
+ * the first), in MB.
+ */
+export async function deafEventClients(clients: number): Promise<{
+  drops: number[];
+  externalMb: number[];
+  roundsMb: number[];
+}> {
+  const { bus, logged, web, port } = await eventServer();
   const rss0 = Deno.memoryUsage().rss;
   const out = { drops: [] as number[], externalMb: [] as number[], roundsMb: [] as number[] };
   try {

@@ -6,15 +6,9 @@
  * @module
  */
 
+import { TEST_PERMS } from "./relay_process.ts";
+
 const CHILD = new URL("./own_process_child.ts", import.meta.url).pathname;
-/** The grants of `deno task test`. */
-const PERMS = [
-  "--allow-net=127.0.0.1",
-  "--allow-run",
-  "--allow-env",
-  "--allow-read",
-  "--allow-write",
-];
 
 /** What the child reports: the function's result (as JSON) and its RSS growth in MB. */
 export interface OwnProcessResult<T> {
@@ -33,7 +27,7 @@ export async function inOwnProcess<T>(
   settleMs = 300,
 ): Promise<OwnProcessResult<T>> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, CHILD, module.href, fn, JSON.stringify(args), String(settleMs)],
+    args: ["run", ...TEST_PERMS, CHILD, module.href, fn, JSON.stringify(args), String(settleMs)],
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -5,7 +5,8 @@
  */
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-const PERMS = [
+/** The grants of `deno task test`, which a subprocess of a test gets too. */
+export const TEST_PERMS = [
   "--allow-net=127.0.0.1",
   "--allow-run",
   "--allow-env",
@@ -23,7 +24,7 @@ export interface RelayProcessOptions {
 /** A `Deno.Command` for `relay.mesos ARGS` (spawn it or take its output). */
 export function relayCommand(args: string[], opts: RelayProcessOptions = {}): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, MAIN, ...args],
+    args: ["run", ...TEST_PERMS, MAIN, ...args],
     cwd: opts.cwd,
     env: opts.env,
     stdout: "piped",
