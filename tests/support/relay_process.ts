@@ -105,3 +105,23 @@ export async function signalWhen(
   await child.stderr.cancel();
   return { stdout, status };
 }
+
+/** A running relay.mesos whose stdout is collected as it comes (so the pipe never fills). */
+export function spawnRelay(args: string[], opts: RelayProcessOptions = {}) {
+  const child = relayCommand(args, opts).spawn();
+  let stdout = "";
+  const drained = (async () => {
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) stdout += chunk;
+  })();
+  const stderr = new Response(child.stderr).text();
+  return {
+    child,
+    stdout: () => stdout,
+    /** Waits for the exit; returns the status and all output. */
+    async done() {
+      const status = await child.status;
+      await drained;
+      return { status, stdout, stderr: await stderr };
+    },
+  };
+}
