@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { readBodyCapped, readSmallFileSync, readStreamCapped } from "../lib/bounded_read.ts";
 import { clampHeartbeat } from "../lib/mesos/client.ts";
-import { main } from "../main.ts";
+import { inOwnProcess } from "./support/own_process.ts";
+
+const SCENARIOS = new URL("./support/memory_scenarios.ts", import.meta.url);
 
 /** A loopback server answering `status` with an endless body; counts what it sent. */
 function endless(status: number) {
@@ -62,17 +64,14 @@ Deno.test("small files: a device or a file over the cap is refused before it is 
 
 Deno.test("--config /dev/zero and --env-file /dev/zero: exit 2 at once, memory flat", async () => {
   for (const flag of ["--config", "--env-file", "--web-token-file"]) {
-    const err: string[] = [];
-    const before = Deno.memoryUsage().rss;
-    const code = await main(
-      ["--metric", "1", "--target", "1", "--warmer", "true", flag, "/dev/zero", "--max-ticks", "1"],
-      new AbortController().signal,
-      { out: () => {}, err: (l) => err.push(l) },
-      {},
+    const { result, grewMb } = await inOwnProcess<{ code: number; err: string[] }>(
+      SCENARIOS,
+      "mainWithDevZero",
+      [flag],
     );
-    assert.equal(code, 2, flag);
-    assert.match(err.join("\n"), new RegExp(`${flag}.*not a regular file`));
-    assert.ok(Deno.memoryUsage().rss - before < 20e6, flag);
+    assert.equal(result.code, 2, flag);
+    assert.match(result.err.join("\n"), new RegExp(`${flag}.*not a regular file`));
+    assert.ok(grewMb < 20, `${flag}: RSS grew ${grewMb.toFixed(1)} MB`);
   }
 });
 

@@ -8,6 +8,7 @@ import { main } from "../main.ts";
 import { parsePrometheus, sampleValue } from "../lib/web/metrics.ts";
 import { startTestMaster } from "./support/mesos_master.ts";
 import { sleepWarmersOnMesos } from "./support/relay_process.ts";
+import { untilWithin } from "./support/until.ts";
 
 /** Runs main() in this process; resolves the web URL from its log line. */
 function startMain(args: string[], env: Record<string, string> = {}) {
@@ -32,13 +33,7 @@ function startMain(args: string[], env: Record<string, string> = {}) {
   return { lines, errors, stop, url, done };
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 8000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = untilWithin(8_000);
 
 async function get(url: string, token?: string): Promise<Response> {
   return await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});

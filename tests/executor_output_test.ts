@@ -7,6 +7,7 @@ import {
   LineSplitter,
   TaskOutputBudget,
 } from "../lib/executor/output.ts";
+import { inOwnProcess } from "./support/own_process.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -111,11 +112,16 @@ Deno.test("a warmer printing flat out (yes): a few lines a second logged, the re
 });
 
 Deno.test("a warmer printing one endless line: cut at the line cap, memory flat", async () => {
-  const before = Deno.memoryUsage().rss;
-  const { lines } = await runWarmer("tr '\\0' x < /dev/zero", 2000);
-  const output = lines.filter((l) => l.fields?.stream === "stdout");
-  for (const l of output) assert.ok(l.msg.length < DEFAULT_OUTPUT_LIMITS.maxLineBytes + 60);
-  assert.ok(Deno.memoryUsage().rss - before < 60e6, "RSS grew past 60 MB");
+  const { result, grewMb } = await inOwnProcess<{ longest: number; notes: number }>(
+    new URL("./support/memory_scenarios.ts", import.meta.url),
+    "endlessLineWarmer",
+    [2000],
+  );
+  assert.ok(
+    result.longest < DEFAULT_OUTPUT_LIMITS.maxLineBytes + 60,
+    `a line of ${result.longest}`,
+  );
+  assert.ok(grewMb < 60, `RSS grew ${grewMb.toFixed(1)} MB`);
 });
 
 Deno.test("on exit, what a finished task left in its group is killed too", async () => {

@@ -5,36 +5,16 @@
  * commands that do not exist on the local executor, and a state directory on a full disk.
  */
 import assert from "node:assert/strict";
-import { jsonLines, relayCommand, runRelay, sleepWarmersOnMesos } from "./support/relay_process.ts";
+import {
+  jsonLines,
+  runRelay,
+  sleepWarmersOnMesos,
+  spawnRelay,
+} from "./support/relay_process.ts";
 import { startTestMaster, type TestAgent, type TestMaster } from "./support/mesos_master.ts";
+import { untilWithin } from "./support/until.ts";
 
-/** A running relay.mesos whose stdout is collected as it comes (so the pipe never fills). */
-function spawnRelay(args: string[]) {
-  const child = relayCommand(args).spawn();
-  let stdout = "";
-  const drained = (async () => {
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) stdout += chunk;
-  })();
-  const stderr = new Response(child.stderr).text();
-  return {
-    child,
-    stdout: () => stdout,
-    /** Waits for the exit; returns the status and all output. */
-    async done() {
-      const status = await child.status;
-      await drained;
-      return { status, stdout, stderr: await stderr };
-    },
-  };
-}
-
-async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const until = untilWithin(15_000);
 
 function agents(n: number, cpus: number): TestAgent[] {
   return Array.from({ length: n }, (_, i) => ({

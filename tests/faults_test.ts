@@ -18,6 +18,7 @@ import { createSignal } from "../lib/signals/sources.ts";
 import { WARMERS_KILL } from "../sim/limits.ts";
 import { startTestMaster, type StreamFault, type TestMaster } from "./support/mesos_master.ts";
 import { type FrameworkHarness, startFramework } from "./support/mesos_harness.ts";
+import { untilWithin } from "./support/until.ts";
 
 const AGENTS = [
   { id: "agent-1", hostname: "a1", resources: { cpus: 4, mem: 1024, disk: 1000 } },
@@ -90,13 +91,7 @@ async function control(
   return ticks;
 }
 
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = untilWithin(10_000);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -15,6 +15,7 @@ import {
   type FrameworkSettings,
   startFramework,
 } from "./support/mesos_harness.ts";
+import { untilWithin } from "./support/until.ts";
 
 const AGENTS: TestAgent[] = [
   { id: "agent-1", hostname: "a1", resources: { cpus: 4, mem: 1024, disk: 1000 } },
@@ -30,13 +31,7 @@ function framework(
   return startFramework({ leader, ...opts });
 }
 
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = untilWithin(10_000);
 
 /** Ticks the loop runs on after `done` first holds, so a late extra launch would still show. */
 const SETTLE_TICKS = 5;

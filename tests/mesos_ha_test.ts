@@ -12,16 +12,11 @@ import { parseHaSpec } from "../lib/specs/ha.ts";
 import { relayCommand, sleepWarmersOnMesos } from "./support/relay_process.ts";
 import { startTestMaster } from "./support/mesos_master.ts";
 import { freePort, startZooKeeper, TcpProxy } from "./support/zookeeper.ts";
+import { untilWithin } from "./support/until.ts";
 
 const zk = await startZooKeeper();
 
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = untilWithin(15_000);
 
 async function get(url: string): Promise<{ status: number; body: string }> {
   try {

@@ -8,14 +8,9 @@ import assert from "node:assert/strict";
 import type { Resource, TaskInfo } from "../lib/mesos/messages.ts";
 import { layoutAgent, startTestMaster, type TestMaster } from "./support/mesos_master.ts";
 import { type FrameworkHarness, startFramework } from "./support/mesos_harness.ts";
+import { untilWithin } from "./support/until.ts";
 
-async function until(what: string, ok: () => boolean, ms = 8000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = untilWithin(8_000);
 
 async function finish(h: FrameworkHarness, master: TestMaster) {
   await h.executor.shutdown("kill", 0);

@@ -1,28 +1,25 @@
 import assert from "node:assert/strict";
 import { createSignal, MODULE_MAX_BYTES, readWithTimeout } from "../lib/signals/sources.ts";
+import { inOwnProcess } from "./support/own_process.ts";
 
 const CTX = { now: 0, tasks: { running: 0, pending: 0 } };
 const test = (name: string, fn: () => Promise<void>) =>
   Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
 
-/** Reads `spec` once with `timeoutMs`; returns the error message (or the value) and the RSS growth. */
+const READ_ONCE = new URL("./support/read_once.ts", import.meta.url);
+
+/**
+ * Reads `spec` once with `timeoutMs` in a process of its own: the error message (or the value),
+ * how long it took, and how much that process's memory grew (a read that ignored the timeout
+ * has 300 ms more to grow).
+ */
 async function readOnce(spec: string, timeoutMs: number, maxBytes?: number) {
-  const before = Deno.memoryUsage().rss;
-  const started = performance.now();
-  const signal = createSignal(spec, maxBytes === undefined ? {} : { maxBytes });
-  let outcome: string | number;
-  try {
-    outcome = await readWithTimeout(signal, CTX, timeoutMs);
-  } catch (err) {
-    outcome = (err as Error).message;
-  }
-  // Let a read that ignored the timeout run on for a while: it must not keep growing.
-  await new Promise((r) => setTimeout(r, 300));
-  return {
-    outcome,
-    ms: performance.now() - started,
-    grewMb: (Deno.memoryUsage().rss - before) / 1e6,
-  };
+  const r = await inOwnProcess<{ outcome: string | number; ms: number }>(READ_ONCE, "readOnce", [
+    spec,
+    timeoutMs,
+    ...(maxBytes === undefined ? [] : [maxBytes]),
+  ]);
+  return { ...r.result, grewMb: r.grewMb };
 }
 
 test("file:/dev/zero is refused past --signal-max-bytes, memory stays flat", async () => {

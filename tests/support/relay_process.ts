@@ -5,7 +5,8 @@
  */
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-const PERMS = [
+/** The grants of `deno task test`, which a subprocess of a test gets too. */
+export const TEST_PERMS = [
   "--allow-net=127.0.0.1",
   "--allow-run",
   "--allow-env",
@@ -23,7 +24,7 @@ export interface RelayProcessOptions {
 /** A `Deno.Command` for `relay.mesos ARGS` (spawn it or take its output). */
 export function relayCommand(args: string[], opts: RelayProcessOptions = {}): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, MAIN, ...args],
+    args: ["run", ...TEST_PERMS, MAIN, ...args],
     cwd: opts.cwd,
     env: opts.env,
     stdout: "piped",
@@ -103,4 +104,24 @@ export async function signalWhen(
   const status = await child.status;
   await child.stderr.cancel();
   return { stdout, status };
+}
+
+/** A running relay.mesos whose stdout is collected as it comes (so the pipe never fills). */
+export function spawnRelay(args: string[], opts: RelayProcessOptions = {}) {
+  const child = relayCommand(args, opts).spawn();
+  let stdout = "";
+  const drained = (async () => {
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) stdout += chunk;
+  })();
+  const stderr = new Response(child.stderr).text();
+  return {
+    child,
+    stdout: () => stdout,
+    /** Waits for the exit; returns the status and all output. */
+    async done() {
+      const status = await child.status;
+      await drained;
+      return { status, stdout, stderr: await stderr };
+    },
+  };
 }
