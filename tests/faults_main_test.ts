@@ -5,12 +5,7 @@
  * commands that do not exist on the local executor, and a state directory on a full disk.
  */
 import assert from "node:assert/strict";
-import {
-  jsonLines,
-  runRelay,
-  sleepWarmersOnMesos,
-  spawnRelay,
-} from "./support/relay_process.ts";
+import { jsonLines, runRelay, sleepWarmersOnMesos, spawnRelay } from "./support/relay_process.ts";
 import { startTestMaster, type TestAgent, type TestMaster } from "./support/mesos_master.ts";
 import { untilWithin } from "./support/until.ts";
 
