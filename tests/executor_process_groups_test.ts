@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { groupMembers, stillOurGroup } from "../lib/executor/process_groups.ts";
+import { groupMembers, stillOurGroup } from "../lib/process_groups.ts";
 
 Deno.test("process groups: a remembered member proves the group; another process with its pid does not", async () => {
   const child = new Deno.Command("sh", {

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { type GroupMember, groupMembers, stillOurGroup } from "./process_groups.ts";
+import { type LeftGroup, leftInGroup, signalGroup, stillOurs } from "../process_groups.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import type { Level } from "../log.ts";
 import {
@@ -121,7 +121,7 @@ export class LocalExecutor implements Executor {
   #closed = false;
   #spawnScheduled = false;
   /** Groups ended tasks left processes in, with those processes where /proc tells them. */
-  readonly #lingering = new Map<number, GroupMember[] | undefined>();
+  readonly #lingering = new Map<number, LeftGroup>();
 
   constructor(options: LocalExecutorOptions) {
     this.#opts = options;
@@ -200,14 +200,12 @@ export class LocalExecutor implements Executor {
    * kill grace for groups not yet empty.
    */
   async #sweepLingering(): Promise<void> {
-    const lingering = [...this.#lingering];
+    const lingering = [...this.#lingering.values()];
     this.#lingering.clear();
-    // Still the group the task left: a remembered member lives in it (or, without /proc, no
-    // process holds its number). Checked before every signal: a group that emptied meanwhile
-    // may have been given to someone else.
-    const ours = ([pgid, members]: [number, GroupMember[] | undefined]) =>
-      members ? stillOurGroup(pgid, members) : !pidInUse(pgid);
-    let left = lingering.filter((g) => ours(g) && signalGroup(g[0], "SIGTERM"));
+    // Checked before every signal: a group that emptied meanwhile may have been given to
+    // someone else.
+    const signal = (g: LeftGroup, sig: Deno.Signal) => stillOurs(g) && signalGroup(g.pgid, sig);
+    let left = lingering.filter((g) => signal(g, "SIGTERM"));
     if (left.length === 0) return;
     this.#opts.log("info", "stopping processes that ended tasks left behind", {
       groups: left.length,
@@ -215,9 +213,9 @@ export class LocalExecutor implements Executor {
     const deadline = Date.now() + (this.#opts.killGraceMs ?? KILL_GRACE_MS);
     while (left.length > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
-      left = left.filter((g) => ours(g) && signalGroup(g[0], "SIGCONT"));
+      left = left.filter((g) => signal(g, "SIGCONT"));
     }
-    for (const g of left) if (ours(g)) signalGroup(g[0], "SIGKILL");
+    for (const g of left) signal(g, "SIGKILL");
   }
 
   // ---------------------------------------------------------------------------------------
@@ -423,15 +421,12 @@ export class LocalExecutor implements Executor {
       }
     }
     // Something the task started may live on in its group; remember it for the sweep at exit.
-    const pgid = rec.pid;
-    if (pgid !== undefined && !pidInUse(pgid) && signalGroup(pgid, "SIGCONT")) {
-      const members = groupMembers(pgid);
-      if (members === undefined || members.length > 0) {
-        if (this.#lingering.size >= MAX_LINGERING_GROUPS) {
-          this.#lingering.delete(this.#lingering.keys().next().value!);
-        }
-        this.#lingering.set(pgid, members);
+    const left = rec.pid === undefined ? undefined : leftInGroup(rec.pid);
+    if (left) {
+      if (this.#lingering.size >= MAX_LINGERING_GROUPS) {
+        this.#lingering.delete(this.#lingering.keys().next().value!);
       }
+      this.#lingering.set(left.pgid, left);
     }
 
     this.#running -= 1;
@@ -506,37 +501,6 @@ export class LocalExecutor implements Executor {
     this.#table.transition(rec, state, reason);
     // The task event (logged by the caller's bus) is what says a task failed; this is detail.
     this.#opts.log("debug", `task ${state}`, { task: rec.id, ...(reason ? { reason } : {}) });
-  }
-}
-
-/**
- * Sends `signal` to process group `pgid`; false when the group is empty (or not ours). SIGCONT
- * serves as a probe: it changes nothing for a process that is not stopped.
- */
-function signalGroup(pgid: number, signal: Deno.Signal): boolean {
-  try {
-    Deno.kill(-pgid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Whether a process with id `pid` exists. For the group of a task whose main process was reaped:
- * while any member of group N lives the kernel gives the number N to no new process, so a process
- * N means the group is gone and the number reused (signalling -N would hit a stranger's group).
- */
-export function pidInUse(pid: number): boolean {
-  return signalProcess(pid, "SIGCONT");
-}
-
-function signalProcess(pid: number, signal: Deno.Signal): boolean {
-  try {
-    Deno.kill(pid, signal);
-    return true;
-  } catch {
-    return false;
   }
 }
 

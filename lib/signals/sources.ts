@@ -8,6 +8,7 @@
 
 import { pathToFileURL } from "node:url";
 import { isAbsolute, resolve } from "node:path";
+import { pidInUse } from "../process_groups.ts";
 import { lastNonEmptyLine, parseSample } from "./number.ts";
 import { type ParsedSignal, parseSignalSpec, type SignalSpec } from "./spec.ts";
 import { type ReadContext, type Signal, SignalReadError } from "./types.ts";
@@ -121,7 +122,7 @@ async function readCommand(
   const killGroup = () => {
     // Once the shell was reaped, its number may belong to someone else's new group unless a
     // child of ours still holds it: a process with that number means it is reused.
-    if (reaped && processExists(child.pid)) return;
+    if (reaped && pidInUse(child.pid)) return;
     try {
       Deno.kill(-child.pid, "SIGKILL");
     } catch {
@@ -162,15 +163,6 @@ async function readCommand(
     signal.removeEventListener("abort", killGroup);
     // The shell may have left children behind (`sleep 9 &`): clean up the whole group.
     killGroup();
-  }
-}
-
-function processExists(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT"); // changes nothing for a process that is not stopped
-    return true;
-  } catch {
-    return false;
   }
 }
 

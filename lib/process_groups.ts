@@ -1,13 +1,13 @@
 /**
- * Which processes are in a process group, and whether a group is still the one a task left
- * behind. A group's number alone does not prove it: once the group empties, the kernel may hand
- * the number to a new process, whose own group then has it. A remembered member (its pid and
- * start time) that is still there in the group does prove it: while the group has a member, its
- * number goes to no new process.
+ * Process groups a task or a signal's command left behind, and signals to them that never hit a
+ * stranger. A group's number alone does not prove it is still ours: once the group empties, the
+ * kernel may hand the number to a new process, whose own group then has it. A process with the
+ * group's number means exactly that (while a group has a member, its number goes to no new
+ * process). A remembered member (its pid and start time) that is still in the group proves it
+ * even after that.
  *
- * Read with `ps` (POSIX `-o pid,pgid,stat,lstart`; Deno lets `/proc` be read only with
- * `--allow-all`). Where `ps` cannot be run, members are `undefined` and callers fall back on
- * weaker checks.
+ * Members are read with `ps` (POSIX `-o pid,pgid,stat,lstart`; Deno lets `/proc` be read only
+ * with `--allow-all`). Where `ps` cannot be run, only the weaker number check is made.
  * @module
  */
 
@@ -84,4 +84,53 @@ export function stillOurGroup(pgid: number, members: readonly GroupMember[]): bo
   return rows.some((r) =>
     r.pgid === pgid && members.some((m) => m.pid === r.pid && m.start === r.start)
   );
+}
+
+/**
+ * Sends `signal` to process group `pgid`; false when the group is empty (or not ours). SIGCONT
+ * serves as a probe: it changes nothing for a process that is not stopped.
+ */
+export function signalGroup(pgid: number, signal: Deno.Signal): boolean {
+  try {
+    Deno.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a process with id `pid` exists. For the group of a process that was reaped: a process
+ * with that number means the group is gone and the number reused (signalling -N would hit a
+ * stranger's group).
+ */
+export function pidInUse(pid: number): boolean {
+  try {
+    Deno.kill(pid, "SIGCONT"); // changes nothing for a process that is not stopped
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A group a reaped leader left processes in, with those processes where `ps` tells them. */
+export interface LeftGroup {
+  readonly pgid: number;
+  readonly members?: readonly GroupMember[];
+}
+
+/**
+ * What is left in the group of a leader that was just reaped, or `undefined` when nothing is
+ * (or its number is someone else's already).
+ */
+export function leftInGroup(pgid: number): LeftGroup | undefined {
+  if (pidInUse(pgid) || !signalGroup(pgid, "SIGCONT")) return undefined;
+  const members = groupMembers(pgid);
+  if (members === undefined) return { pgid };
+  return members.length > 0 ? { pgid, members } : undefined;
+}
+
+/** True while `left` is still the group its leader left (see the module comment). */
+export function stillOurs(left: LeftGroup): boolean {
+  return left.members ? stillOurGroup(left.pgid, left.members) : !pidInUse(left.pgid);
 }
