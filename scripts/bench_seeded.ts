@@ -13,46 +13,48 @@ import { AdaptiveLaw } from "../lib/control/adaptive.ts";
 import { COOLERS } from "../sim/limits.ts";
 import { queuePlant, seededRandom, SimTasks, type TaskModel } from "../sim/plants.ts";
 import { simulate } from "../sim/simulate.ts";
+import {
+  E2E_RUN_S,
+  E2E_TICK_S,
+  LAUNCH_FACTOR,
+  MEAN_QUEUE_MAX,
+  steppingArrivals,
+  TRIGGER_CONSUMER,
+  TRIGGER_DELAY_S,
+  WORKER_CONSUMER,
+} from "../sim/e2e_queue.ts";
 
 /** Plants drawn per shape: enough that one plant is a percent. */
 const PLANTS = 100;
-/** The test's tick and run length, seconds. */
-const TICK_S = 0.5;
-const RUN_S = 36;
-/** The test's arrivals: 3 items/s, 9 from 12 s, 3 from 24 s. */
-const arrivals = (t: number) => (t < 12 ? 3 : t < 24 ? 9 : 3);
-/** Items that arrive over a run. */
-const ARRIVED = 3 * 12 + 9 * 12 + 3 * (RUN_S - 24);
-/** Each consumer drains this many items per second. */
-const DRAIN = 5;
-/** The test's bounds. */
-const LAUNCH_FACTOR = 2.5;
-const MEAN_QUEUE_MAX = 8;
+/** Items that arrive over a run (the arrivals are whole items per second, second by second). */
+const ARRIVED = Array.from({ length: E2E_RUN_S }, (_, t) => steppingArrivals(t))
+  .reduce((a, b) => a + b, 0);
 
 interface ShapeDraw {
   readonly name: string;
-  /** Seconds of work in one consumer's life (items per life ÷ DRAIN). */
-  readonly acts: number;
+  /** Items per second and seconds of work of one consumer. */
+  readonly consumer: { readonly rate: number; readonly life: number };
   readonly model: (random: () => number) => TaskModel;
 }
 
 const SHAPES: readonly ShapeDraw[] = [
   {
-    name: "worker (consumer runs 4 s)",
-    acts: 4,
-    // A Deno consumer process: 0.3-1 s to start, then 4 s of draining.
-    model: (random) => ({ startDelay: 0.3 + 0.7 * random(), life: 4 }),
+    name: `worker (consumer runs ${WORKER_CONSUMER.life} s)`,
+    consumer: WORKER_CONSUMER,
+    // A Deno consumer process: 0.3-1 s to start, then drains while it runs.
+    model: (random) => ({ startDelay: 0.3 + 0.7 * random(), life: WORKER_CONSUMER.life }),
   },
   {
-    name: "trigger (detached consumer, 6 s)",
-    acts: 6,
-    // The cooler command exits at once; its consumer starts 1.6-2.6 s later, drains for 6 s.
+    name: `trigger (detached consumer, ${TRIGGER_CONSUMER.life} s)`,
+    consumer: TRIGGER_CONSUMER,
+    // The cooler command exits at once; its consumer starts 0.1-1.1 s (a process start) after
+    // the trigger delay, then drains for its life.
     model: (random) => ({
       startDelay: 0.1 + 0.4 * random(),
       life: 0.05,
       shape: "trigger",
-      effectDelay: 1.6 + random(),
-      effectLife: 6,
+      effectDelay: TRIGGER_DELAY_S + 0.1 + random(),
+      effectLife: TRIGGER_CONSUMER.life,
     }),
   },
 ];
@@ -67,13 +69,13 @@ function runShape(shape: ShapeDraw): { launches: number[]; means: number[] } {
     const law = new AdaptiveLaw(COOLERS, { initialEffect: 1, response: "auto" });
     const r = simulate({
       law,
-      plant: queuePlant(arrivals, DRAIN, 0),
+      plant: queuePlant(steppingArrivals, shape.consumer.rate, 0),
       tasks,
       target: () => 0,
-      duration: RUN_S,
-      dt: TICK_S,
+      duration: E2E_RUN_S,
+      dt: E2E_TICK_S,
     });
-    const late = r.series.filter((p) => p.t >= RUN_S / 2);
+    const late = r.series.filter((p) => p.t >= E2E_RUN_S / 2);
     launches.push(r.series.reduce((a, p) => a + (p.decision?.coolers ?? 0), 0));
     means.push(late.reduce((a, p) => a + p.metric, 0) / late.length);
   }
@@ -89,7 +91,9 @@ function quantile(xs: readonly number[], q: number): number {
 export function seededShapesSection(): string {
   const rows = SHAPES.map((shape) => {
     const { launches, means } = runShape(shape);
-    const bound = Math.floor(LAUNCH_FACTOR * Math.ceil(ARRIVED / (DRAIN * shape.acts)));
+    const bound = Math.floor(
+      LAUNCH_FACTOR * Math.ceil(ARRIVED / (shape.consumer.rate * shape.consumer.life)),
+    );
     const within = launches.filter((n, i) => n <= bound && means[i] <= MEAN_QUEUE_MAX).length;
     return `| ${shape.name} | ${quantile(launches, 0.5)} | ${quantile(launches, 0.9)} | ${
       Math.max(...launches)

@@ -1,16 +1,12 @@
 /**
  * Real-time end-to-end run of main.ts, trigger shape: the cooler starts a detached consumer
  * 1.5 s later and exits at once, like the original README's `./start-worker.sh`
- * (tests/support/e2e_shapes.ts has the plant and bounds).
+ * (sim/e2e_queue.ts has the plant and bounds, tests/support/e2e_shapes.ts the run).
  * @module
  */
 
-import {
-  queueShape,
-  START_DETACHED,
-  TRIGGER_CONSUMER,
-  TRIGGER_DELAY_S,
-} from "./support/e2e_shapes.ts";
+import { TRIGGER_CONSUMER, TRIGGER_DELAY_S } from "../sim/e2e_queue.ts";
+import { queueShape, START_DETACHED } from "./support/e2e_shapes.ts";
 
 // Known miss of control law v2 (issue #10, left open): the queue is held near 0 (mean 0.3-2.6
 // over the second half, bound 8), but the launches vary from run to run, 10 to 26 seen in real

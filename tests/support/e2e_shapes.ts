@@ -21,6 +21,13 @@
 
 import assert from "node:assert/strict";
 import { queueOptions, startQueueSim } from "../../scripts/queue_sim.ts";
+import {
+  E2E_RUN_S,
+  E2E_TICK_S,
+  LAUNCH_FACTOR,
+  MEAN_QUEUE_MAX,
+  steppingArrivals,
+} from "../../sim/e2e_queue.ts";
 import { runRelayWithin } from "./bounded_relay.ts";
 import { killMarked, MARK_VARIABLE, markedPids, newMark } from "./marked_processes.ts";
 import {
@@ -32,10 +39,6 @@ import {
   totalLaunched,
 } from "./tick_series.ts";
 
-/** Seconds between ticks (see the module comment for why not the default 1 s). */
-const TICK_S = 0.5;
-/** Length of each relay run; with start-up and shutdown it stays within the test's limit. */
-const RUN_S = 36;
 /** Each test's wall-time limit, as the issue asks; the relay run is stopped past it. */
 const RELAY_LIMIT_MS = 45_000;
 /** Width of the time bins of the failure report. */
@@ -44,30 +47,6 @@ const REPORT_BIN_S = 3;
 const REPORT_LOG_LINES = 12;
 /** Share of the run's ticks that must be logged (a loaded machine may run a few late). */
 const MIN_TICK_SHARE = 0.8;
-/** Launches allowed, as a multiple of the fewest that could do the job. */
-const LAUNCH_FACTOR = 2.5;
-
-/**
- * Arrivals of the queue shapes: 3 items/s, 9 items/s from 12 s, 3 items/s again from 24 s, so
- * the consumers needed change twice within a run (0.6 → 1.8 → 0.6 consumers' worth of work).
- */
-function steppingArrivals(tSeconds: number): number {
-  return tSeconds < 12 ? 3 : tSeconds < 24 ? 9 : 3;
-}
-
-/**
- * Mean queue length allowed over the second half of a queue-shape run, in items: the bound
- * tests/e2e_main_test.ts already holds a worker queue to (arrivals of 4 items/s there, a mean
- * of 5 items/s here); one consumer clears it in under 2 s.
- */
-const MEAN_QUEUE_MAX = 8;
-
-/** Worker shape: each consumer takes 5 items/s for 4 s (20 items) while its process runs. */
-export const WORKER_CONSUMER = { rate: 5, life: 4 };
-/** Trigger shape: the detached consumer starts 1.5 s after the cooler exits... */
-export const TRIGGER_DELAY_S = 1.5;
-/** ...and takes 5 items/s for 6 s (30 items); the life limit also ends it if nothing else does. */
-export const TRIGGER_CONSUMER = { rate: 5, life: 6 };
 
 /** Warm-up shape: a warmer registers as a consumer this long after it starts. */
 const WARM_UP_S = 3;
@@ -78,9 +57,9 @@ const WARM_CONSUMER_LIFE_S = 90;
 /** Allowance for a consumer process (Deno) to start on a loaded 2-core machine. */
 const PROCESS_START_S = 1;
 /** After a step up the count must settle within a tick, the warm-up, a start and 3 more ticks. */
-const SETTLE_UP_S = TICK_S + WARM_UP_S + PROCESS_START_S + 3 * TICK_S;
+const SETTLE_UP_S = E2E_TICK_S + WARM_UP_S + PROCESS_START_S + 3 * E2E_TICK_S;
 /** After a step down kills act at once: a tick and 3 more. */
-const SETTLE_DOWN_S = 4 * TICK_S;
+const SETTLE_DOWN_S = 4 * E2E_TICK_S;
 /** Settled ticks that must be within ±1 of the target ("most of the time"). */
 const WITHIN_ONE_SHARE = 0.8;
 /** Fewest settled ticks for the check to mean something (a run has about 40). */
@@ -110,9 +89,9 @@ function mapOption(args: string[], name: string, f: (value: string) => string): 
 function commonOptions(mark: string): string[] {
   return [
     "--delay",
-    String(TICK_S),
+    String(E2E_TICK_S),
     "--duration",
-    String(RUN_S),
+    String(E2E_RUN_S),
     "--on-exit",
     "kill",
     "--log-format",
@@ -183,7 +162,7 @@ export async function queueShape(
     ];
     const problems: string[] = [];
     if (run.code !== 0 || run.timedOut) problems.push(`exit ${run.code}, timedOut ${run.timedOut}`);
-    if (series.length < (RUN_S / TICK_S) * MIN_TICK_SHARE) {
+    if (series.length < (E2E_RUN_S / E2E_TICK_S) * MIN_TICK_SHARE) {
       problems.push(`only ${series.length} ticks`);
     }
     if (!(mean <= MEAN_QUEUE_MAX)) problems.push(`mean queue ${mean.toFixed(1)}`);
