@@ -8,6 +8,7 @@ import {
   TaskOutputBudget,
 } from "../lib/executor/output.ts";
 import { inOwnProcess } from "./support/own_process.ts";
+import { runWarmer } from "./support/warmer_run.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -73,31 +74,6 @@ function psLine(pid: number): string {
 /** What `ps` says of `pid`, for failure messages. */
 function procState(pid: number): string {
   return psLine(pid) || "no such process";
-}
-
-/** Runs one warmer for `ms`, collecting log lines and the worst event-loop lag. */
-async function runWarmer(command: string, ms: number) {
-  const lines: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
-  const ex = new LocalExecutor({
-    warmer: command,
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
-    taskTimeoutMs: 0,
-    clock: systemClock,
-    log: (level, msg, fields) => lines.push({ level, msg, fields }),
-    killGraceMs: 500,
-  });
-  let worstLag = 0;
-  let last = performance.now();
-  const probe = setInterval(() => {
-    const now = performance.now();
-    worstLag = Math.max(worstLag, now - last - 20);
-    last = now;
-  }, 20);
-  const [id] = ex.launch("warmer", 1);
-  await new Promise((r) => setTimeout(r, ms));
-  await ex.shutdown("kill", 0);
-  clearInterval(probe);
-  return { lines: lines.filter((l) => l.fields?.task === id), worstLag };
 }
 
 Deno.test("a warmer printing flat out (yes): a few lines a second logged, the rest counted, the loop live", async () => {

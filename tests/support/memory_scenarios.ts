@@ -5,12 +5,11 @@
  * @module
  */
 
-import { systemClock } from "../../lib/clock.ts";
 import { EventBus } from "../../lib/events.ts";
-import { LocalExecutor } from "../../lib/executor/local.ts";
 import { FRAMEWORK_ID_FILE, readFrameworkId } from "../../lib/mesos/state_dir.ts";
 import { startWebServer } from "../../lib/web/server.ts";
 import { main } from "../../main.ts";
+import { runWarmer } from "./warmer_run.ts";
 
 /** main.ts with `flag /dev/zero`: its exit code and error lines. */
 export async function mainWithDevZero(flag: string): Promise<{ code: number; err: string[] }> {
@@ -40,23 +39,13 @@ export async function frameworkIdFromDevZero(): Promise<string> {
   }
 }
 
-/** A warmer printing one endless line for `ms`: the longest line logged and the drop notes. */
+/** A warmer printing one endless line for `ms`: the longest output line logged, the drop notes. */
 export async function endlessLineWarmer(ms: number): Promise<{ longest: number; notes: number }> {
-  const lines: string[] = [];
-  const ex = new LocalExecutor({
-    warmer: "tr '\\0' x < /dev/zero",
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
-    taskTimeoutMs: 0,
-    clock: systemClock,
-    log: (_level, msg) => lines.push(msg),
-    killGraceMs: 500,
-  });
-  ex.launch("warmer", 1);
-  await new Promise((r) => setTimeout(r, ms));
-  await ex.shutdown("kill", 0);
+  const { lines } = await runWarmer("tr '\\0' x < /dev/zero", ms);
+  const output = lines.filter((l) => l.fields?.stream === "stdout");
   return {
-    longest: Math.max(0, ...lines.map((l) => l.length)),
-    notes: lines.filter((l) => l.startsWith("task output dropped ")).length,
+    longest: Math.max(0, ...output.map((l) => l.msg.length)),
+    notes: lines.filter((l) => l.msg.startsWith("task output dropped ")).length,
   };
 }
 
