@@ -76,11 +76,14 @@ export function groupMembers(pgid: number): GroupMember[] | undefined {
 
 /**
  * True while one of `members` is the same process, still in group `pgid` (a zombie counts: until
- * it is reaped its number, and so the group's, goes to no one else).
+ * it is reaped its number, and so the group's, goes to no one else). `rows` is a `ps` snapshot
+ * to judge by; without one, `ps` is asked about these members.
  */
-export function stillOurGroup(pgid: number, members: readonly GroupMember[]): boolean {
-  if (members.length === 0) return false;
-  const rows = ps(["-p", members.map((m) => m.pid).join(",")]) ?? [];
+export function stillOurGroup(
+  pgid: number,
+  members: readonly GroupMember[],
+  rows: readonly PsRow[] = ps(["-p", members.map((m) => m.pid).join(",")]) ?? [],
+): boolean {
   return rows.some((r) =>
     r.pgid === pgid && members.some((m) => m.pid === r.pid && m.start === r.start)
   );
@@ -130,7 +133,17 @@ export function leftInGroup(pgid: number): LeftGroup | undefined {
   return members.length > 0 ? { pgid, members } : undefined;
 }
 
-/** True while `left` is still the group its leader left (see the module comment). */
-export function stillOurs(left: LeftGroup): boolean {
-  return left.members ? stillOurGroup(left.pgid, left.members) : !pidInUse(left.pgid);
+/**
+ * Sends `signal` to each of `groups` that is still the group its leader left (see the module
+ * comment), judged by one `ps` snapshot for all of them; returns those signalled.
+ */
+export function signalOurGroups(
+  groups: readonly LeftGroup[],
+  signal: Deno.Signal,
+): LeftGroup[] {
+  const rows = groups.some((g) => g.members) ? ps(["-e"]) ?? [] : [];
+  return groups.filter((g) =>
+    (g.members ? stillOurGroup(g.pgid, g.members, rows) : !pidInUse(g.pgid)) &&
+    signalGroup(g.pgid, signal)
+  );
 }

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { type LeftGroup, leftInGroup, signalGroup, stillOurs } from "../process_groups.ts";
+import { type LeftGroup, leftInGroup, signalOurGroups } from "../process_groups.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import type { Level } from "../log.ts";
 import {
@@ -204,8 +204,7 @@ export class LocalExecutor implements Executor {
     this.#lingering.clear();
     // Checked before every signal: a group that emptied meanwhile may have been given to
     // someone else.
-    const signal = (g: LeftGroup, sig: Deno.Signal) => stillOurs(g) && signalGroup(g.pgid, sig);
-    let left = lingering.filter((g) => signal(g, "SIGTERM"));
+    let left = signalOurGroups(lingering, "SIGTERM");
     if (left.length === 0) return;
     this.#opts.log("info", "stopping processes that ended tasks left behind", {
       groups: left.length,
@@ -213,9 +212,9 @@ export class LocalExecutor implements Executor {
     const deadline = Date.now() + (this.#opts.killGraceMs ?? KILL_GRACE_MS);
     while (left.length > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
-      left = left.filter((g) => signal(g, "SIGCONT"));
+      left = signalOurGroups(left, "SIGCONT");
     }
-    for (const g of left) signal(g, "SIGKILL");
+    signalOurGroups(left, "SIGKILL");
   }
 
   // ---------------------------------------------------------------------------------------
