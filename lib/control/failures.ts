@@ -72,6 +72,19 @@ export interface BackoffState {
  */
 export class LaunchBackoff {
   readonly #kinds = new Map<string, { failures: number; lastAt: number; until: number }>();
+  readonly #initialMs: number;
+  readonly #maxMs: number;
+
+  /** The first pause and the longest, in ms (default the task-failure ones). */
+  constructor(
+    bounds: { readonly initialMs: number; readonly maxMs: number } = {
+      initialMs: FAILURE_BACKOFF_INITIAL_MS,
+      maxMs: FAILURE_BACKOFF_MAX_MS,
+    },
+  ) {
+    this.#initialMs = bounds.initialMs;
+    this.#maxMs = bounds.maxMs;
+  }
 
   /**
    * A task of `kind`, asked for at `requestedAt`, failed at `atMs`. Returns the kind's state, or
@@ -82,10 +95,7 @@ export class LaunchBackoff {
     if (requestedAt <= b.lastAt) return undefined;
     b.failures++;
     b.lastAt = atMs;
-    const pauseMs = Math.min(
-      FAILURE_BACKOFF_MAX_MS,
-      FAILURE_BACKOFF_INITIAL_MS * 2 ** (b.failures - 1),
-    );
+    const pauseMs = this.#pause(b.failures);
     b.until = atMs + pauseMs;
     this.#kinds.set(kind, b);
     return { failures: b.failures, until: b.until, pauseMs };
@@ -104,9 +114,11 @@ export class LaunchBackoff {
     return {
       failures: b.failures,
       until: held ? b.until : 0,
-      pauseMs: held
-        ? Math.min(FAILURE_BACKOFF_MAX_MS, FAILURE_BACKOFF_INITIAL_MS * 2 ** (b.failures - 1))
-        : 0,
+      pauseMs: held ? this.#pause(b.failures) : 0,
     };
+  }
+
+  #pause(failures: number): number {
+    return Math.min(this.#maxMs, this.#initialMs * 2 ** (failures - 1));
   }
 }

@@ -35,6 +35,7 @@ import {
   type TaskView,
   TERMINAL_STATES,
 } from "../executor/types.ts";
+import { LaunchBackoff } from "../control/failures.ts";
 import { RETAIN_MS, type TaskRecord, TaskTable } from "../executor/task_table.ts";
 import type { ClientHandlers, SchedulerConnection } from "./connection.ts";
 import type {
@@ -128,16 +129,6 @@ interface MesosTask extends TaskRecord {
   unreachable?: boolean;
   /** The hostname and attributes of the offer it was launched in, for placement constraints. */
   where?: Place;
-}
-
-/** A kind's launches held back after the master refused one. */
-interface LaunchBackoff {
-  /** Refusals in a row, each from a launch made after the previous refusal. */
-  streak: number;
-  /** When the last counted refusal came: refusals of launches sent before it do not add up. */
-  lastAt: number;
-  /** No launch of this kind before then (clock ms). */
-  until: number;
 }
 
 /** First pause of a kind's launches after the master refused one; doubles with each refusal. */
@@ -249,7 +240,11 @@ export class MesosExecutor implements Executor {
   /** Acknowledges updates, counting re-deliveries. */
   readonly #acks: Acknowledgements;
   /** Kinds whose launches the master refused lately. */
-  readonly #backoff = new Map<TaskKind, LaunchBackoff>();
+  /** Launches held back after the master refused one (a batch refused at once counts once). */
+  readonly #backoff = new LaunchBackoff({
+    initialMs: LAUNCH_BACKOFF_INITIAL_MS,
+    maxMs: LAUNCH_BACKOFF_MAX_MS,
+  });
   /** Kinds held back after their tasks failed in a row ({@linkcode holdLaunches}): until then. */
   readonly #held = new Map<TaskKind, number>();
   #frameworkId?: string;
@@ -761,8 +756,7 @@ export class MesosExecutor implements Executor {
 
   /** Whether tasks of `kind` may be launched now (not backed off after a refusal or failures). */
   #mayLaunch(kind: TaskKind, now: number): boolean {
-    const b = this.#backoff.get(kind);
-    return (b === undefined || now >= b.until) && now >= (this.#held.get(kind) ?? 0);
+    return this.#backoff.state(kind, now).pauseMs === 0 && now >= (this.#held.get(kind) ?? 0);
   }
 
   /**
@@ -773,15 +767,11 @@ export class MesosExecutor implements Executor {
     const kind = task.kind;
     this.stats.launchesRefused[kind] = (this.stats.launchesRefused[kind] ?? 0) + 1;
     const now = this.#opts.clock.now();
-    const b = this.#backoff.get(kind) ?? { streak: 0, lastAt: -Infinity, until: 0 };
-    if ((task.launchedAt ?? now) <= b.lastAt) return;
-    b.streak++;
-    b.lastAt = now;
-    const pause = Math.min(LAUNCH_BACKOFF_MAX_MS, LAUNCH_BACKOFF_INITIAL_MS * 2 ** (b.streak - 1));
-    b.until = now + pause;
-    this.#backoff.set(kind, b);
+    const b = this.#backoff.failed(kind, task.launchedAt ?? now, now);
+    if (b === undefined) return;
+    const pause = b.pauseMs;
     const why = [status.state, status.reason, status.message].filter(Boolean).join(": ");
-    if (b.streak === 1) {
+    if (b.failures === 1) {
       this.#opts.log(
         "warn",
         `mesos: the master refused a ${kind} launch (${why}); ${kind} launches back off ` +
@@ -794,10 +784,9 @@ export class MesosExecutor implements Executor {
 
   /** A task of `kind` runs: its launches are no longer backed off. */
   #launchesAccepted(kind: TaskKind): void {
-    const b = this.#backoff.get(kind);
-    if (!b) return;
-    this.#backoff.delete(kind);
-    this.#opts.log("info", `mesos: ${kind} launches accepted again after ${b.streak} refusals`);
+    const { failures } = this.#backoff.state(kind, this.#opts.clock.now());
+    if (!this.#backoff.succeeded(kind)) return;
+    this.#opts.log("info", `mesos: ${kind} launches accepted again after ${failures} refusals`);
   }
 
   /** Counts a call the master answered with an HTTP error status. */
