@@ -2,7 +2,8 @@
  * The seeded-plants section of the benchmark: the end-to-end queue plants of
  * `tests/e2e_shape_*_test.ts` (worker and trigger shapes, half-second ticks, 36 s from nothing
  * learned) replayed in virtual time on 100 plants drawn from seeds: start delays, effect delays
- * and process lives vary per plant around the test's own. The test's real-time run is one draw
+ * and process lives vary per plant around the test's own, and the queue is granular as the
+ * test's is (whole items, consumers that poll: `polledQueuePlant`). The test's real-time run is one draw
  * of a noisier machine; this shows the spread the law has over such draws, against the same
  * bounds (launches ≤ 2.5 × the fewest consumer lives that could take every item, mean queue
  * over the second half ≤ 8). Pure: no I/O.
@@ -11,9 +12,10 @@
 
 import { AdaptiveLaw } from "../lib/control/adaptive.ts";
 import { COOLERS } from "../sim/limits.ts";
-import { queuePlant, seededRandom, SimTasks, type TaskModel } from "../sim/plants.ts";
+import { polledQueuePlant, seededRandom, SimTasks, type TaskModel } from "../sim/plants.ts";
 import { simulate } from "../sim/simulate.ts";
 import {
+  E2E_POLL_S,
   E2E_RUN_S,
   E2E_TICK_S,
   LAUNCH_FACTOR,
@@ -41,8 +43,17 @@ const SHAPES: readonly ShapeDraw[] = [
   {
     name: `worker (consumer runs ${WORKER_CONSUMER.life} s)`,
     consumer: WORKER_CONSUMER,
-    // A Deno consumer process: 0.3-1 s to start, then drains while it runs.
-    model: (random) => ({ startDelay: 0.3 + 0.7 * random(), life: WORKER_CONSUMER.life }),
+    // A Deno consumer process: running once spawned, draining after 0.3-1 s of start-up (the
+    // runtime's), for its life.
+    model: (random) => {
+      const boot = 0.3 + 0.7 * random();
+      return {
+        startDelay: 0.05,
+        life: boot + WORKER_CONSUMER.life,
+        shape: "warm-up",
+        warmup: boot,
+      };
+    },
   },
   {
     name: `trigger (detached consumer, ${TRIGGER_CONSUMER.life} s)`,
@@ -69,7 +80,7 @@ function runShape(shape: ShapeDraw): { launches: number[]; means: number[] } {
     const law = new AdaptiveLaw(COOLERS, { initialEffect: 1, response: "auto" });
     const r = simulate({
       law,
-      plant: queuePlant(steppingArrivals, shape.consumer.rate, 0),
+      plant: polledQueuePlant(steppingArrivals, shape.consumer.rate, E2E_POLL_S, random() < 0.5),
       tasks,
       target: () => 0,
       duration: E2E_RUN_S,
@@ -104,7 +115,11 @@ export function seededShapesSection(): string {
     "",
     "The queue plants of `tests/e2e_shape_*_test.ts` (half-second ticks, 36 s, nothing learned at",
     `the start) in virtual time on ${PLANTS} plants per shape drawn from seeds 1-${PLANTS}: start`,
-    "delays, effect delays and lives vary around the test's own. Bounds as in the test: launches",
+    "delays, effect delays and lives vary around the test's own; whole items arrive every",
+    `${E2E_POLL_S} s and each consumer takes its whole items every ${E2E_POLL_S} s, as the test's`,
+    "queue and consumers do (a capacity offered to an empty queue is lost), and in half the plants",
+    "a reading comes before the consumers' poll (an empty queue then reads 0 or 1). Bounds as in",
+    "the test: launches",
     `≤ ${LAUNCH_FACTOR} × the fewest consumer lives that could take every item, mean queue over`,
     `the second half ≤ ${MEAN_QUEUE_MAX}.`,
     "",

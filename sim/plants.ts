@@ -372,6 +372,66 @@ export function queuePlant(
 }
 
 /**
+ * A queue as `scripts/queue_sim.ts` and `scripts/queue_consumer.ts` make it in real time: whole
+ * items arrive every `step` seconds (the fraction carried over), and each acting consumer asks
+ * for its whole items every `step` seconds; a capacity asked for while the queue is empty is
+ * lost, as a polling consumer's is. Where a reading falls between an arrival and the next poll
+ * depends on the clocks' phases, fixed for a run: with `readsBeforePoll` the reading sees the
+ * items that came since the last poll (an empty queue reads 0 or 1 however many consumers
+ * wait), without it the consumers have taken them (it reads 0, as a fluid queue would).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const q = polledQueuePlant(() => 3, 5, 0.1, true);
+ * q.step(0, 1, { warmer: 0, cooler: 0 });
+ * assert.equal(q.read(), 3);
+ * ```
+ */
+export function polledQueuePlant(
+  arrivals: (t: number) => number,
+  drain: number,
+  step: number,
+  readsBeforePoll: boolean,
+): Plant {
+  let length = 0;
+  let arrivalCarry = 0;
+  let capacityCarry = 0;
+  let clock: number | undefined;
+  const arrive = () => {
+    arrivalCarry += Math.max(0, arrivals(clock!)) * step;
+    const arrived = Math.floor(arrivalCarry + 1e-9);
+    arrivalCarry -= arrived;
+    length += arrived;
+  };
+  const poll = (consumers: number) => {
+    capacityCarry += drain * consumers * step;
+    const asked = Math.floor(capacityCarry + 1e-9);
+    capacityCarry -= asked;
+    length -= Math.min(asked, length);
+  };
+  return {
+    name: "queue (polled)",
+    step(t, dt, acting) {
+      const end = t + dt;
+      clock ??= t;
+      while (clock + step <= end + 1e-9) {
+        if (readsBeforePoll) {
+          poll(acting.cooler);
+          arrive();
+        } else {
+          arrive();
+          poll(acting.cooler);
+        }
+        clock += step;
+      }
+    },
+    read: () => length,
+    state: () => length,
+  };
+}
+
+/**
  * A level: the metric is `effect` per acting warmer, minus `effect` per acting cooler; with
  * `noise`, the sensor adds a normal deviate.
  */

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { levelPlant, seededRandom, SimTasks, type TaskModel } from "../sim/plants.ts";
+import {
+  levelPlant,
+  polledQueuePlant,
+  seededRandom,
+  SimTasks,
+  type TaskModel,
+} from "../sim/plants.ts";
 import { simulate } from "../sim/simulate.ts";
 import type { ControlLaw, Decision } from "../lib/control/types.ts";
 import { decide, noAction } from "../lib/control/types.ts";
@@ -156,4 +162,23 @@ Deno.test("simulate: the plant follows the effects while the law sees processes"
   assert.equal(score.series[3].effective, 1);
   assert.ok(Math.abs(score.taskSeconds - 0.2) < 1e-9);
   assert.ok(Math.abs(score.effectSeconds - 5) < 1e-9);
+});
+
+Deno.test("polled queue: whole items, and a consumer's capacity offered to an empty queue is lost", () => {
+  // 3 items/s in whole items every 0.1 s; two consumers of 5/s each poll every 0.1 s.
+  for (const readsBeforePoll of [true, false]) {
+    const q = polledQueuePlant(() => 3, 5, 0.1, readsBeforePoll);
+    q.step(0, 2, { warmer: 0, cooler: 0 });
+    assert.equal(q.read(), 6);
+    const seen = new Set<number>();
+    for (let i = 0; i < 40; i++) {
+      q.step(2 + i * 0.25, 0.25, { warmer: 0, cooler: 2 });
+      if (i >= 8) seen.add(q.read());
+    }
+    // Drained within 2 s; then an arrival waits at most a poll: read before the poll, the
+    // queue shows 0 or 1, after it 0, never a fraction. The spare capacity is not banked.
+    assert.deepEqual([...seen].sort(), readsBeforePoll ? [0, 1] : [0]);
+    q.step(12, 2, { warmer: 0, cooler: 0 });
+    assert.ok(q.read() >= 5, `after 2 s without consumers: ${q.read()}`);
+  }
 });
