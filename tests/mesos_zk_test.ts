@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { LeaderDetector } from "../lib/mesos/leader.ts";
 import { CreateFlags, type WatchEvent, ZkClient, ZkError } from "../lib/mesos/zk.ts";
-import { freePort, startZooKeeper, TcpProxy } from "./support/zookeeper.ts";
+import { fourLetterWord, freePort, startZooKeeper, TcpProxy } from "./support/zookeeper.ts";
 
 const zk = await startZooKeeper();
 const ignore = zk === undefined;
@@ -592,4 +592,22 @@ Deno.test({
   fn: async () => {
     await zk!.stop();
   },
+});
+
+Deno.test("test support: a four-letter word to a server that takes the connection and never answers gives up", async () => {
+  // A server still starting can accept and stay silent: the start-up probe must not wait on it.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })();
+  try {
+    const started = performance.now();
+    assert.equal(await fourLetterWord((listener.addr as Deno.NetAddr).port, "ruok"), "");
+    assert.ok(performance.now() - started < 10_000);
+  } finally {
+    listener.close();
+    for (const c of held) c.close();
+    await accepting.catch(() => {});
+  }
 });

@@ -130,11 +130,29 @@ export function freePort(): number {
   return port;
 }
 
-/** Sends a four-letter word and returns the answer ("" when the server is not up). */
+/** Longest wait for a four-letter word's answer: a server still starting may take the
+ * connection and never answer it. */
+const FOUR_LETTER_TIMEOUT_MS = 2000;
+
+/**
+ * Sends a four-letter word and returns the answer ("" when the server is not up, or has not
+ * answered within {@linkcode FOUR_LETTER_TIMEOUT_MS}).
+ */
 export async function fourLetterWord(port: number, word: string): Promise<string> {
   let conn: Deno.Conn | undefined;
+  let timedOut = false;
+  const close = () => {
+    try {
+      conn?.close();
+    } catch { /* closed by the peer */ }
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    close();
+  }, FOUR_LETTER_TIMEOUT_MS);
   try {
     conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    if (timedOut) return "";
     await conn.write(new TextEncoder().encode(word));
     const chunks: Uint8Array[] = [];
     const buf = new Uint8Array(4096);
@@ -143,13 +161,12 @@ export async function fourLetterWord(port: number, word: string): Promise<string
       if (n === null) break;
       chunks.push(buf.slice(0, n));
     }
-    return chunks.map((c) => new TextDecoder().decode(c)).join("");
+    return timedOut ? "" : chunks.map((c) => new TextDecoder().decode(c)).join("");
   } catch {
     return "";
   } finally {
-    try {
-      conn?.close();
-    } catch { /* closed by the peer */ }
+    clearTimeout(timer);
+    close();
   }
 }
 
