@@ -154,7 +154,7 @@ export async function main(
     const startedAt = systemClock.now();
     try {
       web = await startWebServer({
-        listen: settings.webListen,
+        listen: settings.webAddress,
         ...(settings.webToken !== undefined ? { token: settings.webToken } : {}),
         bus,
         control,

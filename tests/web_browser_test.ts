@@ -86,7 +86,7 @@ Deno.test({
     const options = realOptions();
     let launchBackoff = {};
     const web = await startWebServer({
-      listen: "127.0.0.1:0",
+      listen: { hostname: "127.0.0.1", port: 0 },
       token: TOKEN,
       bus,
       control,

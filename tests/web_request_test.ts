@@ -18,7 +18,7 @@ async function raw(port: number, request: string): Promise<string> {
 Deno.test("a malformed Host is a 400, and neither the token nor the junk reaches the log", async () => {
   const logged: string[] = [];
   const web = await startWebServer({
-    listen: "127.0.0.1:0",
+    listen: { hostname: "127.0.0.1", port: 0 },
     token: "hunter22-token",
     bus: new EventBus(),
     control: { paused: false },

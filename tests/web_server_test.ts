@@ -34,7 +34,7 @@ async function withServer(
   const clock = { now: 1_000_000 };
   const state: Harness["state"] = { dryRun: false };
   const web = await startWebServer({
-    listen: "127.0.0.1:0",
+    listen: { hostname: "127.0.0.1", port: 0 },
     bus,
     control,
     historyPoints: 20,
@@ -462,7 +462,7 @@ Deno.test("the event stream delivers ticks, decisions, tasks and warnings from t
 Deno.test("close ends open event streams and stops listening", async () => {
   const bus = new EventBus();
   const web = await startWebServer({
-    listen: "127.0.0.1:0",
+    listen: { hostname: "127.0.0.1", port: 0 },
     bus,
     control: { paused: false },
     historyPoints: 10,
@@ -481,10 +481,10 @@ Deno.test("close ends open event streams and stops listening", async () => {
 
 Deno.test("a busy port is an error", async () => {
   await withServer(async ({ web }) => {
-    const port = new URL(web.url).port;
+    const port = Number(new URL(web.url).port);
     await assert.rejects(
       startWebServer({
-        listen: `127.0.0.1:${port}`,
+        listen: { hostname: "127.0.0.1", port },
         bus: new EventBus(),
         control: { paused: false },
         historyPoints: 10,
@@ -499,7 +499,7 @@ Deno.test("a busy port is an error", async () => {
 Deno.test("close does not wait for a client that stopped reading", async () => {
   const bus = new EventBus();
   const web = await startWebServer({
-    listen: "127.0.0.1:0",
+    listen: { hostname: "127.0.0.1", port: 0 },
     bus,
     control: { paused: false },
     historyPoints: 10,

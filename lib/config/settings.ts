@@ -25,7 +25,7 @@ import {
   VOLUME_SHAPE,
 } from "../specs/pairs.ts";
 import { parseTaskResources, type TaskResources } from "../specs/resources.ts";
-import { parseListen } from "../web/listen.ts";
+import { type ListenAddress, parseListen } from "../web/listen.ts";
 import { ConfigError } from "./error.ts";
 import { readOptionFile, readSecretFile } from "./option_files.ts";
 import { type Config, configKey, envName, OPTIONS } from "./options.ts";
@@ -111,6 +111,8 @@ export type Settings = Omit<Config, Resolved> & {
   readonly taskEnv: Readonly<Record<string, string>>;
   /** From RELAY_WEB_TOKEN or `--web-token-file`. */
   readonly webToken?: string;
+  /** `--web-listen`, parsed. */
+  readonly webAddress: ListenAddress;
   /** Present exactly when `--mesos-master` is given. */
   readonly mesos?: MesosSettings;
   /**
@@ -201,11 +203,13 @@ export function resolveSettings(
       "--web-token-file: give the token by file or by RELAY_WEB_TOKEN, not both",
     );
   }
+  let webAddress: ListenAddress;
   try {
-    parseListen(c.webListen);
+    webAddress = parseListen(c.webListen);
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
+
   if ((c.mesosSecretFile !== undefined || c.mesosSecret !== undefined) && !c.mesosPrincipal) {
     throw new ConfigError("--mesos-principal: required with a Mesos secret");
   }
@@ -243,6 +247,7 @@ export function resolveSettings(
     ...plainOptions(c),
     metric: c.metric,
     target: c.target,
+    webAddress,
     signalEnv,
     taskEnv,
     ...(webToken !== undefined ? { webToken } : {}),

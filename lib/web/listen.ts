@@ -4,15 +4,23 @@
  * @module
  */
 
+/** Where the web server listens: a host name or address, and a port (0: any free one). */
+export interface ListenAddress {
+  readonly hostname: string;
+  readonly port: number;
+}
+
 /**
  * Splits `host:port` (or `[v6]:port`). Throws, naming `--web-listen`, on a malformed address.
  *
  * @example
  * ```ts
- * parseListen("127.0.0.1:8080"); // { hostname: "127.0.0.1", port: 8080 }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseListen("127.0.0.1:8080"), { hostname: "127.0.0.1", port: 8080 });
+ * assert.deepEqual(parseListen("[::1]:0"), { hostname: "::1", port: 0 });
  * ```
  */
-export function parseListen(listen: string): { hostname: string; port: number } {
+export function parseListen(listen: string): ListenAddress {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(listen.trim());
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) {

@@ -17,7 +17,7 @@ import type { BackendStatus } from "../executor/types.ts";
 import { type LaunchBackoffSnapshot, PROMETHEUS_CONTENT_TYPE, RelayMetrics } from "./metrics.ts";
 import { ASSETS, PAGE_CSP, pageHtml } from "./page.ts";
 import { encodeFrame, SseClient, sseResponse } from "./sse.ts";
-import { isLoopbackHost, parseListen } from "./listen.ts";
+import { isLoopbackHost, type ListenAddress } from "./listen.ts";
 
 /** What the rest of the program tells the web UI about the run, read at each request. */
 export interface WebState {
@@ -44,8 +44,8 @@ export type RunStatus = "running" | "starved" | "dry-run" | "paused" | "stopped"
 
 /** Options of {@linkcode startWebServer}. */
 export interface WebServerOptions {
-  /** `host:port` (`[::1]:port` for IPv6); port 0 picks a free port. */
-  readonly listen: string;
+  /** Where to listen (`parseListen` of `--web-listen`); port 0 picks a free port. */
+  readonly listen: ListenAddress;
   /** When set, every route requires it (Bearer header or `?token=`). */
   readonly token?: string;
   readonly bus: EventBus;
@@ -105,7 +105,7 @@ export function defaultStaleAfterMs(delayMs: number, floorMs = 10_000): number {
  * import { EventBus } from "../events.ts";
  * const startedAt = Date.now();
  * const web = await startWebServer({
- *   listen: "127.0.0.1:0", // port 0: any free port
+ *   listen: { hostname: "127.0.0.1", port: 0 }, // port 0: any free port
  *   bus: new EventBus(),
  *   control: { paused: false },
  *   historyPoints: 3600,
@@ -126,7 +126,7 @@ export function startWebServer(opts: WebServerOptions): Promise<WebServer> {
 }
 
 function start(opts: WebServerOptions): WebServer {
-  const { hostname, port } = parseListen(opts.listen);
+  const { hostname, port } = opts.listen;
   const hub = new Hub(opts);
   const loopbackOnly = isLoopbackHost(hostname);
   const tokenDigest = opts.token ? digest(opts.token) : undefined;

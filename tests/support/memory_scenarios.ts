@@ -54,7 +54,7 @@ export async function eventServer() {
   const bus = new EventBus();
   const logged: string[] = [];
   const web = await startWebServer({
-    listen: "127.0.0.1:0",
+    listen: { hostname: "127.0.0.1", port: 0 },
     bus,
     control: { paused: false },
     historyPoints: 100,
