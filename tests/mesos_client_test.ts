@@ -201,17 +201,23 @@ Deno.test("a stream dropped right after SUBSCRIBED backs off more each time; a h
   }
 });
 
-Deno.test("a call the master never answers fails after the call timeout", async () => {
+/** A subscribed client, and a REVIVE sent to a master that never answers calls. */
+async function reviveHanging() {
   const master = fakeMaster((call) => call.type === "SUBSCRIBE" ? "stream-open" : "hang");
   const clock = new ManualClock();
   const { client } = clientFor([master.url], clock);
+  client.start();
+  await until("subscribed", () => client.connected);
+  const revive = client.call({ type: "REVIVE", revive: {} });
+  await until("REVIVE sent", () => master.calls.includes("REVIVE"));
+  return { master, clock, client, revive };
+}
+
+Deno.test("a call the master never answers fails after the call timeout", async () => {
+  const { master, clock, client, revive } = await reviveHanging();
   try {
-    client.start();
-    await until("subscribed", () => client.connected);
-    const revive = client.call({ type: "REVIVE", revive: {} });
     let settled = false;
     revive.catch(() => {}).finally(() => settled = true);
-    await until("REVIVE sent", () => master.calls.includes("REVIVE"));
     await clock.advance(CALL_TIMEOUT_MS - 1);
     assert.equal(settled, false, "still waiting just before the timeout");
     await clock.advance(1);
@@ -258,5 +264,26 @@ Deno.test("a REVIVE the master never answers is given up after the call timeout 
     await h.executor.shutdown("kill", 0);
     await master.close();
     await Deno.remove(h.stateDir, { recursive: true });
+  }
+});
+
+Deno.test("close() ends a call in flight at once: it fails, saying the client closed", async () => {
+  const { master, client, revive } = await reviveHanging();
+  try {
+    // No clock advance: only close() can end it before the call timeout. (The real-time race
+    // only keeps a regression from hanging the suite.)
+    await client.close();
+    let guard: ReturnType<typeof setTimeout> | undefined;
+    const outcome = await Promise.race([
+      revive.then(() => "answered", (err: unknown) => err),
+      new Promise((resolve) => guard = setTimeout(() => resolve("still in flight"), 5000)),
+    ]);
+    clearTimeout(guard);
+    assert.ok(outcome instanceof CallError, String(outcome));
+    assert.equal(outcome.status, 0);
+    assert.match(outcome.message, /REVIVE failed: the client closed/);
+  } finally {
+    await client.close();
+    await master.close();
   }
 });

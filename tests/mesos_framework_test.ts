@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { ManualClock, until } from "./support/manual_clock.ts";
 import { VirtualClock } from "../lib/clock.ts";
 import type { BackendEvent, TaskEvent } from "../lib/executor/types.ts";
 import type { ClientHandlers, SchedulerConnection } from "../lib/mesos/connection.ts";
@@ -713,4 +714,24 @@ Deno.test("backend events: down from start, connected, offers with what became o
   assert.equal(status.offersUsed, 1);
   await executor.shutdown("leave", 0);
   await Deno.remove(stateDir, { recursive: true });
+});
+
+Deno.test("shutdown waits a little for its SUPPRESS to be taken, and no longer", async () => {
+  for (const answered of [true, false]) {
+    const clock = new ManualClock();
+    const { executor, conn, stateDir } = await setup({ clock });
+    conn.subscribe();
+    conn.holding.add("SUPPRESS");
+    const before = conn.of("SUPPRESS").length;
+    let done = false;
+    const shutdown = executor.shutdown("leave", 0).then(() => done = true);
+    await until("the SUPPRESS is sent", () => conn.of("SUPPRESS").length === before + 1);
+    await clock.advance(1000);
+    assert.equal(done, false, "waiting for the master to take it");
+    if (answered) conn.answer();
+    else await clock.advance(1000);
+    await until("shutdown done", () => done);
+    await shutdown;
+    await Deno.remove(stateDir, { recursive: true });
+  }
 });

@@ -163,7 +163,10 @@ export class SchedulerClient implements SchedulerConnection {
     this.#loop ??= this.#run();
   }
 
-  /** Ends the subscription for good (no TEARDOWN: tasks keep running, within failover_timeout). */
+  /**
+   * Ends the subscription for good (no TEARDOWN: tasks keep running, within failover_timeout);
+   * calls still in flight fail at once with a CallError.
+   */
   async close(): Promise<void> {
     this.#closing.abort();
     this.#stream?.abort();
@@ -196,6 +199,10 @@ export class SchedulerClient implements SchedulerConnection {
       timedOut = true;
       abort.abort();
     });
+    // close() ends the calls in flight too: nothing waits on a master after the client is gone.
+    const onClose = () => abort.abort();
+    this.#closing.signal.addEventListener("abort", onClose, { once: true });
+    if (this.#closing.signal.aborted) abort.abort();
     let status: number;
     let text: string;
     try {
@@ -212,10 +219,13 @@ export class SchedulerClient implements SchedulerConnection {
     } catch (err) {
       const why = timedOut
         ? `no answer within ${this.#callTimeoutMs / 1000} s`
+        : this.#closing.signal.aborted
+        ? "the client closed"
         : (err as Error).message.split("\n")[0];
       throw new CallError(`mesos: ${call.type} failed: ${why}`, 0);
     } finally {
       cancel();
+      this.#closing.signal.removeEventListener("abort", onClose);
     }
     if (status === 202 || status === 200) return;
     const detail = text.trim().split("\n")[0].slice(0, 200);

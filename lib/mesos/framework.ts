@@ -141,6 +141,8 @@ const NANOS_PER_SECOND = 1e9;
 
 /** How long shutdown waits for killed tasks to end: an agent's kill takes seconds at most. */
 const KILL_WAIT_MS = 10_000;
+/** How long shutdown waits for the master to take its last SUPPRESS: a healthy one answers in ms. */
+const SUPPRESS_AT_EXIT_MS = 2000;
 
 /** Counters for logs and metrics. */
 export interface MesosStats {
@@ -431,8 +433,16 @@ export class MesosExecutor implements Executor {
       killWaitMs: KILL_WAIT_MS,
     });
     if (this.#table.live().length === 0 && this.#client.connected) {
-      // Nothing of ours runs: stop offers to this framework while it is away.
-      this.#send({ type: "SUPPRESS", suppress: {} });
+      // Nothing of ours runs: stop offers to this framework while it is away. Waited for a
+      // little (closing the client ends the calls still in flight), never long enough to hold
+      // up the exit.
+      const sent = this.#client.call({ type: "SUPPRESS", suppress: {} }).catch((err) => {
+        this.#opts.log("warn", (err as Error).message);
+        this.#countRejected(err);
+      });
+      const waited = new AbortController();
+      await Promise.race([sent, this.#opts.clock.sleep(SUPPRESS_AT_EXIT_MS, waited.signal)]);
+      waited.abort();
     }
     await this.#client.close();
     this.#opts.onClose?.();
