@@ -442,3 +442,28 @@ Deno.test("--help has one section per group and documents booleans and list vari
   assert.match(help, /split on commas/);
   assert.match(help, /--env-file/);
 });
+
+Deno.test("the original's one-letter flags: -m -t -w -c -d are --metric --target --warmer --cooler --delay", () => {
+  const long = parse([
+    "--metric",
+    "5",
+    "--target",
+    "-2",
+    "--warmer",
+    "echo up",
+    "--cooler",
+    "echo down",
+    "--delay",
+    "2",
+  ]);
+  const short = parse(["-m", "5", "-t", "-2", "-w", "echo up", "-c", "echo down", "-d=2"]);
+  for (const key of ["metric", "target", "warmer", "cooler", "delay"] as const) {
+    assert.deepEqual(short[key], long[key], key);
+  }
+  assert.equal(short.delay, 2);
+  rejects(["-m"], /^--metric: missing value/);
+  rejects([...BASE, "-x", "1"], /-x/);
+  for (const name of ["metric", "target", "warmer", "cooler", "delay"]) {
+    assert.match(helpText(), new RegExp(`^  -${name[0]}, --${name}\\b`, "m"));
+  }
+});

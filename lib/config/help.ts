@@ -44,8 +44,11 @@ export function helpText(): string {
       lines.push(`      ${opt.help}`);
       continue;
     }
+    const short = opt.short ? `-${opt.short}, ` : "";
     lines.push(
-      opt.type === "boolean" ? `  --${opt.name}, --no-${opt.name}` : `  --${opt.name}${value}`,
+      opt.type === "boolean"
+        ? `  ${short}--${opt.name}, --no-${opt.name}`
+        : `  ${short}--${opt.name}${value}`,
     );
     lines.push(`      ${opt.help}`);
     const max = opt.max !== undefined ? `, at most ${opt.max}` : "";

@@ -66,6 +66,8 @@ export interface OptionSpec {
    * value means the same. A list option's alias value is split on commas, as the original did.
    */
   readonly aliases?: readonly string[];
+  /** The original relay.mesos's one-letter flag for this option (`-m`), kept as is. */
+  readonly short?: string;
   readonly help: string;
 }
 
@@ -77,6 +79,7 @@ export const OPTIONS = [
     type: "signal",
     default: undefined,
     arg: "SPEC",
+    short: "m",
     group: "Signals",
     help: "The measured signal to steer (number, cmd:, file:, http(s)://, sine:, square:, " +
       "schedule:, tasks:, module:). Required.",
@@ -86,6 +89,7 @@ export const OPTIONS = [
     type: "signal",
     default: undefined,
     arg: "SPEC",
+    short: "t",
     group: "Signals",
     help: "The value the metric should track, same forms as --metric. Required.",
   },
@@ -135,6 +139,7 @@ export const OPTIONS = [
     type: "string",
     default: undefined,
     arg: "COMMAND",
+    short: "w",
     group: "Tasks",
     help: "Shell command of a task that raises the metric.",
   },
@@ -143,6 +148,7 @@ export const OPTIONS = [
     type: "string",
     default: undefined,
     arg: "COMMAND",
+    short: "c",
     group: "Tasks",
     help: "Shell command of a task that lowers the metric.",
   },
@@ -328,6 +334,7 @@ export const OPTIONS = [
     name: "delay",
     type: "number",
     default: 1,
+    short: "d",
     min: 0,
     minExclusive: true,
     max: MAX_TIMER_SECONDS,

@@ -170,11 +170,19 @@ function normalizeArgs(
   warnings: string[],
 ): string[] {
   const aliases = new Map<string, OptionSpec>();
-  for (const opt of specs.values()) for (const a of opt.aliases ?? []) aliases.set(a, opt);
+  const shorts = new Map<string, OptionSpec>();
+  for (const opt of specs.values()) {
+    for (const a of opt.aliases ?? []) aliases.set(a, opt);
+    if (opt.short) shorts.set(opt.short, opt);
+  }
   const noted = new Set<string>();
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
+    // The original's one-letter flags (`-m SPEC`, `-d=2`) are their long options.
+    const short = /^-([a-zA-Z])(=.*)?$/.exec(argv[i]);
+    const arg = short && shorts.has(short[1])
+      ? `--${shorts.get(short[1])!.name}${short[2] ?? ""}`
+      : argv[i];
     // There are no positional arguments, so `--` has nothing to end: `deno task start -- OPTS`
     // passes it on, and it is skipped.
     if (arg === "--") continue;
