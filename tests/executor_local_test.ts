@@ -3,6 +3,7 @@ import { systemClock, VirtualClock } from "../lib/clock.ts";
 import { LocalExecutor, type LocalExecutorOptions } from "../lib/executor/local.ts";
 import type { TaskEvent, TaskState, TaskView } from "../lib/executor/types.ts";
 import { TERMINAL_STATES } from "../lib/executor/types.ts";
+import { untilWithin } from "./support/until.ts";
 
 interface LogLine {
   level: string;
@@ -32,28 +33,17 @@ function find(executor: LocalExecutor, id: string): TaskView | undefined {
   return executor.tasks().find((t) => t.id === id);
 }
 
-/** Polls `cond` every 10 ms until it holds, failing after `ms`. */
-async function until(cond: () => boolean, ms = 2000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const until = untilWithin(2000, 10);
 
 function inState(executor: LocalExecutor, id: string, state: TaskState, ms = 2000) {
-  return until(() => find(executor, id)?.state === state, ms, `${id} to be ${state}`);
+  return until(`${id} to be ${state}`, () => find(executor, id)?.state === state, ms);
 }
 
 function ended(executor: LocalExecutor, id: string, ms = 2000) {
-  return until(
-    () => {
-      const s = find(executor, id)?.state;
-      return s !== undefined && TERMINAL_STATES.has(s);
-    },
-    ms,
-    `${id} to end`,
-  );
+  return until(`${id} to end`, () => {
+    const s = find(executor, id)?.state;
+    return s !== undefined && TERMINAL_STATES.has(s);
+  }, ms);
 }
 
 /**
@@ -156,7 +146,7 @@ Deno.test("a task that runs too long is killed with its children", async () => {
     const started = Date.now();
     const [id] = executor.launch("warmer", 1);
     await inState(executor, id, "running");
-    await until(() => {
+    await until("the background sleep's pid", () => {
       try {
         return Deno.readTextFileSync(pidfile).trim() !== "";
       } catch {
@@ -210,7 +200,7 @@ Deno.test("maxConcurrent keeps extra tasks pending until a slot frees", async ()
     if (e.previous === "running") running--;
   });
   const ids = executor.launch("cooler", 4);
-  await until(() => events.filter((e) => e.task.state === "running").length === 2);
+  await until("two running", () => events.filter((e) => e.task.state === "running").length === 2);
   assert.deepEqual(
     ids.map((id) => find(executor, id)?.state),
     ["running", "running", "pending", "pending"],
@@ -378,7 +368,7 @@ Deno.test("a shell's report of our kill (Terminated) is not a warning; other std
   });
   try {
     const [id] = executor.launch("warmer", 1);
-    await until(() => lines.some((l) => l.msg === "starting"), 2000, "the task's first line");
+    await until("the task's first line", () => lines.some((l) => l.msg === "starting"));
     executor.kill([id]);
     await ended(executor, id);
     const stderr = lines.filter((l) => l.fields.task === id && l.fields.stream === "stderr");

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ArrivalAccumulator, startQueueSim, steppingRate } from "../scripts/queue_sim.ts";
+import { untilWithin } from "./support/until.ts";
 
 const CONSUMER = new URL("../scripts/queue_consumer.ts", import.meta.url).pathname;
 
@@ -13,13 +14,7 @@ async function post(url: string): Promise<{ status: number; body: string }> {
   return { status: res.status, body: (await res.text()).trim() };
 }
 
-async function until(cond: () => boolean | Promise<boolean>, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const until = untilWithin(2000, 10);
 
 function consumer(env: Record<string, string>): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
@@ -64,7 +59,7 @@ Deno.test("the queue fills at the arrival rate", async () => {
   const sim = await startQueueSim({ rate: () => 200, tickMs: 10 });
   try {
     assert.match(sim.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-    await until(() => sim.length() >= 10);
+    await until("10 items queued", () => sim.length() >= 10);
     const s = sim.stats();
     assert.equal(s.arrived, s.length);
     assert.equal(s.length % 2, 0, "whole ticks of 2 items each");
@@ -121,7 +116,10 @@ Deno.test("a consumer exits 0 early on SIGTERM", async () => {
   const sim = await startQueueSim({ rate: () => 0, tickMs: 50, initial: 1000 });
   try {
     const child = consumer({ QUEUE_URL: sim.url, CONSUMER_LIFE: "30", CONSUMER_RATE: "10" });
-    await until(() => sim.stats().consumers === 1 && sim.stats().taken > 0);
+    await until(
+      "a consumer taking items",
+      () => sim.stats().consumers === 1 && sim.stats().taken > 0,
+    );
     child.kill("SIGTERM");
     const out = await child.output();
     assert.equal(out.code, 0);
