@@ -17,6 +17,8 @@ import { untilWithin } from "./support/until.ts";
 const zk = await startZooKeeper();
 
 const until = untilWithin(15_000);
+/** Each instance's run: fast ticks, long enough to outlast the test, its tasks killed at exit. */
+const RUN_ARGS = ["--delay", "0.2", "--duration", "60", "--on-exit", "kill"];
 
 async function get(url: string): Promise<{ status: number; body: string }> {
   try {
@@ -25,6 +27,40 @@ async function get(url: string): Promise<{ status: number; body: string }> {
   } catch {
     return { status: 0, body: "" };
   }
+}
+
+/**
+ * Two relay.mesos instances as the HA tests run them: a state dir and the output of each, and
+ * one clean-up (the first killed outright, it may be gone already; the second asked to stop).
+ */
+async function twoInstances() {
+  const dirs = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+  const output = ["", ""];
+  const children: (Deno.ChildProcess | undefined)[] = [undefined, undefined];
+  const spawn = (i: number, argv: string[]): Deno.ChildProcess => {
+    const child = relayCommand(argv).spawn();
+    for (const stream of [child.stdout, child.stderr]) {
+      (async () => {
+        for await (const c of stream.pipeThrough(new TextDecoderStream())) output[i] += c;
+      })().catch(() => {});
+    }
+    children[i] = child;
+    return child;
+  };
+  const report = (first: string, second: string) =>
+    console.error(`--- ${first} ---\n${output[0]}\n--- ${second} ---\n${output[1]}`);
+  const cleanUp = async () => {
+    const [first, second] = children;
+    for (const [child, signal] of [[first, "SIGKILL"], [second, "SIGTERM"]] as const) {
+      if (!child) continue;
+      try {
+        child.kill(signal);
+      } catch { /* gone */ }
+      await child.status;
+    }
+    for (const d of dirs) await Deno.remove(d, { recursive: true });
+  };
+  return { dirs, output, spawn, report, cleanUp };
 }
 
 Deno.test("--ha-zk: a zk:// spec with a path; bad ones say why", () => {
@@ -49,19 +85,11 @@ Deno.test({
       agents: [{ id: "a1", hostname: "a1", resources: { cpus: 4, mem: 1024, disk: 0 } }],
       heartbeatSeconds: 1,
     });
-    const dirs = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+    const pair = await twoInstances();
+    const { dirs } = pair;
     const ports = [freePort(), freePort()];
     const spec = `zk://${zk!.connectString}/relay-ha-${crypto.randomUUID().slice(0, 8)}`;
-    const output = ["", ""];
-    const drain = async (i: number, stream: ReadableStream<Uint8Array>) => {
-      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) output[i] += chunk;
-    };
-    const spawn = (i: number) => {
-      const child = relayCommand(args(i)).spawn();
-      drain(i, child.stdout).catch(() => {});
-      drain(i, child.stderr).catch(() => {});
-      return child;
-    };
+    const spawn = (i: number) => pair.spawn(i, args(i));
     const args = (i: number) =>
       sleepWarmersOnMesos(master.url, dirs[i], 2, [
         "--ha-zk",
@@ -69,22 +97,16 @@ Deno.test({
         "--web",
         "--web-listen",
         `127.0.0.1:${ports[i]}`,
-        "--delay",
-        "0.2",
-        "--duration",
-        "60",
-        "--on-exit",
-        "kill",
+        ...RUN_ARGS,
       ]);
     const leader = spawn(0);
-    let standby: Deno.ChildProcess | undefined;
     try {
       await until(
         "the first instance runs two tasks",
         () => master.tasks().filter((t) => t.state === "TASK_RUNNING").length === 2,
       );
       const framework = master.frameworks()[0].id;
-      standby = spawn(1);
+      spawn(1);
       await until("the second instance stands by", async () => {
         const h = await get(`http://127.0.0.1:${ports[1]}/healthz`);
         return h.status === 200 && /standby/.test(h.body);
@@ -119,19 +141,11 @@ Deno.test({
       await assert.rejects(Deno.stat(`${dirs[1]}/framework_id`));
       console.log(`ha: the standby took over ${tookOver} ms after the leader's SIGKILL`);
     } catch (err) {
-      console.error(`--- leader output ---\n${output[0]}\n--- standby output ---\n${output[1]}`);
+      pair.report("leader output", "standby output");
       throw err;
     } finally {
-      try {
-        leader.kill("SIGKILL");
-      } catch { /* gone */ }
-      await leader.status;
-      if (standby) {
-        standby.kill("SIGTERM");
-        await standby.status;
-      }
+      await pair.cleanUp();
       await master.close();
-      for (const d of dirs) await Deno.remove(d, { recursive: true });
     }
   },
 });
@@ -150,34 +164,24 @@ Deno.test({
     const proxy = new TcpProxy(zk!.port);
     proxy.up();
     const path = `/relay-ha-${crypto.randomUUID().slice(0, 8)}`;
-    const dirs = [await Deno.makeTempDir(), await Deno.makeTempDir()];
-    const output = ["", ""];
-    const spawn = (i: number, servers: string) => {
-      const child = relayCommand(sleepWarmersOnMesos(master.url, dirs[i], 2, [
-        "--ha-zk",
-        `zk://${servers}${path}`,
-        "--delay",
-        "0.2",
-        "--duration",
-        "60",
-        "--on-exit",
-        "kill",
-      ])).spawn();
-      for (const stream of [child.stdout, child.stderr]) {
-        (async () => {
-          for await (const c of stream.pipeThrough(new TextDecoderStream())) output[i] += c;
-        })().catch(() => {});
-      }
-      return child;
-    };
+    const pair = await twoInstances();
+    const { dirs, output } = pair;
+    const spawn = (i: number, servers: string) =>
+      pair.spawn(
+        i,
+        sleepWarmersOnMesos(master.url, dirs[i], 2, [
+          "--ha-zk",
+          `zk://${servers}${path}`,
+          ...RUN_ARGS,
+        ]),
+      );
     const first = spawn(0, proxy.connectString);
-    let second: Deno.ChildProcess | undefined;
     try {
       await until(
         "the first instance runs two tasks",
         () => master.tasks().filter((t) => t.state === "TASK_RUNNING").length === 2,
       );
-      second = spawn(1, zk!.connectString);
+      spawn(1, zk!.connectString);
       await until("the second one stands by", () => /ha: standby behind/.test(output[1]));
       const pids = master.tasks().map((t) => t.pid).sort();
       await proxy.down(); // its session ends on its side; the server expires it later
@@ -196,20 +200,12 @@ Deno.test({
       assert.equal(master.launchedTasks.length, 2, "nothing launched twice");
       assert.deepEqual(master.tasks().map((t) => t.pid).sort(), pids, "the same processes");
     } catch (err) {
-      console.error(`--- first ---\n${output[0]}\n--- second ---\n${output[1]}`);
+      pair.report("first", "second");
       throw err;
     } finally {
-      try {
-        first.kill("SIGKILL");
-      } catch { /* gone */ }
-      await first.status;
-      if (second) {
-        second.kill("SIGTERM");
-        await second.status;
-      }
+      await pair.cleanUp();
       await proxy.down();
       await master.close();
-      for (const d of dirs) await Deno.remove(d, { recursive: true });
     }
   },
 });
