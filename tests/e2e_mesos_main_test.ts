@@ -4,19 +4,36 @@
  */
 import assert from "node:assert/strict";
 import { jsonLines, runRelay, sleepWarmersOnMesos } from "./support/relay_process.ts";
-import { startTestMaster } from "./support/mesos_master.ts";
+import {
+  startTestMaster,
+  type TestMaster,
+  type TestMasterOptions,
+} from "./support/mesos_master.ts";
 
 function relay(args: string[], env: Record<string, string> = {}) {
   return runRelay(args, { env });
 }
 
-Deno.test("relay.mesos --mesos-master runs the loop on Mesos; the secret never shows", async () => {
-  const master = await startTestMaster({
-    agents: [{ id: "a1", hostname: "a1", resources: { cpus: 2, mem: 1024, disk: 100 } }],
-    heartbeatSeconds: 1,
-  });
+/** Runs `body` with a test master started with `opts` and a fresh state dir; both go after. */
+async function withMaster(
+  opts: TestMasterOptions,
+  body: (master: TestMaster, stateDir: string) => Promise<void>,
+): Promise<void> {
+  const master = await startTestMaster(opts);
   const stateDir = await Deno.makeTempDir();
   try {
+    await body(master, stateDir);
+  } finally {
+    await master.close();
+    await Deno.remove(stateDir, { recursive: true });
+  }
+}
+
+Deno.test("relay.mesos --mesos-master runs the loop on Mesos; the secret never shows", async () => {
+  await withMaster({
+    agents: [{ id: "a1", hostname: "a1", resources: { cpus: 2, mem: 1024, disk: 100 } }],
+    heartbeatSeconds: 1,
+  }, async (master, stateDir) => {
     const r = await relay(
       sleepWarmersOnMesos(master.url, stateDir, 2, [
         "--mesos-principal",
@@ -45,19 +62,14 @@ Deno.test("relay.mesos --mesos-master runs the loop on Mesos; the secret never s
     assert.ok(!r.stdout.includes("s3cr3t-value") && !r.stderr.includes("s3cr3t-value"));
     // On exit with --on-exit kill, the tasks were killed through Mesos.
     assert.ok(master.callsOfType("KILL").length >= 2);
-  } finally {
-    await master.close();
-    await Deno.remove(stateDir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a task command that fails trips --max-failures: exit code 4", async () => {
-  const master = await startTestMaster({
+  await withMaster({
     agents: [{ id: "a1", hostname: "a1", resources: { cpus: 4, mem: 1024, disk: 100 } }],
     heartbeatSeconds: 1,
-  });
-  const stateDir = await Deno.makeTempDir();
-  try {
+  }, async (master, stateDir) => {
     const r = await relay([
       "--mesos-master",
       master.url,
@@ -87,10 +99,7 @@ Deno.test("a task command that fails trips --max-failures: exit code 4", async (
       e.event === "warning" && /max-failures/.test(String(e.message))
     );
     assert.ok(warning, "the reason is logged");
-  } finally {
-    await master.close();
-    await Deno.remove(stateDir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("on Mesos, consumer tasks drain a simulated queue to its target", async () => {
@@ -233,13 +242,11 @@ Deno.test("https master: trusted through --mesos-ca-cert, refused without it", a
 });
 
 Deno.test("--task-kill-grace: tasks and KILLs carry the kill_policy; a task ignoring SIGTERM dies after it", async () => {
-  const master = await startTestMaster({
+  await withMaster({
     agents: [{ id: "a1", hostname: "a1", resources: { cpus: 2, mem: 1024, disk: 100 } }],
     heartbeatSeconds: 1,
     killGraceSeconds: 5, // the agent's default, were no kill_policy sent
-  });
-  const stateDir = await Deno.makeTempDir();
-  try {
+  }, async (master, stateDir) => {
     const args = sleepWarmersOnMesos(master.url, stateDir, 1, [
       "--task-kill-grace",
       "0.4",
@@ -264,19 +271,14 @@ Deno.test("--task-kill-grace: tasks and KILLs carry the kill_policy; a task igno
     )!;
     const took = ended.at - killedAt;
     assert.ok(took >= 350 && took < 3000, `TASK_KILLED ${took} ms after the KILL`);
-  } finally {
-    await master.close();
-    await Deno.remove(stateDir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("--mesos-task-label and gpus=1: labelled GPU tasks launch on a GPU agent", async () => {
-  const master = await startTestMaster({
+  await withMaster({
     agents: [{ id: "g1", hostname: "g1", resources: { cpus: 2, mem: 1024, disk: 0, gpus: 2 } }],
     heartbeatSeconds: 1,
-  });
-  const stateDir = await Deno.makeTempDir();
-  try {
+  }, async (master, stateDir) => {
     const args = sleepWarmersOnMesos(master.url, stateDir, 2, [
       "--mesos-task-label",
       "team=queue",
@@ -303,10 +305,7 @@ Deno.test("--mesos-task-label and gpus=1: labelled GPU tasks launch on a GPU age
       ]);
       assert.deepEqual(t.resources.find((x) => x.name === "gpus")?.scalar, { value: 1 });
     }
-  } finally {
-    await master.close();
-    await Deno.remove(stateDir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("--mesos-constraint: a bad one is exit 2 before anything starts; hostname:UNIQUE holds", async () => {
@@ -325,15 +324,13 @@ Deno.test("--mesos-constraint: a bad one is exit 2 before anything starts; hostn
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--mesos-constraint: "rack:SPREAD:2": unknown operator "SPREAD"/);
 
-  const master = await startTestMaster({
+  await withMaster({
     agents: [
       { id: "a1", hostname: "h1", resources: { cpus: 4, mem: 1024, disk: 0 } },
       { id: "a2", hostname: "h2", resources: { cpus: 4, mem: 1024, disk: 0 } },
     ],
     heartbeatSeconds: 1,
-  });
-  const stateDir = await Deno.makeTempDir();
-  try {
+  }, async (master, stateDir) => {
     const r = await relay(sleepWarmersOnMesos(master.url, stateDir, 3, [
       "--mesos-constraint",
       "hostname:UNIQUE",
@@ -347,8 +344,5 @@ Deno.test("--mesos-constraint: a bad one is exit 2 before anything starts; hostn
     assert.equal(r.code, 0, r.stderr);
     // Room for six by resources, but one per host: two.
     assert.deepEqual(master.launchedTasks.map((t) => t.agent_id.value).sort(), ["a1", "a2"]);
-  } finally {
-    await master.close();
-    await Deno.remove(stateDir, { recursive: true });
-  }
+  });
 });
