@@ -1,19 +1,11 @@
 import assert from "node:assert/strict";
 import { systemClock, VirtualClock } from "../lib/clock.ts";
-import { HARD_MAX_STARTS_PER_TICK, type LoopSettings, runLoop } from "../lib/control/loop.ts";
+import { HARD_MAX_STARTS_PER_TICK, runLoop } from "../lib/control/loop.ts";
 import { type ControlLaw, decide, noAction } from "../lib/control/types.ts";
 import { EventBus, type RelayEvent } from "../lib/events.ts";
 import type { Signal } from "../lib/signals/types.ts";
 import { FakeExecutor } from "./support/fake_executor.ts";
-
-const SETTINGS: LoopSettings = {
-  delayMs: 1000,
-  durationMs: 0,
-  maxTicks: 0,
-  maxMissing: 0,
-  signalTimeoutMs: 1000,
-  dryRun: false,
-};
+import { LOOP_SETTINGS } from "./support/loop_settings.ts";
 
 const constant = (v: number): Signal => ({ spec: String(v), read: () => Promise.resolve(v) });
 
@@ -41,7 +33,7 @@ Deno.test("after the process was stopped for 10 s, missed ticks are skipped, not
     },
   };
   const { events, parts } = setup(law, constant(0), clock);
-  await runLoop(parts, { ...SETTINGS, maxTicks: 6 }, new AbortController().signal);
+  await runLoop(parts, { ...LOOP_SETTINGS, maxTicks: 6 }, new AbortController().signal);
   const at = events.filter((e) => e.type === "tick").map((e) => e.at - 1_000_000);
   // Ticks 1-3 on time; tick 4 at once when the process resumes; then one per second again.
   assert.deepEqual(at, [0, 1000, 12_000, 12_000, 13_000, 14_000]);
@@ -63,7 +55,7 @@ Deno.test("--duration is wall time: slow ticks do not stretch the run", async ()
   const { parts } = setup({ name: "idle", decide: () => noAction("") }, slow, clock);
   const result = await runLoop(
     parts,
-    { ...SETTINGS, durationMs: 3000 },
+    { ...LOOP_SETTINGS, durationMs: 3000 },
     new AbortController().signal,
   );
   assert.equal(result.reason, "duration");
@@ -77,7 +69,7 @@ Deno.test("--duration cuts a hanging read at the end of the run (real time)", as
   const started = Date.now();
   const result = await runLoop(
     { ...parts, clock: systemClock },
-    { ...SETTINGS, durationMs: 300, signalTimeoutMs: 60_000 },
+    { ...LOOP_SETTINGS, durationMs: 300, signalTimeoutMs: 60_000 },
     new AbortController().signal,
   );
   assert.equal(result.reason, "duration");
@@ -91,7 +83,7 @@ Deno.test("one tick starts at most HARD_MAX_STARTS_PER_TICK tasks, with a warnin
   };
   const { events, executor, parts } = setup(law);
   const started = performance.now();
-  await runLoop(parts, { ...SETTINGS, maxTicks: 1 }, new AbortController().signal);
+  await runLoop(parts, { ...LOOP_SETTINGS, maxTicks: 1 }, new AbortController().signal);
   assert.ok(performance.now() - started < 2000);
   assert.deepEqual(executor.launches, [{ kind: "warmer", count: HARD_MAX_STARTS_PER_TICK }]);
   const warning = events.find((e) => e.type === "warning");

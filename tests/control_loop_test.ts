@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { VirtualClock } from "../lib/clock.ts";
 import { AdaptiveLaw } from "../lib/control/adaptive.ts";
-import { EXIT_MISSING, type LoopSettings, runLoop } from "../lib/control/loop.ts";
+import { EXIT_MISSING, runLoop } from "../lib/control/loop.ts";
 import type { ControlLaw, Decision, Observation } from "../lib/control/types.ts";
 import { decide, noAction } from "../lib/control/types.ts";
 import { EventBus, type RelayEvent } from "../lib/events.ts";
@@ -9,15 +9,7 @@ import { WARMERS_KILL } from "../sim/limits.ts";
 import type { Signal } from "../lib/signals/types.ts";
 import { SignalReadError } from "../lib/signals/types.ts";
 import { FakeExecutor } from "./support/fake_executor.ts";
-
-const SETTINGS: LoopSettings = {
-  delayMs: 1000,
-  durationMs: 0,
-  maxTicks: 0,
-  maxMissing: 0,
-  signalTimeoutMs: 1000,
-  dryRun: false,
-};
+import { LOOP_SETTINGS } from "./support/loop_settings.ts";
 
 /** A signal that plays back a list; `null` entries fail, `"hang"` never resolves. */
 function scripted(values: (number | null | "hang")[]): Signal {
@@ -65,7 +57,11 @@ function setup(metric: Signal, law: ControlLaw, startAs?: "running" | "pending")
 Deno.test("a missing sample takes no action, is reported, and the loop goes on", async () => {
   const law = recordingLaw(1);
   const { events, executor, parts } = setup(scripted([5, null, 7]), law);
-  const result = await runLoop(parts, { ...SETTINGS, maxTicks: 3 }, new AbortController().signal);
+  const result = await runLoop(
+    parts,
+    { ...LOOP_SETTINGS, maxTicks: 3 },
+    new AbortController().signal,
+  );
   assert.deepEqual(result, { reason: "max-ticks", ticks: 3, exitCode: 0 });
   assert.deepEqual(law.seen.map((o) => o.metric), [5, 7]);
   assert.equal(executor.launches.length, 2);
@@ -77,7 +73,11 @@ Deno.test("a missing sample takes no action, is reported, and the loop goes on",
 Deno.test("--max-missing stops after N consecutive misses with exit code 3", async () => {
   const law = recordingLaw();
   const { parts } = setup(scripted([1, null, null, 2, null, null, null, 9]), law);
-  const result = await runLoop(parts, { ...SETTINGS, maxMissing: 3 }, new AbortController().signal);
+  const result = await runLoop(
+    parts,
+    { ...LOOP_SETTINGS, maxMissing: 3 },
+    new AbortController().signal,
+  );
   assert.equal(result.exitCode, EXIT_MISSING);
   assert.equal(result.reason, "max-missing");
   assert.equal(result.ticks, 7);
@@ -89,7 +89,7 @@ Deno.test("a hanging read times out as a missing sample", async () => {
   const { events, parts } = setup(scripted(["hang", 4]), law);
   await runLoop(
     parts,
-    { ...SETTINGS, maxTicks: 2, signalTimeoutMs: 50 },
+    { ...LOOP_SETTINGS, maxTicks: 2, signalTimeoutMs: 50 },
     new AbortController().signal,
   );
   const missing = events.find((e) => e.type === "missing");
@@ -103,7 +103,7 @@ Deno.test("--duration ends the run cleanly in virtual time", async () => {
   const start = clock.now();
   const result = await runLoop(
     parts,
-    { ...SETTINGS, durationMs: 5000 },
+    { ...LOOP_SETTINGS, durationMs: 5000 },
     new AbortController().signal,
   );
   assert.equal(result.reason, "duration");
@@ -121,14 +121,18 @@ Deno.test("an abort stops the loop with exit code 0", async () => {
     },
   };
   const { parts } = setup(scripted([1]), law);
-  const result = await runLoop(parts, SETTINGS, ac.signal);
+  const result = await runLoop(parts, LOOP_SETTINGS, ac.signal);
   assert.equal(result.reason, "signal");
   assert.equal(result.exitCode, 0);
 });
 
 Deno.test("dry run decides and logs but launches nothing", async () => {
   const { events, executor, parts } = setup(scripted([3]), recordingLaw(2));
-  await runLoop(parts, { ...SETTINGS, maxTicks: 3, dryRun: true }, new AbortController().signal);
+  await runLoop(
+    parts,
+    { ...LOOP_SETTINGS, maxTicks: 3, dryRun: true },
+    new AbortController().signal,
+  );
   assert.equal(executor.launches.length, 0);
   const ticks = events.filter((e) => e.type === "tick");
   assert.equal(ticks.length, 3);
@@ -152,7 +156,7 @@ async function killTwoOfThree(killOrder?: "newest" | "oldest"): Promise<string[]
       target: scripted([0]),
       law: recordingLaw(0, 2),
     },
-    { ...SETTINGS, maxTicks: 1, ...(killOrder ? { killOrder } : {}) },
+    { ...LOOP_SETTINGS, maxTicks: 1, ...(killOrder ? { killOrder } : {}) },
     new AbortController().signal,
   );
   return executor.kills;
@@ -169,7 +173,11 @@ Deno.test("--kill-order oldest stops the oldest running warmers first", async ()
 Deno.test("an executor error becomes a warning and the loop keeps ticking", async () => {
   const { events, executor, parts } = setup(scripted([1]), recordingLaw(1));
   executor.failNextLaunch = true;
-  const result = await runLoop(parts, { ...SETTINGS, maxTicks: 3 }, new AbortController().signal);
+  const result = await runLoop(
+    parts,
+    { ...LOOP_SETTINGS, maxTicks: 3 },
+    new AbortController().signal,
+  );
   assert.equal(result.ticks, 3);
   const warning = events.find((e) => e.type === "warning");
   assert.ok(warning && warning.type === "warning");
@@ -181,7 +189,7 @@ Deno.test("tasks still pending are counted: no repeat launches while a task wait
   const law = new AdaptiveLaw(WARMERS_KILL, { initialEffect: 1, response: "level" });
   const { executor, parts } = setup(scripted([0]), law, "pending");
   parts.target = scripted([1]);
-  await runLoop(parts, { ...SETTINGS, maxTicks: 20 }, new AbortController().signal);
+  await runLoop(parts, { ...LOOP_SETTINGS, maxTicks: 20 }, new AbortController().signal);
   assert.deepEqual(executor.launches, [{ kind: "warmer", count: 1 }]);
 });
 
@@ -189,7 +197,7 @@ Deno.test("while paused the loop reads and reports but decides and launches noth
   const law = recordingLaw(1);
   const { events, executor, parts } = setup(scripted([5]), law);
   const control = { paused: true };
-  await runLoop(parts, { ...SETTINGS, maxTicks: 3, control }, new AbortController().signal);
+  await runLoop(parts, { ...LOOP_SETTINGS, maxTicks: 3, control }, new AbortController().signal);
   assert.equal(law.seen.length, 0);
   assert.equal(executor.launches.length, 0);
   const ticks = events.filter((e) => e.type === "tick");
