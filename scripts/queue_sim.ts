@@ -15,7 +15,7 @@
  * @module
  */
 
-import { seededRandom } from "../sim/plants.ts";
+import { ArrivalAccumulator } from "../sim/plants.ts";
 
 /** Options of {@linkcode startQueueSim}. */
 export interface QueueSimOptions {
@@ -59,45 +59,6 @@ export interface QueueSim {
   stats(): QueueStats;
   /** Stops the clock and the HTTP server. */
   close(): Promise<void>;
-}
-
-/**
- * Turns an arrival rate into whole items per step, deterministically: the fractional part of
- * each step's arrivals is carried over to the next step.
- *
- * @example
- * ```ts
- * const arrivals = new ArrivalAccumulator(() => 2.5);
- * [arrivals.step(1), arrivals.step(1)]; // [2, 3]
- * ```
- */
-export class ArrivalAccumulator {
-  #t = 0;
-  #carry = 0;
-  readonly #rate: (tSeconds: number) => number;
-  readonly #random?: () => number;
-
-  constructor(rate: (tSeconds: number) => number, seed?: number) {
-    this.#rate = rate;
-    if (seed !== undefined) this.#random = seededRandom(seed);
-  }
-
-  /** Simulated seconds elapsed so far. */
-  get time(): number {
-    return this.#t;
-  }
-
-  /** Advances `dtSeconds` and returns the whole number of items that arrived meanwhile. */
-  step(dtSeconds: number): number {
-    const rate = Math.max(0, this.#rate(this.#t) || 0);
-    const jitter = this.#random ? 0.5 + this.#random() : 1;
-    this.#t += dtSeconds;
-    // Round away float noise (0.1 * 10 must give exactly 1 item, not 0.9999999).
-    this.#carry = Math.round((this.#carry + rate * dtSeconds * jitter) * 1e9) / 1e9;
-    const whole = Math.floor(this.#carry);
-    this.#carry -= whole;
-    return whole;
-  }
 }
 
 /**

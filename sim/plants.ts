@@ -372,6 +372,47 @@ export function queuePlant(
 }
 
 /**
+ * Turns a rate into whole items per step (arrivals in `scripts/queue_sim.ts`, and in
+ * {@linkcode polledQueuePlant} its consumers' takes too), deterministically: the fractional part of
+ * each step's arrivals is carried over to the next step.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const arrivals = new ArrivalAccumulator(() => 2.5);
+ * assert.deepEqual([arrivals.step(1), arrivals.step(1)], [2, 3]);
+ * ```
+ */
+export class ArrivalAccumulator {
+  #t = 0;
+  #carry = 0;
+  readonly #rate: (tSeconds: number) => number;
+  readonly #random?: () => number;
+
+  constructor(rate: (tSeconds: number) => number, seed?: number) {
+    this.#rate = rate;
+    if (seed !== undefined) this.#random = seededRandom(seed);
+  }
+
+  /** Simulated seconds elapsed so far. */
+  get time(): number {
+    return this.#t;
+  }
+
+  /** Advances `dtSeconds` and returns the whole number of items that arrived meanwhile. */
+  step(dtSeconds: number): number {
+    const rate = Math.max(0, this.#rate(this.#t) || 0);
+    const jitter = this.#random ? 0.5 + this.#random() : 1;
+    this.#t += dtSeconds;
+    // Round away float noise (0.1 * 10 must give exactly 1 item, not 0.9999999).
+    this.#carry = Math.round((this.#carry + rate * dtSeconds * jitter) * 1e9) / 1e9;
+    const whole = Math.floor(this.#carry);
+    this.#carry -= whole;
+    return whole;
+  }
+}
+
+/**
  * A queue as `scripts/queue_sim.ts` and `scripts/queue_consumer.ts` make it in real time: whole
  * items arrive every `step` seconds (the fraction carried over), and each acting consumer asks
  * for its whole items every `step` seconds; a capacity asked for while the queue is empty is
@@ -395,35 +436,29 @@ export function polledQueuePlant(
   readsBeforePoll: boolean,
 ): Plant {
   let length = 0;
-  let arrivalCarry = 0;
-  let capacityCarry = 0;
-  let clock: number | undefined;
+  let consumers = 0;
+  const arrivalsIn = new ArrivalAccumulator(arrivals);
+  const capacityIn = new ArrivalAccumulator(() => drain * consumers);
   const arrive = () => {
-    arrivalCarry += Math.max(0, arrivals(clock!)) * step;
-    const arrived = Math.floor(arrivalCarry + 1e-9);
-    arrivalCarry -= arrived;
-    length += arrived;
+    length += arrivalsIn.step(step);
   };
-  const poll = (consumers: number) => {
-    capacityCarry += drain * consumers * step;
-    const asked = Math.floor(capacityCarry + 1e-9);
-    capacityCarry -= asked;
-    length -= Math.min(asked, length);
+  const poll = () => {
+    length -= Math.min(capacityIn.step(step), length);
   };
   return {
     name: "queue (polled)",
     step(t, dt, acting) {
+      // The accumulators keep their own time from 0, as a simulation does, in steps of `step`.
       const end = t + dt;
-      clock ??= t;
-      while (clock + step <= end + 1e-9) {
+      consumers = acting.cooler;
+      while (arrivalsIn.time + step <= end + 1e-9) {
         if (readsBeforePoll) {
-          poll(acting.cooler);
+          poll();
           arrive();
         } else {
           arrive();
-          poll(acting.cooler);
+          poll();
         }
-        clock += step;
       }
     },
     read: () => length,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { ArrivalAccumulator, startQueueSim, steppingRate } from "../scripts/queue_sim.ts";
+import { startQueueSim, steppingRate } from "../scripts/queue_sim.ts";
+import { ArrivalAccumulator } from "../sim/plants.ts";
 import { untilWithin } from "./support/until.ts";
 
 const CONSUMER = new URL("../scripts/queue_consumer.ts", import.meta.url).pathname;
