@@ -11,11 +11,12 @@
  */
 
 import { AdaptiveLaw } from "../lib/control/adaptive.ts";
+import { STEP_MS } from "./queue_consumer.ts";
+import { DEFAULT_TICK_MS } from "./queue_sim.ts";
 import { COOLERS } from "../sim/limits.ts";
 import { polledQueuePlant, seededRandom, SimTasks, type TaskModel } from "../sim/plants.ts";
 import { simulate } from "../sim/simulate.ts";
 import {
-  E2E_POLL_S,
   E2E_RUN_S,
   E2E_TICK_S,
   LAUNCH_FACTOR,
@@ -25,6 +26,17 @@ import {
   TRIGGER_DELAY_S,
   WORKER_CONSUMER,
 } from "../sim/e2e_queue.ts";
+
+/**
+ * The real queue's grain: whole items arrive every queue_sim tick and each consumer takes its
+ * whole items every step; `polledQueuePlant` models one step for both.
+ */
+const POLL_S = STEP_MS / 1000;
+if (DEFAULT_TICK_MS !== STEP_MS) {
+  throw new Error(
+    `queue_sim's tick (${DEFAULT_TICK_MS} ms) and a consumer's step (${STEP_MS} ms) differ`,
+  );
+}
 
 /** Plants drawn per shape: enough that one plant is a percent. */
 const PLANTS = 100;
@@ -80,7 +92,7 @@ function runShape(shape: ShapeDraw): { launches: number[]; means: number[] } {
     const law = new AdaptiveLaw(COOLERS, { initialEffect: 1, response: "auto" });
     const r = simulate({
       law,
-      plant: polledQueuePlant(steppingArrivals, shape.consumer.rate, E2E_POLL_S, random() < 0.5),
+      plant: polledQueuePlant(steppingArrivals, shape.consumer.rate, POLL_S, random() < 0.5),
       tasks,
       target: () => 0,
       duration: E2E_RUN_S,
@@ -116,7 +128,7 @@ export function seededShapesSection(): string {
     "The queue plants of `tests/e2e_shape_*_test.ts` (half-second ticks, 36 s, nothing learned at",
     `the start) in virtual time on ${PLANTS} plants per shape drawn from seeds 1-${PLANTS}: start`,
     "delays, effect delays and lives vary around the test's own; whole items arrive every",
-    `${E2E_POLL_S} s and each consumer takes its whole items every ${E2E_POLL_S} s, as the test's`,
+    `${POLL_S} s and each consumer takes its whole items every ${POLL_S} s, as the test's`,
     "queue and consumers do (a capacity offered to an empty queue is lost), and in half the plants",
     "a reading comes before the consumers' poll (an empty queue then reads 0 or 1). Bounds as in",
     "the test: launches",

@@ -11,7 +11,8 @@
  * @module
  */
 
-const STEP_MS = 100;
+/** Milliseconds between a consumer's takes (the seeded replay of the bench polls at it too). */
+export const STEP_MS = 100;
 
 class QueueError extends Error {}
 

@@ -31,7 +31,7 @@ export interface QueueSimOptions {
    * which keeps the mean but adds repeatable noise.
    */
   seed?: number;
-  /** Simulation step; default 100 ms. */
+  /** Simulation step; default {@linkcode DEFAULT_TICK_MS}. */
   tickMs?: number;
   /** Items in the queue at the start; default 0. */
   initial?: number;
@@ -79,8 +79,11 @@ export function steppingRate(tSeconds: number): number {
  * await sim.close();
  * ```
  */
+/** Milliseconds between whole-item arrivals unless `tickMs` says otherwise. */
+export const DEFAULT_TICK_MS = 100;
+
 export async function startQueueSim(opts: QueueSimOptions): Promise<QueueSim> {
-  const tickMs = opts.tickMs ?? 100;
+  const tickMs = opts.tickMs ?? DEFAULT_TICK_MS;
   if (!(tickMs > 0)) throw new Error(`tickMs must be positive, got ${tickMs}`);
   const arrivals = new ArrivalAccumulator(opts.rate, opts.seed);
   const initial = Math.max(0, Math.floor(opts.initial ?? 0));

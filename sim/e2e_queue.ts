@@ -18,12 +18,6 @@ export function steppingArrivals(tSeconds: number): number {
   return tSeconds < 12 ? 3 : tSeconds < 24 ? 9 : 3;
 }
 
-/**
- * Seconds between whole-item arrivals in `scripts/queue_sim.ts` (its default tick) and between a
- * consumer's takes in `scripts/queue_consumer.ts`: the real queue is granular at this step.
- */
-export const E2E_POLL_S = 0.1;
-
 /** Worker shape: each consumer takes 5 items/s for 4 s (20 items) while its process runs. */
 export const WORKER_CONSUMER = { rate: 5, life: 4 } as const;
 /** Trigger shape: the detached consumer starts 1.5 s after the cooler exits... */
