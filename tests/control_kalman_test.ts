@@ -143,3 +143,24 @@ Deno.test("Kalman3: a non-finite observation changes nothing", () => {
   assert.deepEqual([...k.theta], [1, 2, 3]);
   assert.deepEqual([...k.cov], before);
 });
+
+Deno.test("Kalman3: updateGains leaves the drift and its variance, and keeps the covariance valid", () => {
+  // Censored samples update the gains only, mixed with plain updates: the drift's cross terms
+  // must move with the gains' update, or the matrix stops being positive definite.
+  const random = seededRandom(11);
+  for (let run = 0; run < 50; run++) {
+    const k = new Kalman3([0, 1, -1], [3, 3, 3]);
+    for (let i = 0; i < 40; i++) {
+      const phi = [0.5, 2 * random(), 3 * random()];
+      if (random() < 0.5) k.update(phi, random(), 0.3);
+      else {
+        const drift = k.theta[0];
+        const driftVar = k.cov[0];
+        k.updateGains(phi, random(), 0.3);
+        assert.equal(k.theta[0], drift);
+        assert.equal(k.cov[0], driftVar);
+      }
+      assertCovarianceValid(k);
+    }
+  }
+});

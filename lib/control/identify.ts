@@ -15,7 +15,8 @@
  * elaborate inputs and a margin against switching, is the model the planner uses. A sample at a
  * floor the metric rests on (an empty queue) is censored: it says only that the tasks did at
  * least that much, so it enters a fit only where the fit predicted less, and then teaches its
- * gains, not its drift. Pure: the caller passes times and facts.
+ * gains, not its drift; its first touches, before it was known as a floor, are learned again,
+ * censored, once it is. Pure: the caller passes times and facts.
  * @module
  */
 
@@ -85,6 +86,27 @@ interface Fit {
   run: number;
 }
 
+/** A fit's learned state, kept to learn some samples again. */
+interface FitState {
+  readonly theta: Float64Array;
+  readonly cov: Float64Array;
+  readonly score: number;
+  readonly noiseVar: number;
+  readonly samples: number;
+  readonly scored: number;
+  readonly run: number;
+}
+
+/** The identifier's learned state at one sample. */
+interface Checkpoint {
+  readonly fits: readonly FitState[];
+  readonly lasts: readonly Record<TaskKind, number>[];
+  /** Index of the chosen fit in `fits`, or -1. */
+  readonly chosen: number;
+  readonly prev?: { t: number; metric: number };
+  readonly challenger?: { since: number };
+}
+
 interface InputState {
   readonly input: Input;
   /** Acting tasks at the previous sample, per kind. */
@@ -111,6 +133,8 @@ export class Identifier {
   #chosen?: Fit;
   #challenger?: { since: number };
   #floor?: { value: number; seen: number };
+  /** Samples resting on a value that may turn out to be a floor, and the state before them. */
+  #pending?: { checkpoint: Checkpoint; held: SampleFacts[] };
 
   constructor(opts: IdentifierOptions) {
     this.#opts = opts;
@@ -123,7 +147,47 @@ export class Identifier {
     // or just started): an empty queue. A level at its lowest with nothing pushing is not one.
     const pushedDown = sample.ages.cooler.length > 0 ||
       ledger.countSince("cooler", sample.t - TUNING.floorPush) > 0;
+    const known = this.#floorValue() !== undefined;
     this.#trackFloor(sample.metric, pushedDown);
+    if (!known) this.#watchFloor(sample, ledger);
+    this.#apply(sample, ledger);
+    this.#choose();
+  }
+
+  /**
+   * Until a floor is known, the samples that rest on the lowest value yet seen are learned as
+   * they come, but the state from before the first of them is kept: once that value turns out
+   * to be a floor, they are learned again as what they were, censored (an empty queue says
+   * only that the tasks did at least that much). Learned as plain samples, the first touches of
+   * an empty queue would tell every fit that the tasks stopped working, and set the drift free.
+   */
+  #watchFloor(sample: SampleFacts, ledger: StartLedger): void {
+    const candidate = this.#floor;
+    const near = this.#band();
+    const resting = candidate !== undefined && candidate.seen > 0 &&
+      sample.metric <= candidate.value + near;
+    if (!resting) {
+      this.#pending = undefined;
+      return;
+    }
+    if (this.#floorValue() !== undefined && this.#pending) {
+      // The value is a floor now: back to before its first touch, then learn those samples
+      // again, censored (the current one follows in observe).
+      const { checkpoint, held } = this.#pending;
+      this.#pending = undefined;
+      this.#restore(checkpoint);
+      for (const h of held) {
+        this.#apply(h, ledger);
+        this.#choose();
+      }
+      return;
+    }
+    if (!this.#pending) this.#pending = { checkpoint: this.#save(), held: [] };
+    if (this.#pending.held.length >= TUNING.floorReplayMax) this.#pending = undefined;
+    else this.#pending.held.push(sample);
+  }
+
+  #apply(sample: SampleFacts, ledger: StartLedger): void {
     const prev = this.#prev;
     this.#prev = { t: sample.t, metric: sample.metric };
     const dt = prev ? sample.t - prev.t : 0;
@@ -131,7 +195,7 @@ export class Identifier {
     // At a floor (an empty queue) a change says only that the tasks did at least that much
     // (the queue could not go lower): a sample touching the floor is censored, and enters a
     // fit (and its score) only where the fit predicts less than was seen.
-    const near = this.#opts.prior * TUNING.noiseFloor;
+    const near = this.#band();
     const atFloor = (m: number) => floor !== undefined && m <= floor + near;
     const censored = prev !== undefined && (atFloor(sample.metric) || atFloor(prev.metric));
     const dm = prev ? sample.metric - prev.metric : 0;
@@ -169,7 +233,56 @@ export class Identifier {
       }
       state.last = now;
     }
-    this.#choose();
+  }
+
+  #save(): Checkpoint {
+    const fits: FitState[] = [];
+    const lasts: Record<TaskKind, number>[] = [];
+    let chosen = -1;
+    for (const s of this.#inputs) {
+      lasts.push({ ...s.last });
+      for (const f of s.fits) {
+        if (f === this.#chosen) chosen = fits.length;
+        fits.push({
+          theta: Float64Array.from(f.kf.theta),
+          cov: Float64Array.from(f.kf.cov),
+          score: f.score,
+          noiseVar: f.noiseVar,
+          samples: f.samples,
+          scored: f.scored,
+          run: f.run,
+        });
+      }
+    }
+    return {
+      fits,
+      lasts,
+      chosen,
+      prev: this.#prev,
+      challenger: this.#challenger && { ...this.#challenger },
+    };
+  }
+
+  #restore(c: Checkpoint): void {
+    let i = 0;
+    this.#chosen = undefined;
+    this.#inputs.forEach((s, k) => {
+      s.last = { ...c.lasts[k] };
+      for (const f of s.fits) {
+        const saved = c.fits[i];
+        f.kf.theta.set(saved.theta);
+        f.kf.cov.set(saved.cov);
+        f.score = saved.score;
+        f.noiseVar = saved.noiseVar;
+        f.samples = saved.samples;
+        f.scored = saved.scored;
+        f.run = saved.run;
+        if (i === c.chosen) this.#chosen = f;
+        i++;
+      }
+    });
+    this.#prev = c.prev;
+    this.#challenger = c.challenger;
   }
 
   /** The value the metric rests on while pushed down (an empty queue), once seen repeatedly. */
@@ -373,6 +486,11 @@ export class Identifier {
     if (!this.#floor || metric < this.#floor.value) {
       this.#floor = { value: metric, seen: pushedDown ? 1 : 0 };
     } else if (metric === this.#floor.value && pushedDown) this.#floor.seen++;
+  }
+
+  /** How far above a floor the metric still rests on it: the noise floor of a fit. */
+  #band(): number {
+    return this.#opts.prior * TUNING.noiseFloor;
   }
 
   #floorValue(): number | undefined {

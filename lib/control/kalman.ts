@@ -83,17 +83,18 @@ export class Kalman3 {
   }
 
   /**
-   * As {@linkcode update}, but the first coefficient (the drift) is left as it is: neither it
-   * nor its covariance with the others moves.
+   * As {@linkcode update} with the drift's regressor at zero, but the first coefficient (the
+   * drift) and its variance are left as they are. Its covariances with the gains move as the
+   * update moves them: keeping the old ones beside the gains' shrunk variances leaves a matrix
+   * that is no longer positive definite. (Keeping the drift's variance only adds to one
+   * diagonal entry, which cannot break that.)
    */
   updateGains(phi: readonly number[], z: number, r: number): number {
     const keep = this.theta[0];
-    const row = [this.cov[0], this.cov[1], this.cov[2]];
+    const driftVar = this.cov[0];
     const innovation = this.update([0, phi[1], phi[2]], z, r);
     this.theta[0] = keep;
-    this.cov[0] = row[0];
-    this.cov[1] = this.cov[3] = row[1];
-    this.cov[2] = this.cov[6] = row[2];
+    this.cov[0] = driftVar;
     return innovation;
   }
 

@@ -13,8 +13,14 @@ export const TUNING = {
    * geometric, so a delay of 0.5 s and one of 30 s are both within a step of a candidate.
    */
   delays: [0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24] as readonly number[],
-  /** Warm-ups tried for the running-count input: seconds a task runs before it acts. */
-  warmups: [0, 1, 2, 3, 4, 6, 8, 12] as readonly number[],
+  /**
+   * Warm-ups tried for the running-count input: seconds a task runs before it acts. Half a
+   * second apart up to 2 s, so a process start-up of under a second or two (a runtime, a
+   * JVM, slower on a loaded machine) is within a quarter second of a candidate: counted as
+   * acting a whole second too early, starting consumers read as weak and the arrivals as
+   * strong. Then roughly geometric, like the delays.
+   */
+  warmups: [0, 0.5, 1, 1.5, 2, 3, 4, 6, 8, 12] as readonly number[],
   /**
    * Effect durations tried for a start's box response (seconds; Infinity = lasts): steps of
    * about a fifth, so a replacement planned from the learned end comes at most a few seconds
@@ -100,6 +106,13 @@ export const TUNING = {
   floorRepeats: 3,
   /** …while coolers act or were started within this many seconds. */
   floorPush: 30,
+  /**
+   * Most samples resting on a would-be floor that are kept to learn again, censored, once it
+   * is one: a floor is known within a few pushed touches, and a value rested on for longer
+   * without becoming one (nothing pushing) is a level. A full window is dropped and a new one
+   * begins, so what is held stays bounded however long the metric rests.
+   */
+  floorReplayMax: 30,
   /** Oldest start kept in the ledger (seconds): the longest delay plus the longest box. */
   ledgerSeconds: 24 + 128,
 
