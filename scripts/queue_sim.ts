@@ -69,6 +69,9 @@ export function steppingRate(tSeconds: number): number {
   return [2, 8, 0.5][phase];
 }
 
+/** Milliseconds between whole-item arrivals unless `tickMs` says otherwise. */
+export const DEFAULT_TICK_MS = 100;
+
 /**
  * Starts a simulated queue with an HTTP interface on 127.0.0.1.
  *
@@ -79,9 +82,6 @@ export function steppingRate(tSeconds: number): number {
  * await sim.close();
  * ```
  */
-/** Milliseconds between whole-item arrivals unless `tickMs` says otherwise. */
-export const DEFAULT_TICK_MS = 100;
-
 export async function startQueueSim(opts: QueueSimOptions): Promise<QueueSim> {
   const tickMs = opts.tickMs ?? DEFAULT_TICK_MS;
   if (!(tickMs > 0)) throw new Error(`tickMs must be positive, got ${tickMs}`);
