@@ -436,10 +436,7 @@ export class MesosExecutor implements Executor {
       // Nothing of ours runs: stop offers to this framework while it is away. Waited for a
       // little (closing the client ends the calls still in flight), never long enough to hold
       // up the exit.
-      const sent = this.#client.call({ type: "SUPPRESS", suppress: {} }).catch((err) => {
-        this.#opts.log("warn", (err as Error).message);
-        this.#countRejected(err);
-      });
+      const sent = this.#send({ type: "SUPPRESS", suppress: {} });
       const waited = new AbortController();
       await Promise.race([sent, this.#opts.clock.sleep(SUPPRESS_AT_EXIT_MS, waited.signal)]);
       waited.abort();
@@ -835,9 +832,13 @@ export class MesosExecutor implements Executor {
     }
   }
 
-  /** Sends a call without blocking the caller; failures are logged (and `onError` runs). */
-  #send(call: Omit<Call, "framework_id">, onError?: () => void): void {
-    this.#client.call(call).catch((err) => {
+  /**
+   * Sends a call without blocking the caller; failures are logged (and `onError` runs). The
+   * promise, for a caller that wants to wait, settles once the call is answered or has failed,
+   * and never rejects.
+   */
+  #send(call: Omit<Call, "framework_id">, onError?: () => void): Promise<void> {
+    return this.#client.call(call).catch((err) => {
       onError?.();
       this.#opts.log("warn", (err as Error).message);
       this.#countRejected(err);
