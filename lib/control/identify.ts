@@ -163,7 +163,7 @@ export class Identifier {
    */
   #watchFloor(sample: SampleFacts, ledger: StartLedger): void {
     const candidate = this.#floor;
-    const near = this.#band();
+    const near = this.#floorTolerance();
     const resting = candidate !== undefined && candidate.seen > 0 &&
       sample.metric <= candidate.value + near;
     if (!resting) {
@@ -195,7 +195,7 @@ export class Identifier {
     // At a floor (an empty queue) a change says only that the tasks did at least that much
     // (the queue could not go lower): a sample touching the floor is censored, and enters a
     // fit (and its score) only where the fit predicts less than was seen.
-    const near = this.#band();
+    const near = this.#floorTolerance();
     const atFloor = (m: number) => floor !== undefined && m <= floor + near;
     const censored = prev !== undefined && (atFloor(sample.metric) || atFloor(prev.metric));
     const dm = prev ? sample.metric - prev.metric : 0;
@@ -489,7 +489,7 @@ export class Identifier {
   }
 
   /** How far above a floor the metric still rests on it: the noise floor of a fit. */
-  #band(): number {
+  #floorTolerance(): number {
     return this.#opts.prior * TUNING.noiseFloor;
   }
 
