@@ -81,11 +81,13 @@ const SHAPES: readonly ShapeDraw[] = [
   {
     name: `trigger (detached consumer, ${TRIGGER_CONSUMER.life} s)`,
     consumer: TRIGGER_CONSUMER,
-    // The cooler command exits at once; its consumer starts 0.1-1.1 s (a process start) after
-    // the trigger delay, then drains for its life.
+    // The cooler command is a shell that forks and exits: it runs and ends within a few
+    // milliseconds (4 ms measured in the test's log), so it is never seen running at a tick.
+    // Its consumer starts 0.1-1.1 s (a process start) after the trigger delay, then drains
+    // for its life.
     model: (random) => ({
-      startDelay: 0.1 + 0.4 * random(),
-      life: 0.05,
+      startDelay: 0.002 + 0.018 * random(),
+      life: 0.005,
       shape: "trigger",
       effectDelay: TRIGGER_DELAY_S + 0.1 + random(),
       effectLife: TRIGGER_CONSUMER.life,

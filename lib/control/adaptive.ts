@@ -195,12 +195,19 @@ export class AdaptiveLaw implements ControlLaw {
       }
     }
     if (move.type === "start") {
-      // Ramp: at most as many again as act now, so the count at most doubles per delay, and a
-      // gain learned too small, or tasks that stopped helping, cannot ask for thousands at once.
-      const cap = Math.max(TUNING.rampMin, Math.ceil(planned.engaged[move.kind]));
+      // Ramp: the starts that do not act yet (these and those still within a start's delay) are
+      // at most as many as act now, so the count at most doubles per delay, and a gain learned
+      // too small, or tasks that stopped helping, cannot ask for thousands at once. Counted per
+      // tick, a delay of four ticks let the count double four times before any start could
+      // show whether the model was right.
+      const coming = this.#ledger.countSince(move.kind, obs.t - planned.actsAfter + 1e-9);
+      const cap = Math.max(
+        0,
+        Math.max(TUNING.rampMin, Math.ceil(planned.engaged[move.kind])) - coming,
+      );
       if (move.n > cap) {
         cut({
-          move: { ...move, n: cap },
+          move: cap > 0 ? { ...move, n: cap } : { type: "wait" },
           code: "ramp",
           note: `at most ${cap} more ${move.kind}s now (double what acts)`,
         });
@@ -310,7 +317,7 @@ export class AdaptiveLaw implements ControlLaw {
     const floor = this.#identifier.floor();
     if (
       move.type !== "start" || move.kind !== "cooler" || floor === undefined ||
-      obs.metric > floor || obs.target > floor
+      !this.#identifier.restsOnFloor(obs.metric) || obs.target > floor
     ) return { move };
     // A rate model sees the regrowth coming from its drift: it may start once the queue is
     // predicted off the floor (by more than its own noise) when a start now first acts.

@@ -154,6 +154,12 @@ export class Identifier {
     this.#choose();
   }
 
+  /** True when `metric` rests on the known floor (within its tolerance). */
+  restsOnFloor(metric: number): boolean {
+    const floor = this.#floorValue();
+    return floor !== undefined && metric <= floor + this.#floorTolerance();
+  }
+
   /**
    * Until a floor is known, the samples that rest on the lowest value yet seen are learned as
    * they come, but the state from before the first of them is kept: once that value turns out
@@ -191,13 +197,11 @@ export class Identifier {
     const prev = this.#prev;
     this.#prev = { t: sample.t, metric: sample.metric };
     const dt = prev ? sample.t - prev.t : 0;
-    const floor = this.#floorValue();
     // At a floor (an empty queue) a change says only that the tasks did at least that much
     // (the queue could not go lower): a sample touching the floor is censored, and enters a
     // fit (and its score) only where the fit predicts less than was seen.
-    const near = this.#floorTolerance();
-    const atFloor = (m: number) => floor !== undefined && m <= floor + near;
-    const censored = prev !== undefined && (atFloor(sample.metric) || atFloor(prev.metric));
+    const censored = prev !== undefined &&
+      (this.restsOnFloor(sample.metric) || this.restsOnFloor(prev.metric));
     const dm = prev ? sample.metric - prev.metric : 0;
     const z = Number.isFinite(dm) ? dm : 0;
     const index = {

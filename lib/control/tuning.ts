@@ -186,8 +186,9 @@ export const TUNING = {
   /** Half-life (seconds) of the strongest gain remembered for the saturation test. */
   peakHalfLife: 300,
   /**
-   * The ramp: starts of a kind per tick are at most what acts of it (so it at most doubles),
-   * or this many: a few at a time are allowed from nothing.
+   * The ramp: starts of a kind that do not act yet (this tick's and those still within a
+   * start's delay) are at most what acts of it, so the count at most doubles per delay, or
+   * this many: a few at a time are allowed from nothing.
    */
   rampMin: 4,
   /** Seconds between probes while saturated; a probe allows this factor more tasks. */
