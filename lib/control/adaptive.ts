@@ -209,7 +209,10 @@ export class AdaptiveLaw implements ControlLaw {
         cut({
           move: cap > 0 ? { ...move, n: cap } : { type: "wait" },
           code: "ramp",
-          note: `at most ${cap} more ${move.kind}s now (double what acts)`,
+          note: coming > 0
+            ? `${coming} ${move.kind}${coming > 1 ? "s" : ""} started and not acting yet: ` +
+              `at most ${cap} more now (at most as many again as act)`
+            : `at most ${cap} more ${move.kind}s now (double what acts)`,
         });
       }
     }
