@@ -141,7 +141,10 @@ const NANOS_PER_SECOND = 1e9;
 
 /** How long shutdown waits for killed tasks to end: an agent's kill takes seconds at most. */
 const KILL_WAIT_MS = 10_000;
-/** How long shutdown waits for the master to take its last SUPPRESS: a healthy one answers in ms. */
+/**
+ * How long shutdown waits for the master to take its last SUPPRESS: a healthy one answers in
+ * milliseconds.
+ */
 const SUPPRESS_AT_EXIT_MS = 2000;
 
 /** Counters for logs and metrics. */
