@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { exploreCap } from "../lib/control/guards.ts";
+import { exploreCap, waitingForRoom } from "../lib/control/guards.ts";
+import { emptyFacts } from "../lib/control/facts.ts";
+import type { KindFacts, Move } from "../lib/control/types.ts";
 
 Deno.test("exploration cap: one start while nothing was started, half as many again per second", () => {
   assert.equal(exploreCap(0, 1), 1);
@@ -14,4 +16,36 @@ Deno.test("exploration cap: half-second ticks explore no faster in time than one
   const second = exploreCap(20 + first, 0.5);
   assert.equal(first + second, 11);
   assert.ok(first < exploreCap(20, 1));
+});
+
+const oneWarmer: Move = { type: "start", kind: "warmer", n: 1 };
+/** Warmer facts with `waiting` tasks, the longest waiting `longestWait` s, and past delays. */
+function waitingWarmers(waiting: number, longestWait: number, startDelays: number[]): KindFacts {
+  return { ...emptyFacts().warmer, inflight: waiting, waiting, longestWait, startDelays };
+}
+
+Deno.test("no room: no start while a task has waited past twice the quickest start and a tick", () => {
+  // Starts took 0.1-0.3 s; one has waited 0.5 s at 0.2 s ticks (limit 2 × 0.1 + 0.2 = 0.4 s).
+  const held = waitingForRoom(oneWarmer, waitingWarmers(1, 0.5, [0.1, 0.3]), 0.2);
+  assert.equal(held.code, "no-room");
+  assert.deepEqual(held.move, { type: "wait" });
+  // At 0.3 s it is within what a start may take: starts go on.
+  const free = waitingForRoom(oneWarmer, waitingWarmers(1, 0.3, [0.1, 0.3]), 0.2);
+  assert.equal(free.code, undefined);
+  assert.deepEqual(free.move, oneWarmer);
+});
+
+Deno.test("no room: in a cluster with room for one, the last start's long wait holds the next", () => {
+  // The last warmer waited 1.8 s for the one before it to end; one asked for a tick ago waits.
+  const held = waitingForRoom(oneWarmer, waitingWarmers(1, 0.2, [0.1, 1.8]), 0.2);
+  assert.equal(held.code, "no-room");
+  assert.match(held.note!, /last warmer waited 1\.8 s/);
+  // With none waiting, the need may ask for one: it takes the room of the one that ends.
+  const none = waitingForRoom(oneWarmer, waitingWarmers(0, 0, [0.1, 1.8]), 0.2);
+  assert.deepEqual(none.move, oneWarmer);
+});
+
+Deno.test("no room: with no start seen yet, a wait of more than a tick holds the next", () => {
+  assert.equal(waitingForRoom(oneWarmer, waitingWarmers(1, 1.5, []), 1).code, "no-room");
+  assert.equal(waitingForRoom(oneWarmer, waitingWarmers(1, 0.5, []), 1).code, undefined);
 });

@@ -26,6 +26,7 @@ function kind(running: number, inflight = 0, waiting = 0): KindFacts {
   return {
     inflight,
     waiting,
+    longestWait: 0,
     running,
     runningAges: Array.from({ length: running }, (_, i) => i + 1),
     startDelays: [],

@@ -42,6 +42,7 @@ function facts(f: Partial<KindFacts> = {}): KindFacts {
   return {
     inflight: 0,
     waiting: 0,
+    longestWait: 0,
     running: runningAges.length,
     runningAges,
     startDelays: [],

@@ -18,7 +18,14 @@
  */
 
 import type { TaskKind } from "../executor/types.ts";
-import { Cooldowns, deadband, exploreCap, type Guarded, SaturationGuard } from "./guards.ts";
+import {
+  Cooldowns,
+  deadband,
+  exploreCap,
+  type Guarded,
+  SaturationGuard,
+  waitingForRoom,
+} from "./guards.ts";
 import { Identifier, type ResponseModel, type Shape } from "./identify.ts";
 import { StartLedger } from "./ledger.ts";
 import { applyLimits } from "./limits.ts";
@@ -216,6 +223,7 @@ export class AdaptiveLaw implements ControlLaw {
         });
       }
     }
+    if (move.type === "start") cut(waitingForRoom(move, obs.tasks[move.kind], this.#dt));
     cut(this.#saturation.check(move, obs.t, (k) => obs.tasks[k].running + obs.tasks[k].inflight));
     cut(this.#cooldowns.check(move, obs.t));
     cut(applyLimits(move, obs, this.#limits));
@@ -468,6 +476,7 @@ export class AdaptiveLaw implements ControlLaw {
       shape: model.shape,
       input: describeInput(model.input),
       drift: r(model.drift),
+      sdDrift: r(model.sd.drift),
       gainWarmer: r(model.gain.warmer),
       gainCooler: r(model.gain.cooler),
       sdWarmer: r(model.sd.warmer),

@@ -20,6 +20,7 @@ import type { KindFacts, TaskFacts } from "./types.ts";
  * assert.equal(facts.cooler.running, 1);
  * assert.deepEqual(facts.cooler.runningAges, [2]); // seconds since it started running
  * assert.equal(facts.cooler.inflight, 1);
+ * assert.equal(facts.cooler.longestWait, 1); // asked for at 2 s, still waiting at 3 s
  * ```
  */
 export function summarizeTasks(tasks: readonly TaskView[], nowMs: number): TaskFacts {
@@ -32,6 +33,7 @@ export function summarizeTasks(tasks: readonly TaskView[], nowMs: number): TaskF
 function summarizeKind(tasks: readonly TaskView[], kind: TaskKind, nowMs: number): KindFacts {
   let inflight = 0;
   let waiting = 0;
+  let longestWait = 0;
   let recentFailures = 0;
   const runningAges: number[] = [];
   const startDelays: number[] = [];
@@ -43,6 +45,7 @@ function summarizeKind(tasks: readonly TaskView[], kind: TaskKind, nowMs: number
       case "pending":
         waiting++;
         inflight++;
+        longestWait = Math.max(longestWait, (nowMs - task.requestedAt) / 1000);
         break;
       case "starting":
         inflight++;
@@ -67,6 +70,7 @@ function summarizeKind(tasks: readonly TaskView[], kind: TaskKind, nowMs: number
   return {
     inflight,
     waiting,
+    longestWait,
     running: runningAges.length,
     runningAges,
     startDelays,
@@ -80,6 +84,7 @@ export function emptyFacts(): TaskFacts {
   const none: KindFacts = {
     inflight: 0,
     waiting: 0,
+    longestWait: 0,
     running: 0,
     runningAges: [],
     startDelays: [],

@@ -12,6 +12,9 @@
  *   the strongest gain learned lately, with several acting), the count is held;
  *   a probe now and then allows a few more, and the hold ends when the gain comes back or the
  *   metric crosses the target;
+ * - `no-room`: while a task of a kind waits for room (an offer, a slot) clearly longer than a
+ *   start takes when there is room, no more of that kind are asked for: they would wait
+ *   behind it, and a plan that takes each for a start soon would ask again every tick;
  * - `cooldown`: `--cooldown-up` after warming, `--cooldown-down` after cooling.
  *
  * Pure state machines: the caller passes times.
@@ -20,7 +23,7 @@
 
 import type { TaskKind } from "../executor/types.ts";
 import { TUNING } from "./tuning.ts";
-import type { Cut, Limits, Move } from "./types.ts";
+import type { Cut, KindFacts, Limits, Move } from "./types.ts";
 
 /** A guard's cut of a move (the same shape as the limits stage's). */
 export type Guarded = Cut;
@@ -55,6 +58,41 @@ export function deadband(move: Move, error: number, band: number): Guarded {
     };
   }
   return { move };
+}
+
+/**
+ * No starts of a kind while one of it waits and the kind is short of room: that one, or the
+ * kind's latest start, waited longer than `roomWaitFactor` times the quickest recent start of
+ * the kind, plus a tick (the executor had its chances to place it). With no start seen yet, a
+ * wait of more than a tick counts. The latest start is evidence too: in a cluster with room for
+ * one, each task waits for the one before it to end, and a wait not yet long says nothing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { emptyFacts } from "./facts.ts";
+ * // One warmer has waited 3 s for an offer where starts took 0.1 s: the next would wait too.
+ * const facts = { ...emptyFacts().warmer, inflight: 1, waiting: 1, longestWait: 3, startDelays: [0.1] };
+ * const g = waitingForRoom({ type: "start", kind: "warmer", n: 1 }, facts, 0.5);
+ * assert.equal(g.code, "no-room");
+ * ```
+ */
+export function waitingForRoom(move: Move, facts: KindFacts, dt: number): Guarded {
+  if (move.type !== "start" || facts.waiting === 0) return { move };
+  const delays = facts.startDelays;
+  const quickest = delays.length > 0 ? Math.min(...delays) : 0;
+  const limit = TUNING.roomWaitFactor * quickest + dt;
+  const latest = delays.at(-1) ?? 0;
+  if (facts.longestWait <= limit && latest <= limit) return { move };
+  const evidence = facts.longestWait > limit
+    ? `a ${move.kind} asked for ${round(facts.longestWait)} s ago still waits`
+    : `the last ${move.kind} waited ${round(latest)} s to start, and another waits now`;
+  return {
+    move: { type: "wait" },
+    code: "no-room",
+    note: `${evidence} for room (an offer or a slot, where starts can take ` +
+      `${round(quickest)} s): more would wait behind it`,
+  };
 }
 
 /** `--cooldown-up` and `--cooldown-down`. */

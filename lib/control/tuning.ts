@@ -191,6 +191,12 @@ export const TUNING = {
    * this many: a few at a time are allowed from nothing.
    */
   rampMin: 4,
+  /**
+   * A task waits for room (no offer fits, no slot is free) once it has waited more than this
+   * many times the quickest recent start of its kind, plus a tick: twice, so that offers that
+   * come once a second, or a start slower than the last one, are not taken for a lack of room.
+   */
+  roomWaitFactor: 2,
   /** Seconds between probes while saturated; a probe allows this factor more tasks. */
   probeEvery: 30,
   probeFactor: 1.5,

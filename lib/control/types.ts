@@ -12,6 +12,8 @@ export interface KindFacts {
   readonly inflight: number;
   /** Of those, still waiting to be placed (no process, no offer yet): cheap to cancel. */
   readonly waiting: number;
+  /** Seconds the longest-waiting of those has waited since it was asked for (0 with none). */
+  readonly longestWait: number;
   /** Running now. */
   readonly running: number;
   /** Seconds since each running task started, youngest first. */
@@ -69,6 +71,7 @@ export type ReasonCode =
   | "exploring"
   | "ramp"
   | "floor"
+  | "no-room"
   | "cooldown"
   | "limit-per-tick"
   | "limit-running"
