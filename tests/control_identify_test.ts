@@ -385,6 +385,24 @@ Deno.test({
   },
 });
 
+// The leader is what the ramp waits for when it expects a later effect than the model planned
+// with: it must be the best-ranked fit at every sample, whether or not it has replaced the chosen
+// one yet.
+Deno.test("identify: the leader is the best-ranked fit at every sample, before it is chosen", () => {
+  let differed = 0;
+  for (const c of cases().filter((c) => c.task === "warmup").slice(0, 3)) {
+    runCase(c, (t, _metric, id) => {
+      const leader = id.leader();
+      const top = id.ranking(1)[0];
+      assert.deepEqual([leader.shape, leader.input], [top.shape, top.input], `t = ${t}`);
+      assert.equal(leader.score, top.score);
+      if (key(leader) !== key(id.best())) differed++;
+    });
+  }
+  // The cases include switches: the leader led the chosen model at some samples.
+  assert.ok(differed > 0, "the leader was always the chosen model");
+});
+
 // A queue that empties within a tick and refills a little before the sample is at the floor
 // for part of the tick: the drain the model predicts for that tick did not happen. Such ticks
 // must not teach the fit that arrivals rose (or that tasks drain less).

@@ -29,8 +29,8 @@ import {
 import { Identifier, type ResponseModel, type Shape } from "./identify.ts";
 import { StartLedger } from "./ledger.ts";
 import { applyLimits } from "./limits.ts";
-import { plan, type PlanResult } from "./plan.ts";
-import { describeInput } from "./response.ts";
+import { actsAfterOf, plan, type PlanResult } from "./plan.ts";
+import { describeInput, type Input, runningActing, StartIndex } from "./response.ts";
 import { DEFAULT_TASK_COST, TUNING } from "./tuning.ts";
 import type { ControlLaw, Decision, Limits, Move, Observation, ReasonCode } from "./types.ts";
 import { decide } from "./types.ts";
@@ -207,11 +207,19 @@ export class AdaptiveLaw implements ControlLaw {
       // too small, or tasks that stopped helping, cannot ask for thousands at once. Counted per
       // tick, a delay of four ticks let the count double four times before any start could
       // show whether the model was right.
-      const coming = this.#ledger.countSince(move.kind, obs.t - planned.actsAfter + 1e-9);
-      const cap = Math.max(
-        0,
-        Math.max(TUNING.rampMin, Math.ceil(planned.engaged[move.kind])) - coming,
-      );
+      // It waits for whichever expects the later effect: the model planned with, or the fit
+      // now ranked best that has not yet led long enough to replace it. A warm-up found while
+      // the plan still counts tasks as acting once they run would otherwise let the count
+      // double every tick until the switch.
+      const leader = this.#identifier.leader();
+      const leaderAfter = actsAfterOf(leader.input, obs.tasks);
+      const slower = leaderAfter > planned.actsAfter;
+      const after = slower ? leaderAfter : planned.actsAfter;
+      const acting = slower
+        ? this.#actingNow(leader.input, move.kind, obs)
+        : planned.engaged[move.kind];
+      const coming = this.#ledger.countSince(move.kind, obs.t - after + 1e-9);
+      const cap = Math.max(0, Math.max(TUNING.rampMin, Math.ceil(acting)) - coming);
       if (move.n > cap) {
         cut({
           move: cap > 0 ? { ...move, n: cap } : { type: "wait" },
@@ -310,6 +318,13 @@ export class AdaptiveLaw implements ControlLaw {
       }
     }
     return { plan, known, along: alongOf };
+  }
+
+  /** Tasks of `kind` acting now through `input`, as the plan counts those of its model. */
+  #actingNow(input: Input, kind: TaskKind, obs: Observation): number {
+    return input.type === "running"
+      ? runningActing(obs.tasks[kind].runningAges, input.warmup)
+      : new StartIndex(this.#ledger.entries(kind)).acting(input, obs.t);
   }
 
   /**

@@ -131,6 +131,8 @@ export class Identifier {
   readonly #inputs: InputState[] = [];
   #prev?: { t: number; metric: number };
   #chosen?: Fit;
+  /** The best-ranked fit at the last sample (the chosen one, or one that may replace it). */
+  #leader?: Fit;
   #challenger?: { since: number };
   #floor?: { value: number; seen: number };
   /** Samples resting on a value that may turn out to be a floor, and the state before them. */
@@ -331,6 +333,14 @@ export class Identifier {
   }
 
   /**
+   * The best-ranked model now: the one planned with, or a challenger leading it that has not
+   * yet led for long enough to replace it (see `switchSamples`).
+   */
+  leader(): ResponseModel {
+    return this.#leader ? this.#modelOf(this.#leader) : this.best();
+  }
+
+  /**
    * The `n` best fits, best first, ranked as the model to plan with is chosen, or with
    * `signPenalty` false without the penalty for a wrong sign (the data's own preference).
    */
@@ -469,6 +479,7 @@ export class Identifier {
       }
     }
     if (!best) return;
+    this.#leader = best;
     const current = this.#chosen;
     if (!current) {
       this.#chosen = best;

@@ -23,7 +23,7 @@
 import type { TaskKind } from "../executor/types.ts";
 import type { ResponseModel } from "./identify.ts";
 import type { StartLedger } from "./ledger.ts";
-import { StartIndex, startProfile, startProfileIntegral } from "./response.ts";
+import { type Input, StartIndex, startProfile, startProfileIntegral } from "./response.ts";
 import type { TaskFacts } from "./types.ts";
 import { TUNING } from "./tuning.ts";
 
@@ -115,10 +115,8 @@ interface Grid {
  */
 export function plan(input: PlanInput): PlanResult {
   const { model, dt } = input;
-  const timing = taskTiming(input);
-  const actsAfter = model.input.type === "running"
-    ? timing.startDelay + model.input.warmup
-    : model.input.delay;
+  const timing = taskTiming(input.tasks);
+  const actsAfter = actsAfterWith(model.input, timing);
   const lasts = model.input.type === "running"
     ? (timing.life ?? Infinity)
     : model.input.type === "box"
@@ -315,13 +313,35 @@ interface Timing {
   readonly life?: number;
 }
 
+/**
+ * Seconds until a start now would act through `input`, with the executor's recent start delays
+ * (as the plan counts them: its `actsAfter` for the model it is given).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { emptyFacts } from "./facts.ts";
+ * const facts = emptyFacts();
+ * const tasks = { ...facts, cooler: { ...facts.cooler, startDelays: [0.5] } };
+ * assert.equal(actsAfterOf({ type: "running", warmup: 3 }, tasks), 3.5);
+ * assert.equal(actsAfterOf({ type: "box", delay: 2, duration: 6 }, tasks), 2);
+ * ```
+ */
+export function actsAfterOf(input: Input, tasks: TaskFacts): number {
+  return actsAfterWith(input, taskTiming(tasks));
+}
+
+function actsAfterWith(input: Input, timing: Timing): number {
+  return input.type === "running" ? timing.startDelay + input.warmup : input.delay;
+}
+
 /** The executor's recent start delays and lives, summarised. */
-function taskTiming(input: PlanInput): Timing {
+function taskTiming(tasks: TaskFacts): Timing {
   const delays: number[] = [];
   const lives: number[] = [];
   for (const kind of ["warmer", "cooler"] as const) {
-    delays.push(...input.tasks[kind].startDelays);
-    lives.push(...input.tasks[kind].lifetimes);
+    delays.push(...tasks[kind].startDelays);
+    lives.push(...tasks[kind].lifetimes);
   }
   const startDelay = delays.length > 0 ? median(delays) : 0;
   // A fixed life when recent lives agree; with only one or two seen, their mean is a better
