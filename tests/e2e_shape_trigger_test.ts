@@ -8,7 +8,7 @@
 import { TRIGGER_CONSUMER, TRIGGER_DELAY_S } from "../sim/e2e_queue.ts";
 import { queueShape, START_DETACHED } from "./support/e2e_shapes.ts";
 
-// Known miss of control law v2 (issue #10, left open): the queue is held near 0 (mean 0.3-2.1
+// Known miss of control law v2 (issue #10, left open): the queue is held near 0 (mean 0.1-2.1
 // over the second half, bound 8), but the launches depend on the machine's load: 13 of 13
 // real-time runs alone within the bound of 15 (11-14 launches), none of 3 inside a full suite
 // (16-20). The same plant in virtual time over 100 seeded draws (bench/RESULTS.md, "Seeded

@@ -72,7 +72,8 @@ export function deadband(move: Move, error: number, band: number): Guarded {
  * import assert from "node:assert/strict";
  * import { emptyFacts } from "./facts.ts";
  * // One warmer has waited 3 s for an offer where starts took 0.1 s: the next would wait too.
- * const facts = { ...emptyFacts().warmer, inflight: 1, waiting: 1, longestWait: 3, startDelays: [0.1] };
+ * const waitingOne = { inflight: 1, waiting: 1, longestWait: 3, startDelays: [0.1] };
+ * const facts = { ...emptyFacts().warmer, ...waitingOne };
  * const g = waitingForRoom({ type: "start", kind: "warmer", n: 1 }, facts, 0.5);
  * assert.equal(g.code, "no-room");
  * ```
@@ -80,7 +81,7 @@ export function deadband(move: Move, error: number, band: number): Guarded {
 export function waitingForRoom(move: Move, facts: KindFacts, dt: number): Guarded {
   if (move.type !== "start" || facts.waiting === 0) return { move };
   const delays = facts.startDelays;
-  const quickest = delays.length > 0 ? Math.min(...delays) : 0;
+  const quickest = delays.length > 0 ? delays.reduce((a, b) => Math.min(a, b), Infinity) : 0;
   const limit = TUNING.roomWaitFactor * quickest + dt;
   const latest = delays.at(-1) ?? 0;
   if (facts.longestWait <= limit && latest <= limit) return { move };
