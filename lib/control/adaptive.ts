@@ -161,76 +161,11 @@ export class AdaptiveLaw implements ControlLaw {
       move = g.move;
     };
     cut(this.#probe(move, obs, planned, gains.known, error));
-    if (move.type === "cancel" && !gains.known[move.kind]) {
-      cut({
-        move: { type: "wait" },
-        code: "exploring",
-        note: `keeping the waiting ${move.kind}s: their effect is not known yet`,
-      });
-    }
+    cut(keepWaitingUnknown(move, gains.known));
     cut(deadband(move, error, this.#limits.deadband));
     cut(this.#restingOnFloor(move, obs, model, planned));
-    if (move.type === "start" && !gains.known[move.kind]) {
-      // Unknown: the ramp grows while nothing says these tasks fail to help; once the data
-      // lean the wrong way (more of them, no better), only probes go on.
-      // Starts go out in rounds, each at most as many again as all started lately, so rounds
-      // double.
-      const since = obs.t - Math.max(planned.actsAfter + this.#dt, TUNING.delays.at(-1)!);
-      // Before the first evidence of any effect (the gain as vague as the first guess), the
-      // first starts are watched for a probe gap; after it, rounds are ticks.
-      // No sign of help (the gain learned under half the first guess while its effect may
-      // still be on its way, as with a warm-up, or too weak to see in the noise yet): a round
-      // per probe gap, each as many again as started lately, so weak tasks still add up to a
-      // visible effect. Otherwise the rounds grow by half each tick until the gain is known
-      // and the plan takes over.
-      const helping = gains.along[move.kind] >= TUNING.helpingShare * this.#opts.initialEffect;
-      const watched = this.#ledger.countSince(move.kind, obs.t - TUNING.probeGap + 1e-9) > 0;
-      const recent = this.#ledger.countSince(move.kind, since);
-      const cap = !helping && watched
-        ? 0
-        : !helping
-        ? Math.max(TUNING.exploreFirst, recent)
-        : exploreCap(recent, this.#dt);
-      if (move.n > cap) {
-        cut({
-          move: cap > 0 ? { ...move, n: cap } : { type: "wait" },
-          code: "exploring",
-          note: cap > 0
-            ? `the ${move.kind}s' effect is not known yet: at most ${cap} now`
-            : `the ${move.kind}s' effect is not known yet: watching the last ones`,
-        });
-      }
-    }
-    if (move.type === "start") {
-      // Ramp: the starts that do not act yet (these and those still within a start's delay) are
-      // at most as many as act now, so the count at most doubles per delay, and a gain learned
-      // too small, or tasks that stopped helping, cannot ask for thousands at once. Counted per
-      // tick, a delay of four ticks let the count double four times before any start could
-      // show whether the model was right.
-      // It waits for whichever expects the later effect: the model planned with, or the fit
-      // now ranked best that has not yet led long enough to replace it. A warm-up found while
-      // the plan still counts tasks as acting once they run would otherwise let the count
-      // double every tick until the switch.
-      const leader = this.#identifier.leader();
-      const leaderAfter = actsAfterOf(leader.input, obs.tasks);
-      const slower = leaderAfter > planned.actsAfter;
-      const after = slower ? leaderAfter : planned.actsAfter;
-      const acting = slower
-        ? this.#actingNow(leader.input, move.kind, obs)
-        : planned.engaged[move.kind];
-      const coming = this.#ledger.countSince(move.kind, obs.t - after + 1e-9);
-      const cap = Math.max(0, Math.max(TUNING.rampMin, Math.ceil(acting)) - coming);
-      if (move.n > cap) {
-        cut({
-          move: cap > 0 ? { ...move, n: cap } : { type: "wait" },
-          code: "ramp",
-          note: coming > 0
-            ? `${coming} ${move.kind}${coming > 1 ? "s" : ""} started and not acting yet: ` +
-              `at most ${cap} more now (at most as many again as act)`
-            : `at most ${cap} more ${move.kind}s now (double what acts)`,
-        });
-      }
-    }
+    cut(this.#explorationCap(move, obs, planned, gains));
+    cut(this.#ramp(move, obs, planned));
     if (move.type === "start") cut(waitingForRoom(move, obs.tasks[move.kind], this.#dt));
     cut(this.#saturation.check(move, obs.t, (k) => obs.tasks[k].running + obs.tasks[k].inflight));
     cut(this.#cooldowns.check(move, obs.t));
@@ -318,6 +253,78 @@ export class AdaptiveLaw implements ControlLaw {
       }
     }
     return { plan, known, along: alongOf };
+  }
+
+  /**
+   * While a kind's gain is not known, its starts go out in rounds, each at most as many again as
+   * all started lately, so rounds double; once the data lean the wrong way (more of them, no
+   * better), only probes go on.
+   */
+  #explorationCap(
+    move: Move,
+    obs: Observation,
+    planned: PlanResult,
+    gains: { known: Record<TaskKind, boolean>; along: Record<TaskKind, number> },
+  ): Guarded {
+    if (move.type !== "start" || gains.known[move.kind]) return { move };
+    const since = obs.t - Math.max(planned.actsAfter + this.#dt, TUNING.delays.at(-1)!);
+    // Before the first evidence of any effect (the gain as vague as the first guess), the
+    // first starts are watched for a probe gap; after it, rounds are ticks.
+    // No sign of help (the gain learned under half the first guess while its effect may
+    // still be on its way, as with a warm-up, or too weak to see in the noise yet): a round
+    // per probe gap, each as many again as started lately, so weak tasks still add up to a
+    // visible effect. Otherwise the rounds grow by half each tick until the gain is known
+    // and the plan takes over.
+    const helping = gains.along[move.kind] >= TUNING.helpingShare * this.#opts.initialEffect;
+    const watched = this.#ledger.countSince(move.kind, obs.t - TUNING.probeGap + 1e-9) > 0;
+    const recent = this.#ledger.countSince(move.kind, since);
+    const cap = !helping && watched
+      ? 0
+      : !helping
+      ? Math.max(TUNING.exploreFirst, recent)
+      : exploreCap(recent, this.#dt);
+    if (move.n <= cap) return { move };
+    return {
+      move: cap > 0 ? { ...move, n: cap } : { type: "wait" },
+      code: "exploring",
+      note: cap > 0
+        ? `the ${move.kind}s' effect is not known yet: at most ${cap} now`
+        : `the ${move.kind}s' effect is not known yet: watching the last ones`,
+    };
+  }
+
+  /**
+   * The ramp: the starts that do not act yet (these and those still within a start's delay)
+   * are at most as many as act now, so the count at most doubles per delay, and a gain learned
+   * too small, or tasks that stopped helping, cannot ask for thousands at once. Counted per
+   * tick, a delay of four ticks let the count double four times before any start could show
+   * whether the model was right.
+   *
+   * It waits for whichever expects the later effect: the model planned with, or the fit now
+   * ranked best that has not yet led long enough to replace it. A warm-up found while the plan
+   * still counts tasks as acting once they run would otherwise let the count double every tick
+   * until the switch.
+   */
+  #ramp(move: Move, obs: Observation, planned: PlanResult): Guarded {
+    if (move.type !== "start") return { move };
+    const leader = this.#identifier.leader();
+    const leaderAfter = actsAfterOf(leader.input, obs.tasks);
+    const slower = leaderAfter > planned.actsAfter;
+    const after = slower ? leaderAfter : planned.actsAfter;
+    const acting = slower
+      ? this.#actingNow(leader.input, move.kind, obs)
+      : planned.engaged[move.kind];
+    const coming = this.#ledger.countSince(move.kind, obs.t - after + 1e-9);
+    const cap = Math.max(0, Math.max(TUNING.rampMin, Math.ceil(acting)) - coming);
+    if (move.n <= cap) return { move };
+    return {
+      move: cap > 0 ? { ...move, n: cap } : { type: "wait" },
+      code: "ramp",
+      note: coming > 0
+        ? `${coming} ${move.kind}${coming > 1 ? "s" : ""} started and not acting yet: ` +
+          `at most ${cap} more now (at most as many again as act)`
+        : `at most ${cap} more ${move.kind}s now (double what acts)`,
+    };
   }
 
   /** Tasks of `kind` acting now through `input`, as the plan counts those of its model. */
@@ -506,6 +513,16 @@ export class AdaptiveLaw implements ControlLaw {
       ...(model.floor === undefined ? {} : { floor: model.floor }),
     };
   }
+}
+
+/** A waiting task of a kind whose effect is not known yet is kept: it may show what it does. */
+function keepWaitingUnknown(move: Move, known: Record<TaskKind, boolean>): Guarded {
+  if (move.type !== "cancel" || known[move.kind]) return { move };
+  return {
+    move: { type: "wait" },
+    code: "exploring",
+    note: `keeping the waiting ${move.kind}s: their effect is not known yet`,
+  };
 }
 
 function fmt(x: number): string {
