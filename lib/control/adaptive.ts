@@ -308,7 +308,7 @@ export class AdaptiveLaw implements ControlLaw {
   #ramp(move: Move, obs: Observation, planned: PlanResult): Guarded {
     if (move.type !== "start") return { move };
     const leader = this.#identifier.leader();
-    const leaderAfter = actsAfterOf(leader.input, obs.tasks);
+    const leaderAfter = actsAfterOf(leader.input, planned.startDelay);
     const slower = leaderAfter > planned.actsAfter;
     const after = slower ? leaderAfter : planned.actsAfter;
     const acting = slower

@@ -64,6 +64,8 @@ export interface PlanResult {
   readonly horizon: number;
   /** Seconds until a start now would act. */
   readonly actsAfter: number;
+  /** Seconds from request to running the plan took for a start (the recent starts' median). */
+  readonly startDelay: number;
   /** Metric predicted one tick after a start now would act: with the move, and without. */
   readonly predicted: number;
   readonly predictedWait: number;
@@ -116,7 +118,7 @@ interface Grid {
 export function plan(input: PlanInput): PlanResult {
   const { model, dt } = input;
   const timing = taskTiming(input.tasks);
-  const actsAfter = actsAfterWith(model.input, timing);
+  const actsAfter = actsAfterOf(model.input, timing.startDelay);
   const lasts = model.input.type === "running"
     ? (timing.life ?? Infinity)
     : model.input.type === "box"
@@ -288,6 +290,7 @@ export function plan(input: PlanInput): PlanResult {
     costWait: wait.cost,
     horizon: steps * h,
     actsAfter,
+    startDelay: timing.startDelay,
     predicted: best.atFirst,
     predictedWait: wait.atFirst,
     engaged,
@@ -314,25 +317,18 @@ interface Timing {
 }
 
 /**
- * Seconds until a start now would act through `input`, with the executor's recent start delays
- * (as the plan counts them: its `actsAfter` for the model it is given).
+ * Seconds until a start now would act through `input`, when a start takes `startDelay` seconds
+ * to run (the plan's `actsAfter` for the model it is given, with its `startDelay`).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { emptyFacts } from "./facts.ts";
- * const facts = emptyFacts();
- * const tasks = { ...facts, cooler: { ...facts.cooler, startDelays: [0.5] } };
- * assert.equal(actsAfterOf({ type: "running", warmup: 3 }, tasks), 3.5);
- * assert.equal(actsAfterOf({ type: "box", delay: 2, duration: 6 }, tasks), 2);
+ * assert.equal(actsAfterOf({ type: "running", warmup: 3 }, 0.5), 3.5);
+ * assert.equal(actsAfterOf({ type: "box", delay: 2, duration: 6 }, 0.5), 2); // from the request
  * ```
  */
-export function actsAfterOf(input: Input, tasks: TaskFacts): number {
-  return actsAfterWith(input, taskTiming(tasks));
-}
-
-function actsAfterWith(input: Input, timing: Timing): number {
-  return input.type === "running" ? timing.startDelay + input.warmup : input.delay;
+export function actsAfterOf(input: Input, startDelay: number): number {
+  return input.type === "running" ? startDelay + input.warmup : input.delay;
 }
 
 /** The executor's recent start delays and lives, summarised. */
