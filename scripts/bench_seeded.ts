@@ -67,6 +67,21 @@ function workerModel(boot: { least: number; most: number }): ShapeDraw["model"] 
   };
 }
 
+/**
+ * A trigger: the cooler command is a shell that forks and exits, within a few milliseconds (4 ms
+ * measured in the test's log), so it is never seen running at a tick. Its consumer starts a
+ * process start-up (drawn within `boot`) after the trigger delay, then drains for its life.
+ */
+function triggerModel(boot: { least: number; most: number }): ShapeDraw["model"] {
+  return (random) => ({
+    startDelay: 0.002 + 0.018 * random(),
+    life: 0.005,
+    shape: "trigger",
+    effectDelay: TRIGGER_DELAY_S + boot.least + (boot.most - boot.least) * random(),
+    effectLife: TRIGGER_CONSUMER.life,
+  });
+}
+
 const SHAPES: readonly ShapeDraw[] = [
   {
     name: `worker (consumer runs ${WORKER_CONSUMER.life} s)`,
@@ -81,17 +96,12 @@ const SHAPES: readonly ShapeDraw[] = [
   {
     name: `trigger (detached consumer, ${TRIGGER_CONSUMER.life} s)`,
     consumer: TRIGGER_CONSUMER,
-    // The cooler command is a shell that forks and exits: it runs and ends within a few
-    // milliseconds (4 ms measured in the test's log), so it is never seen running at a tick.
-    // Its consumer starts 0.1-1.1 s (a process start) after the trigger delay, then drains
-    // for its life.
-    model: (random) => ({
-      startDelay: 0.002 + 0.018 * random(),
-      life: 0.005,
-      shape: "trigger",
-      effectDelay: TRIGGER_DELAY_S + 0.1 + random(),
-      effectLife: TRIGGER_CONSUMER.life,
-    }),
+    model: triggerModel(BOOT_IDLE),
+  },
+  {
+    name: `trigger, start-up ${BOOT_LOADED.least}-${BOOT_LOADED.most} s (a loaded machine)`,
+    consumer: TRIGGER_CONSUMER,
+    model: triggerModel(BOOT_LOADED),
   },
 ];
 
@@ -140,7 +150,8 @@ export function seededShapesSection(): string {
     "",
     "The queue plants of `tests/e2e_shape_*_test.ts` (half-second ticks, 36 s, nothing learned at",
     `the start) in virtual time on ${PLANTS} plants per shape drawn from seeds 1-${PLANTS}: start`,
-    "delays, effect delays and lives vary around the test's own (a worker's start-up",
+    "delays, effect delays and lives vary around the test's own (a consumer process's start-up,",
+    "a worker's or the one a trigger starts after its delay,",
     `${BOOT_IDLE.least}-${BOOT_IDLE.most} s, or ${BOOT_LOADED.least}-${BOOT_LOADED.most} s as on a`,
     "machine running the full suite); whole items arrive every",
     `${POLL_S} s and each consumer takes its whole items every ${POLL_S} s, as the test's`,
