@@ -13,6 +13,7 @@
 import { seededShapesSection } from "./bench_seeded.ts";
 import { AdaptiveLaw } from "../lib/control/adaptive.ts";
 import { ClassicLaw } from "../lib/control/classic.ts";
+import { TUNING } from "../lib/control/tuning.ts";
 import type { ControlLaw, Limits } from "../lib/control/types.ts";
 import { OPTIONS } from "../lib/config/options.ts";
 import { type Plant, seededRandom, SimTasks } from "../sim/plants.ts";
@@ -222,8 +223,15 @@ const TIMED_SECONDS = 2400;
 /** The goal for one `decide()` at p99. */
 const DECIDE_P99_MS = 1;
 
-/** Runs the adaptive law for `TIMED_SECONDS` ticks of a scenario, timing every decide(). */
-function timeDecide(s: Scenario): { p50: number; p99: number; max: number; ticks: number } {
+/**
+ * Runs the adaptive law for `TIMED_SECONDS` ticks of a scenario, timing every decide(): over
+ * all ticks, and over those once the start history spans its whole window (`ledgerSeconds`),
+ * which is what the goal asks for ("with a full history"). The first ticks also pay for the
+ * JIT compiling the law; they are in the first numbers only.
+ */
+function timeDecide(
+  s: Scenario,
+): { p50: number; p99: number; max: number; ticks: number; fullP99: number; full: number } {
   const inner = LAWS.adaptive(s, s.plant(seededRandom(1)), new SimTasks(s.model, seededRandom(1)))!;
   const times: number[] = [];
   const timed: ControlLaw = {
@@ -236,14 +244,23 @@ function timeDecide(s: Scenario): { p50: number; p99: number; max: number; ticks
     },
   };
   run({ ...s, duration: TIMED_SECONDS }, () => timed);
+  // One tick a second (simulate's default step).
+  const full = times.slice(Math.ceil(TUNING.ledgerSeconds)).sort((a, b) => a - b);
   times.sort((a, b) => a - b);
-  const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))];
-  return { p50: q(0.5), p99: q(0.99), max: times.at(-1)!, ticks: times.length };
+  const q = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+  return {
+    p50: q(times, 0.5),
+    p99: q(times, 0.99),
+    max: times.at(-1)!,
+    ticks: times.length,
+    fullP99: q(full, 0.99),
+    full: full.length,
+  };
 }
 
 const timingRows = [
-  "| scenario | ticks | decide() p50 | p99 | max | goal |",
-  "| --- | ---: | ---: | ---: | ---: | --- |",
+  "| scenario | ticks | decide() p50 | p99 | max | full-history ticks | their p99 | goal |",
+  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
 ];
 for (const name of TIMED) {
   const s = scenarios().find((x) => x.name === name)!;
@@ -252,11 +269,12 @@ for (const name of TIMED) {
     timingRows.push(
       `| ${name} | ${r.ticks} | ${r.p50.toFixed(3)} ms | ${r.p99.toFixed(3)} ms | ${
         r.max.toFixed(2)
-      } ms | p99 < ${DECIDE_P99_MS} ms: ${r.p99 < DECIDE_P99_MS ? "met" : "**missed**"} |`,
+      } ms | ${r.full} | ${r.fullP99.toFixed(3)} ms | p99 < ${DECIDE_P99_MS} ms with a full ` +
+        `history: ${r.fullP99 < DECIDE_P99_MS ? "met" : "**missed**"} |`,
     );
   } catch (err) {
     crashed = true;
-    timingRows.push(`| ${name} | crashed: ${(err as Error).message} | | | | |`);
+    timingRows.push(`| ${name} | crashed: ${(err as Error).message} | | | | | | |`);
   }
 }
 
@@ -417,8 +435,11 @@ const text = [
   seededShapesSection(),
   "## Time of one decide()",
   "",
-  `The adaptive law run for ${TIMED_SECONDS} ticks of a scenario (a full history), each`,
-  "`decide()` timed with `performance.now()` (this machine, shared; includes garbage collection):",
+  `The adaptive law run for ${TIMED_SECONDS} ticks of a scenario, each \`decide()\` timed with`,
+  "`performance.now()` (this machine, shared; includes garbage collection). The goal counts the",
+  `ticks once the start history spans its whole window (${TUNING.ledgerSeconds} s, from the`,
+  "first tick on): the ticks before also pay for the JIT compiling the law, and are in the first",
+  "three columns only.",
   "",
   timingRows.join("\n"),
   "",

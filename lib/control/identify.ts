@@ -134,6 +134,10 @@ export class Identifier {
   /** The best-ranked fit at the last sample (the chosen one, or one that may replace it). */
   #leader?: Fit;
   #challenger?: { since: number };
+  /** Scratch arrays of #apply and #learn, so that learning a sample allocates nothing per fit. */
+  readonly #phiLevel = new Float64Array(3);
+  readonly #phiRate = new Float64Array(3);
+  readonly #walk = new Float64Array(3);
   #floor?: { value: number; seen: number };
   /** Samples resting on a value that may turn out to be a floor, and the state before them. */
   #pending?: { checkpoint: Checkpoint; held: SampleFacts[] };
@@ -230,11 +234,17 @@ export class Identifier {
         }
       }
       if (prev && dt > 0) {
+        // The regressors depend on the shape only: one array of each per input, reused.
+        const level = this.#phiLevel;
+        level[0] = dt;
+        level[1] = now.warmer - state.last.warmer;
+        level[2] = now.cooler - state.last.cooler;
+        const rate = this.#phiRate;
+        rate[0] = dt;
+        rate[1] = mean.warmer * dt;
+        rate[2] = mean.cooler * dt;
         for (const fit of state.fits) {
-          const phi = fit.shape === "level"
-            ? [dt, now.warmer - state.last.warmer, now.cooler - state.last.cooler]
-            : [dt, mean.warmer * dt, mean.cooler * dt];
-          this.#learn(fit, phi, z, dt, censored);
+          this.#learn(fit, fit.shape === "level" ? level : rate, z, dt, censored);
         }
       }
       state.last = now;
@@ -345,8 +355,23 @@ export class Identifier {
    * `signPenalty` false without the penalty for a wrong sign (the data's own preference).
    */
   ranking(n: number, signPenalty = true): ResponseModel[] {
-    const all = this.#inputs.flatMap((s) => s.fits);
     const key = (f: Fit) => signPenalty ? this.#rank(f) : f.score + f.penalty;
+    if (n === 1) {
+      // The best alone (asked every tick): one pass, the first of equals as a stable sort has.
+      let best: Fit | undefined;
+      let bestKey = Infinity;
+      for (const s of this.#inputs) {
+        for (const f of s.fits) {
+          const k = key(f);
+          if (best === undefined || k < bestKey) {
+            best = f;
+            bestKey = k;
+          }
+        }
+      }
+      return best ? [this.#modelOf(best)] : [];
+    }
+    const all = this.#inputs.flatMap((s) => s.fits);
     all.sort((a, b) => key(a) - key(b));
     return all.slice(0, n).map((f) => this.#modelOf(f));
   }
@@ -397,14 +422,14 @@ export class Identifier {
     }
   }
 
-  #learn(fit: Fit, phi: number[], z: number, dt: number, censored: boolean): void {
+  #learn(fit: Fit, phi: Float64Array, z: number, dt: number, censored: boolean): void {
     const kf = fit.kf;
     const floorGain = this.#opts.prior * 0.01;
-    kf.diffuse([
-      fit.shape === "rate" ? (TUNING.driftWalk ** 2) * fit.noiseVar / (dt * dt) : 0,
-      (TUNING.gainWalk * Math.max(Math.abs(kf.theta[1]), floorGain)) ** 2,
-      (TUNING.gainWalk * Math.max(Math.abs(kf.theta[2]), floorGain)) ** 2,
-    ]);
+    const q = this.#walk;
+    q[0] = fit.shape === "rate" ? (TUNING.driftWalk ** 2) * fit.noiseVar / (dt * dt) : 0;
+    q[1] = (TUNING.gainWalk * Math.max(Math.abs(kf.theta[1]), floorGain)) ** 2;
+    q[2] = (TUNING.gainWalk * Math.max(Math.abs(kf.theta[2]), floorGain)) ** 2;
+    kf.diffuse(q);
     const predicted = kf.predict(phi);
     const s = kf.predictionVariance(phi) + fit.noiseVar;
     // Censored: z is an upper bound of the change; only a prediction above it is wrong, and

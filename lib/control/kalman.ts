@@ -24,24 +24,24 @@ export class Kalman3 {
    * assert.ok(Math.abs(k.predict([1, 2, 0]) - 2.1) < 0.01); // it now predicts what it saw
    * ```
    */
-  constructor(mean: readonly number[], sd: readonly number[]) {
+  constructor(mean: ArrayLike<number>, sd: ArrayLike<number>) {
     this.theta = Float64Array.from(mean);
     this.cov = new Float64Array(9);
     for (let i = 0; i < 3; i++) this.cov[i * 4] = sd[i] * sd[i];
   }
 
   /** Adds process noise: each coefficient's variance grows by `q[i]`. */
-  diffuse(q: readonly number[]): void {
+  diffuse(q: ArrayLike<number>): void {
     for (let i = 0; i < 3; i++) this.cov[i * 4] += q[i];
   }
 
   /** φ·θ. */
-  predict(phi: readonly number[]): number {
+  predict(phi: ArrayLike<number>): number {
     return phi[0] * this.theta[0] + phi[1] * this.theta[1] + phi[2] * this.theta[2];
   }
 
   /** φ·P·φᵀ: the variance of the prediction due to the coefficients' uncertainty. */
-  predictionVariance(phi: readonly number[]): number {
+  predictionVariance(phi: ArrayLike<number>): number {
     const p = this.cov;
     let v = 0;
     for (let i = 0; i < 3; i++) {
@@ -54,7 +54,7 @@ export class Kalman3 {
    * Takes one observation `z` with regressors `phi` and measurement variance `r` (> 0).
    * Returns the innovation (z − prediction before the update).
    */
-  update(phi: readonly number[], z: number, r: number): number {
+  update(phi: ArrayLike<number>, z: number, r: number): number {
     const p = this.cov;
     const pf0 = p[0] * phi[0] + p[1] * phi[1] + p[2] * phi[2];
     const pf1 = p[3] * phi[0] + p[4] * phi[1] + p[5] * phi[2];
@@ -66,19 +66,17 @@ export class Kalman3 {
     this.theta[0] += k0 * innovation;
     this.theta[1] += k1 * innovation;
     this.theta[2] += k2 * innovation;
-    const k = [k0, k1, k2];
-    const pf = [pf0, pf1, pf2];
-    for (let i = 0; i < 3; i++) {
-      for (let j = 0; j < 3; j++) p[i * 3 + j] -= k[i] * pf[j];
-    }
-    for (let i = 0; i < 3; i++) {
-      for (let j = i + 1; j < 3; j++) {
-        const m = (p[i * 3 + j] + p[j * 3 + i]) / 2;
-        p[i * 3 + j] = m;
-        p[j * 3 + i] = m;
-      }
-      if (!(p[i * 4] > 0)) p[i * 4] = 1e-12;
-    }
+    // P −= k·pfᵀ, written out (no arrays per update).
+    p[0] -= k0 * pf0, p[1] -= k0 * pf1, p[2] -= k0 * pf2;
+    p[3] -= k1 * pf0, p[4] -= k1 * pf1, p[5] -= k1 * pf2;
+    p[6] -= k2 * pf0, p[7] -= k2 * pf1, p[8] -= k2 * pf2;
+    // Symmetrise, and keep every variance positive.
+    p[1] = p[3] = (p[1] + p[3]) / 2;
+    p[2] = p[6] = (p[2] + p[6]) / 2;
+    p[5] = p[7] = (p[5] + p[7]) / 2;
+    if (!(p[0] > 0)) p[0] = 1e-12;
+    if (!(p[4] > 0)) p[4] = 1e-12;
+    if (!(p[8] > 0)) p[8] = 1e-12;
     return innovation;
   }
 
@@ -89,7 +87,7 @@ export class Kalman3 {
    * that is no longer positive definite. (Keeping the drift's variance only adds to one
    * diagonal entry, which cannot break that.)
    */
-  updateGains(phi: readonly number[], z: number, r: number): number {
+  updateGains(phi: ArrayLike<number>, z: number, r: number): number {
     const keep = this.theta[0];
     const driftVar = this.cov[0];
     const innovation = this.update([0, phi[1], phi[2]], z, r);
