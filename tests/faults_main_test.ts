@@ -102,7 +102,17 @@ Deno.test("SIGTERM during a launch burst: state written, tasks stopped, exit 0 w
       jsonLines(relay.stdout()).find((e) =>
         e.event === "tick" && (e.launched as string[]).length >= 10
       );
-    await until("a launch burst", () => burst() !== undefined);
+    await until("a launch burst", () => burst() !== undefined).catch((err) => {
+      // Say what the ticks did instead: launches per tick, and the decision's code.
+      const ticks = jsonLines(relay.stdout()).filter((e) => e.event === "tick");
+      const seen = ticks.map((e) => {
+        const d = (e.decision ?? {}) as Record<string, unknown>;
+        return `${(e.launched as string[]).length} (${d.code ?? d.kind ?? "?"})`;
+      });
+      throw new Error(
+        `${(err as Error).message}: ${ticks.length} ticks launched ${seen.join(", ")}`,
+      );
+    });
     const requested = (burst()!.launched as string[]).length;
     const launchedAtSignal = master.launchedTasks.length;
     const signalAt = Date.now();
