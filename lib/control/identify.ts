@@ -214,40 +214,49 @@ export class Identifier {
       warmer: new StartIndex(ledger.entries("warmer")),
       cooler: new StartIndex(ledger.entries("cooler")),
     };
+    const warmers = index.warmer;
+    const coolers = index.cooler;
     for (const state of this.#inputs) {
-      const now = { warmer: 0, cooler: 0 };
-      const mean = { warmer: 0, cooler: 0 };
-      for (const kind of ["warmer", "cooler"] as const) {
-        const input = state.input;
-        if (input.type === "running") {
-          now[kind] = runningActing(sample.ages[kind], input.warmup);
-          mean[kind] = runningActingAverage(sample.ages[kind], input.warmup, dt, state.last[kind]);
+      // Per kind written out (not a loop over kind names): this runs for every input each tick.
+      const input = state.input;
+      const last = state.last;
+      let nowWarmer: number, nowCooler: number, meanWarmer: number, meanCooler: number;
+      if (input.type === "running") {
+        nowWarmer = runningActing(sample.ages.warmer, input.warmup);
+        nowCooler = runningActing(sample.ages.cooler, input.warmup);
+        meanWarmer = runningActingAverage(sample.ages.warmer, input.warmup, dt, last.warmer);
+        meanCooler = runningActingAverage(sample.ages.cooler, input.warmup, dt, last.cooler);
+      } else {
+        // From the ledger as it is now at both ends, so that a start cancelled since the
+        // last sample (it never ran) counts at neither.
+        nowWarmer = warmers.acting(input, sample.t);
+        nowCooler = coolers.acting(input, sample.t);
+        if (prev) {
+          meanWarmer = warmers.average(input, prev.t, sample.t);
+          meanCooler = coolers.average(input, prev.t, sample.t);
+          last.warmer = warmers.acting(input, prev.t);
+          last.cooler = coolers.acting(input, prev.t);
         } else {
-          // From the ledger as it is now at both ends, so that a start cancelled since the
-          // last sample (it never ran) counts at neither.
-          const starts = index[kind];
-          now[kind] = starts.acting(input, sample.t);
-          if (prev) {
-            mean[kind] = starts.average(input, prev.t, sample.t);
-            state.last[kind] = starts.acting(input, prev.t);
-          } else mean[kind] = now[kind];
+          meanWarmer = nowWarmer;
+          meanCooler = nowCooler;
         }
       }
       if (prev && dt > 0) {
         // The regressors depend on the shape only: one array of each per input, reused.
         const level = this.#phiLevel;
         level[0] = dt;
-        level[1] = now.warmer - state.last.warmer;
-        level[2] = now.cooler - state.last.cooler;
+        level[1] = nowWarmer - last.warmer;
+        level[2] = nowCooler - last.cooler;
         const rate = this.#phiRate;
         rate[0] = dt;
-        rate[1] = mean.warmer * dt;
-        rate[2] = mean.cooler * dt;
+        rate[1] = meanWarmer * dt;
+        rate[2] = meanCooler * dt;
         for (const fit of state.fits) {
           this.#learn(fit, fit.shape === "level" ? level : rate, z, dt, censored);
         }
       }
-      state.last = now;
+      last.warmer = nowWarmer;
+      last.cooler = nowCooler;
     }
   }
 
@@ -448,7 +457,7 @@ export class Identifier {
         Math.log(spread(fit));
       fit.score = fit.scored === 0 ? surprise : (1 - a0) * fit.score + a0 * surprise;
       fit.scored++;
-      kf.updateGains([0, phi[1], phi[2]], z - kf.theta[0] * phi[0], fit.noiseVar);
+      kf.updateGains(phi, z - kf.theta[0] * phi[0], fit.noiseVar);
       fit.samples++;
       return;
     }

@@ -8,6 +8,9 @@
  * @module
  */
 
+/** Regressors of {@linkcode Kalman3.updateGains}, the drift's always 0 (update keeps no reference). */
+const GAINS_ONLY = new Float64Array(3);
+
 /** Three coefficients and their covariance (row-major 3×3). */
 export class Kalman3 {
   readonly theta: Float64Array;
@@ -90,7 +93,10 @@ export class Kalman3 {
   updateGains(phi: ArrayLike<number>, z: number, r: number): number {
     const keep = this.theta[0];
     const driftVar = this.cov[0];
-    const innovation = this.update([0, phi[1], phi[2]], z, r);
+    const gains = GAINS_ONLY;
+    gains[1] = phi[1];
+    gains[2] = phi[2];
+    const innovation = this.update(gains, z, r);
     this.theta[0] = keep;
     this.cov[0] = driftVar;
     return innovation;
