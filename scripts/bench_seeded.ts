@@ -69,8 +69,8 @@ function workerModel(boot: { least: number; most: number }): ShapeDraw["model"] 
 
 /**
  * A trigger: the cooler command is a shell that forks and exits, within a few milliseconds (4 ms
- * measured in the test's log), so it is never seen running at a tick. Its consumer starts a
- * process start-up (drawn within `boot`) after the trigger delay, then drains for its life.
+ * measured in the test's log), so it is never seen running at a tick. Its consumer starts after
+ * the trigger's delay and a process start-up (drawn within `boot`), then drains for its life.
  */
 function triggerModel(boot: { least: number; most: number }): ShapeDraw["model"] {
   return (random) => ({

@@ -8,7 +8,7 @@
  * @module
  */
 
-/** Regressors of {@linkcode Kalman3.updateGains}, the drift's always 0 (update keeps no reference). */
+/** Regressors of {@linkcode Kalman3.updateGains}: the drift's stays 0; `update` keeps none. */
 const GAINS_ONLY = new Float64Array(3);
 
 /** Three coefficients and their covariance (row-major 3×3). */
@@ -70,9 +70,15 @@ export class Kalman3 {
     this.theta[1] += k1 * innovation;
     this.theta[2] += k2 * innovation;
     // P −= k·pfᵀ, written out (no arrays per update).
-    p[0] -= k0 * pf0, p[1] -= k0 * pf1, p[2] -= k0 * pf2;
-    p[3] -= k1 * pf0, p[4] -= k1 * pf1, p[5] -= k1 * pf2;
-    p[6] -= k2 * pf0, p[7] -= k2 * pf1, p[8] -= k2 * pf2;
+    p[0] -= k0 * pf0;
+    p[1] -= k0 * pf1;
+    p[2] -= k0 * pf2;
+    p[3] -= k1 * pf0;
+    p[4] -= k1 * pf1;
+    p[5] -= k1 * pf2;
+    p[6] -= k2 * pf0;
+    p[7] -= k2 * pf1;
+    p[8] -= k2 * pf2;
     // Symmetrise, and keep every variance positive.
     p[1] = p[3] = (p[1] + p[3]) / 2;
     p[2] = p[6] = (p[2] + p[6]) / 2;
