@@ -152,8 +152,9 @@ export function plan(input: PlanInput): PlanResult {
   const base = new Float64Array(steps);
   let baseNow = 0;
   const engaged: Record<TaskKind, number> = { warmer: 0, cooler: 0 };
+  const buffers = { acting: new Float64Array(steps), diff: new Float64Array(steps + 1) };
   for (const kind of ["warmer", "cooler"] as const) {
-    const existing = existingActing(input, kind, grid, timing);
+    const existing = existingActing(input, kind, grid, timing, buffers);
     engaged[kind] = existing.now;
     const g = model.gain[kind];
     if (g === 0) continue;
@@ -194,6 +195,11 @@ export function plan(input: PlanInput): PlanResult {
     for (let j = 0; j < steps; j++) scratch[j] = now * one[j] + later * next[j];
     return scratch;
   };
+  /** `now` tasks started now, each acting as `one`. */
+  const times = (one: Float64Array, now: number) => {
+    for (let j = 0; j < steps; j++) scratch[j] = now * one[j];
+    return scratch;
+  };
 
   // What a task's effect is worth for a second: its gain; on a rate, no more than what there
   // is for it to do (the drift it absorbs, and the error spread over the look-ahead): a
@@ -216,10 +222,11 @@ export function plan(input: PlanInput): PlanResult {
     if (most <= 0) continue;
     const g = input.gain[kind];
     const one = newTask(input, grid, timing, 0);
-    const deltaNow = one.acting.map((a) => g * a);
+    // The new task's own profile, scaled in place by its gain (nothing else holds it).
+    const deltaNow = one.acting;
+    for (let j = 0; j < steps; j++) deltaNow[j] = g * deltaNow[j];
     const price = input.taskCost * worth(Math.abs(g)) * one.seconds;
-    const none = new Float64Array(steps);
-    const at = (n: number) => evaluate(mix(deltaNow, n, none, 0), price * n);
+    const at = (n: number) => evaluate(times(deltaNow, n), price * n);
     let lo = 0;
     let hi = 1;
     let costLo = wait.cost;
@@ -242,7 +249,8 @@ export function plan(input: PlanInput): PlanResult {
     // Deferral: of the n wanted, start now only those that would be missed if they started a
     // tick later; the rest are for the next tick to decide (it will know more).
     const next = newTask(input, grid, timing, dt);
-    const deltaLater = next.acting.map((x) => g * x);
+    const deltaLater = next.acting;
+    for (let j = 0; j < steps; j++) deltaLater[j] = g * deltaLater[j];
     const split = (k: number) => evaluate(mix(deltaNow, k, deltaLater, n - k), price * n).cost;
     let k0 = 0;
     let k1 = n;
@@ -434,18 +442,24 @@ function inflightStarts(input: PlanInput, kind: TaskKind, timing: Timing): numbe
   return out;
 }
 
+/**
+ * What a kind's existing and in-flight tasks act at each step, and now. Written into
+ * `buffers.acting` (steps long), with `buffers.diff` (one longer) as room: the caller reads the
+ * result before it asks for another kind's.
+ */
 function existingActing(
   input: PlanInput,
   kind: TaskKind,
   grid: Grid,
   timing: Timing,
+  buffers: { acting: Float64Array; diff: Float64Array },
 ): { acting: Float64Array; now: number } {
   const m = input.model.input;
-  const acting = new Float64Array(grid.steps);
+  const acting = buffers.acting.fill(0);
   let now = 0;
   if (m.type === "running") {
     // Each task acts over one span of steps: add them as a difference array.
-    const diff = new Float64Array(grid.steps + 1);
+    const diff = buffers.diff.fill(0);
     const addFor = (from: number, life: number | undefined) => {
       const [lo, hi] = runningSpan(m.warmup, from, life, grid);
       diff[lo] += 1;
