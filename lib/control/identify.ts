@@ -340,14 +340,7 @@ export class Identifier {
 
   /** The best model of the other shape (for reports), if that shape is allowed. */
   bestOf(shape: Shape): ResponseModel | undefined {
-    let best: Fit | undefined;
-    for (const s of this.#inputs) {
-      for (const f of s.fits) {
-        if (f.shape === shape && (!best || f.score + f.penalty < best.score + best.penalty)) {
-          best = f;
-        }
-      }
-    }
+    const best = this.#bestFit((f) => f.score + f.penalty, (f) => f.shape === shape);
     return best && this.#modelOf(best);
   }
 
@@ -366,18 +359,8 @@ export class Identifier {
   ranking(n: number, signPenalty = true): ResponseModel[] {
     const key = (f: Fit) => signPenalty ? this.#rank(f) : f.score + f.penalty;
     if (n === 1) {
-      // The best alone (asked every tick): one pass, the first of equals as a stable sort has.
-      let best: Fit | undefined;
-      let bestKey = Infinity;
-      for (const s of this.#inputs) {
-        for (const f of s.fits) {
-          const k = key(f);
-          if (best === undefined || k < bestKey) {
-            best = f;
-            bestKey = k;
-          }
-        }
-      }
+      // The best alone (asked every tick): one pass, not a sort of every fit.
+      const best = this.#bestFit(key);
       return best ? [this.#modelOf(best)] : [];
     }
     const all = this.#inputs.flatMap((s) => s.fits);
@@ -505,13 +488,28 @@ export class Identifier {
     return f.score + f.penalty + (wrong ? TUNING.wrongSignPenalty : 0);
   }
 
-  #choose(): void {
+  /**
+   * The fit with the lowest `key` among those `keep` accepts, in one pass; of equals the first,
+   * as a stable sort would put it.
+   */
+  #bestFit(key: (f: Fit) => number, keep?: (f: Fit) => boolean): Fit | undefined {
     let best: Fit | undefined;
+    let bestKey = Infinity;
     for (const s of this.#inputs) {
       for (const f of s.fits) {
-        if (!best || this.#rank(f) < this.#rank(best)) best = f;
+        if (keep && !keep(f)) continue;
+        const k = key(f);
+        if (best === undefined || k < bestKey) {
+          best = f;
+          bestKey = k;
+        }
       }
     }
+    return best;
+  }
+
+  #choose(): void {
+    const best = this.#bestFit((f) => this.#rank(f));
     if (!best) return;
     this.#leader = best;
     const current = this.#chosen;
