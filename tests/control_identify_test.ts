@@ -582,3 +582,45 @@ Deno.test({
   assert.ok(fit.drift > 2 && fit.drift < 4.5, `drift ${fit.drift}`);
   assert.ok(fit.gain.cooler < -4, `cooler gain ${fit.gain.cooler}`);
 });
+
+/**
+ * A queue fed at 3/s, held empty by consumers of 4 s that are started one at a time whenever
+ * it reads 1 (half-second samples); an empty queue with a consumer running reads 1 now and then
+ * (an item came since the last poll, chance `pop`). Returns the time of the last sample at which
+ * the identifier's model was a level, or -1 if it never was.
+ */
+function lastLevelOfHeldQueue(seed: number, pop: number, until: number): number {
+  const random = seededRandom(seed);
+  const id = new Identifier({ prior: 1, shapes: ["level", "rate"] });
+  const ledger = new StartLedger(TUNING.ledgerSeconds);
+  const starts: number[] = [];
+  let metric = 1;
+  let lastLevel = -1;
+  for (let t = 0; t <= until; t += 0.5) {
+    ledger.prune(t);
+    const cooler = starts.filter((s) => t - s < 4).map((s) => t - s);
+    id.observe({ t, metric, ages: { warmer: [], cooler } }, ledger);
+    if (id.best().shape === "level") lastLevel = t;
+    if (metric >= 1) {
+      ledger.record("cooler", t, 1);
+      starts.push(t);
+    }
+    const running = starts.filter((s) => t + 0.5 - s < 4).length;
+    metric = running > 0 ? (metric === 0 && random() < pop ? 1 : 0) : metric + 1.5;
+  }
+  return lastLevel;
+}
+
+Deno.test("identify: a metric that leaves its floor with no task changed is not taken for a level", () => {
+  // The first samples of a held queue, 1 then 0 as each consumer starts, fit a level of gain
+  // -1 per consumer exactly, and every sample resting on the floor fits it too; but a level
+  // cannot rise off its floor with no task changed, and each such 0 → 1 says so, while a queue
+  // (rate) explains them all. Over ten seeds the rate model must have taken over for good
+  // within 12 s in eight (it did in 8 of 10, by 6-12 s; reading such a rise as consistent with
+  // a level, it did in none: 12.5-24.5 s).
+  const settled = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((seed) =>
+    lastLevelOfHeldQueue(seed, 0.3, 40)
+  );
+  const early = settled.filter((t) => t < 12).length;
+  assert.ok(early >= 8, `last level at ${settled.join(", ")} s`);
+});

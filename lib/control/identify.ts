@@ -97,6 +97,17 @@ interface FitState {
   readonly run: number;
 }
 
+/**
+ * Which way a sample at a floor bounds the change of the metric a fit explains, z. A queue
+ * (rate) is pushed back up at its floor: what it shows is the fit's change plus a push of zero
+ * or more, so z is an `upper` bound either side of a touch. A level is cut at its floor: the
+ * metric is the larger of the floor and what the tasks make of the base. Landing on it, the
+ * level fell at least as far as z (`upper`); leaving it, the level came from at or under the
+ * floor, so it rose at least z (`lower`): with no task changed, a level cannot have risen,
+ * and the sample says so.
+ */
+type Bound = "none" | "upper" | "lower";
+
 /** The identifier's learned state at one sample. */
 interface Checkpoint {
   readonly fits: readonly FitState[];
@@ -203,11 +214,13 @@ export class Identifier {
     const prev = this.#prev;
     this.#prev = { t: sample.t, metric: sample.metric };
     const dt = prev ? sample.t - prev.t : 0;
-    // At a floor (an empty queue) a change says only that the tasks did at least that much
-    // (the queue could not go lower): a sample touching the floor is censored, and enters a
-    // fit (and its score) only where the fit predicts less than was seen.
-    const censored = prev !== undefined &&
-      (this.restsOnFloor(sample.metric) || this.restsOnFloor(prev.metric));
+    // At a floor (an empty queue) a change bounds what the tasks did, one way: a sample
+    // touching the floor is censored, and enters a fit (and its score) only where the fit's
+    // prediction is on the wrong side of what was seen (`Bound`).
+    const atPrev = prev !== undefined && this.restsOnFloor(prev.metric);
+    const atNow = prev !== undefined && this.restsOnFloor(sample.metric);
+    const rateBound: Bound = atPrev || atNow ? "upper" : "none";
+    const levelBound: Bound = atNow ? "upper" : atPrev ? "lower" : "none";
     const dm = prev ? sample.metric - prev.metric : 0;
     const z = Number.isFinite(dm) ? dm : 0;
     const index = {
@@ -252,7 +265,8 @@ export class Identifier {
         rate[1] = meanWarmer * dt;
         rate[2] = meanCooler * dt;
         for (const fit of state.fits) {
-          this.#learn(fit, fit.shape === "level" ? level : rate, z, dt, censored);
+          if (fit.shape === "level") this.#learn(fit, level, z, dt, levelBound);
+          else this.#learn(fit, rate, z, dt, rateBound);
         }
       }
       last.warmer = nowWarmer;
@@ -414,7 +428,7 @@ export class Identifier {
     }
   }
 
-  #learn(fit: Fit, phi: Float64Array, z: number, dt: number, censored: boolean): void {
+  #learn(fit: Fit, phi: Float64Array, z: number, dt: number, bound: Bound): void {
     const kf = fit.kf;
     const floorGain = this.#opts.prior * 0.01;
     const q = this.#walk;
@@ -424,12 +438,12 @@ export class Identifier {
     kf.diffuse(q);
     const predicted = kf.predict(phi);
     const s = kf.predictionVariance(phi) + fit.noiseVar;
-    // Censored: z is an upper bound of the change; only a prediction above it is wrong, and
-    // then it says the tasks did more than the fit thought. The drift is not taught by it: at
-    // a floor the drift cannot be seen, and letting it shrink would hide a wrong model.
-    if (censored) {
+    // Censored: z bounds the change one way (`Bound`); only a prediction past it is wrong, and
+    // then it says the tasks did more (or less) than the fit thought. The drift is not taught
+    // by it: at a floor the drift cannot be seen, and letting it shrink would hide a wrong model.
+    if (bound !== "none") {
       const a0 = 1 / TUNING.scoreMemory;
-      if (predicted <= z) {
+      if (bound === "upper" ? predicted <= z : predicted >= z) {
         const logSpread = Math.log(spread(fit));
         fit.score = fit.scored === 0 ? logSpread : (1 - a0) * fit.score + a0 * logSpread;
         fit.scored++;
