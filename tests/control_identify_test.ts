@@ -303,12 +303,6 @@ const KNOWN_FAILING = new Set<string>([
   // takes.
   "worker rate ×10",
   "arrivals",
-  // The 1s of an empty polled queue are learned as exact: drift 16 for 3. Taking the floor as
-  // one step of the metric wide (its resolution) passes this and kept the real-time worker test
-  // within its bound, but the real-time trigger test then launched 20-28 (bound 15; 11-20
-  // without it): in those runs the cooler's gain stayed unknown longer, and exploration sent
-  // 8-11 starts per run (1 without it).
-  "polled-floor",
 ]);
 
 /** True when the known failures are to be run too (needs --allow-env to see the variable). */
@@ -560,10 +554,7 @@ Deno.test("identify: the first touches of an empty queue are learned again, cens
   assert.ok(fit.gain.cooler < -4, `cooler gain ${fit.gain.cooler}`);
 });
 
-Deno.test({
-  name: "identify: a queue that reads 0 or 1 while empty rests on its floor at both",
-  ignore: skip("polled-floor"),
-}, () => {
+Deno.test("identify: a queue that reads 0 or 1 while empty rests on its floor at both", () => {
   // A polled queue: items arrive one at a time (3/s) and consumers poll, so an empty queue
   // reads 1 whenever an item came since the last poll. Two consumers of 5/s each run from
   // t = 10 to the end; before that the queue grows. Read as exact values, the 1s would say

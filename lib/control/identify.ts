@@ -13,10 +13,12 @@
  * and only grow uncertain), scored by its one-step prediction error before it sees the sample
  * (so a model that merely fits noise gains nothing). The best score, with a small penalty for
  * elaborate inputs and a margin against switching, is the model the planner uses. A sample at a
- * floor the metric rests on (an empty queue) is censored: it says only that the tasks did at
- * least that much, so it enters a fit only where the fit predicted less, and then teaches its
- * gains, not its drift; its first touches, before it was known as a floor, are learned again,
- * censored, once it is. Pure: the caller passes times and facts.
+ * floor the metric rests on (an empty queue) is censored: it bounds what the tasks did one way
+ * (`Bound`: a queue is pushed back up at its floor, a level is cut at it), so it enters a fit
+ * only where the fit's prediction is past that bound, and then teaches its gains, not its drift; its first touches, before it was known as a floor, are learned again,
+ * censored, once it is. A whole-number metric one item above its floor (a polled queue's item
+ * that came since the last take) agrees with a rate fit that predicted the queue would empty
+ * within the tick. Pure: the caller passes times and facts.
  * @module
  */
 
@@ -150,6 +152,8 @@ export class Identifier {
   readonly #phiRate = new Float64Array(3);
   readonly #walk = new Float64Array(3);
   #floor?: { value: number; seen: number };
+  /** Every finite metric so far was a whole number (its grain is then 1). */
+  #whole = true;
   /** Samples resting on a value that may turn out to be a floor, and the state before them. */
   #pending?: { checkpoint: Checkpoint; held: SampleFacts[] };
 
@@ -186,7 +190,8 @@ export class Identifier {
    */
   #watchFloor(sample: SampleFacts, ledger: StartLedger): void {
     const candidate = this.#floor;
-    const near = this.#floorTolerance();
+    // One grain above the candidate rests on it too (see #apply): those are touches as well.
+    const near = Math.max(this.#floorTolerance(), this.#grain());
     const resting = candidate !== undefined && candidate.seen > 0 &&
       sample.metric <= candidate.value + near;
     if (!resting) {
@@ -220,6 +225,15 @@ export class Identifier {
     const atPrev = prev !== undefined && this.restsOnFloor(prev.metric);
     const atNow = prev !== undefined && this.restsOnFloor(sample.metric);
     const rateBound: Bound = atPrev || atNow ? "upper" : "none";
+    // A whole-number metric one grain above its floor (a queue reading 1: an item that came
+    // since the consumers' last take) is what an emptied queue shows: to a rate fit that
+    // predicts the queue reaches its floor within the tick, that reading agrees (see #learn).
+    const floor = this.#floorValue();
+    const grain = this.#grain();
+    const toFloor = prev !== undefined && floor !== undefined && grain > 0 &&
+        sample.metric <= floor + grain
+      ? floor - prev.metric
+      : undefined;
     const levelBound: Bound = atNow ? "upper" : atPrev ? "lower" : "none";
     const dm = prev ? sample.metric - prev.metric : 0;
     const z = Number.isFinite(dm) ? dm : 0;
@@ -266,7 +280,7 @@ export class Identifier {
         rate[2] = meanCooler * dt;
         for (const fit of state.fits) {
           if (fit.shape === "level") this.#learn(fit, level, z, dt, levelBound);
-          else this.#learn(fit, rate, z, dt, rateBound);
+          else this.#learn(fit, rate, z, dt, rateBound, toFloor);
         }
       }
       last.warmer = nowWarmer;
@@ -428,7 +442,14 @@ export class Identifier {
     }
   }
 
-  #learn(fit: Fit, phi: Float64Array, z: number, dt: number, bound: Bound): void {
+  #learn(
+    fit: Fit,
+    phi: Float64Array,
+    z: number,
+    dt: number,
+    bound: Bound,
+    toFloor?: number,
+  ): void {
     const kf = fit.kf;
     const floorGain = this.#opts.prior * 0.01;
     const q = this.#walk;
@@ -441,9 +462,12 @@ export class Identifier {
     // Censored: z bounds the change one way (`Bound`); only a prediction past it is wrong, and
     // then it says the tasks did more (or less) than the fit thought. The drift is not taught
     // by it: at a floor the drift cannot be seen, and letting it shrink would hide a wrong model.
-    if (bound !== "none") {
+    // `toFloor`: the change that takes the metric to its floor, when it now reads within a grain
+    // of it; a fit that predicted at least that fall agrees (the queue emptied within the tick).
+    const emptied = toFloor !== undefined && predicted <= toFloor;
+    if (bound !== "none" || emptied) {
       const a0 = 1 / TUNING.scoreMemory;
-      if (bound === "upper" ? predicted <= z : predicted >= z) {
+      if (emptied || (bound === "upper" ? predicted <= z : predicted >= z)) {
         const logSpread = Math.log(spread(fit));
         fit.score = fit.scored === 0 ? logSpread : (1 - a0) * fit.score + a0 * logSpread;
         fit.scored++;
@@ -544,9 +568,15 @@ export class Identifier {
 
   #trackFloor(metric: number, pushedDown: boolean): void {
     if (!Number.isFinite(metric)) return;
+    if (!Number.isInteger(metric)) this.#whole = false;
     if (!this.#floor || metric < this.#floor.value) {
       this.#floor = { value: metric, seen: pushedDown ? 1 : 0 };
     } else if (metric === this.#floor.value && pushedDown) this.#floor.seen++;
+  }
+
+  /** The metric's grain: 1 while every value seen was a whole number (items), else 0. */
+  #grain(): number {
+    return this.#whole ? 1 : 0;
   }
 
   /** How far above a floor the metric still rests on it: the noise floor of a fit. */
