@@ -15,10 +15,11 @@
  * elaborate inputs and a margin against switching, is the model the planner uses. A sample at a
  * floor the metric rests on (an empty queue) is censored: it bounds what the tasks did one way
  * (`Bound`: a queue is pushed back up at its floor, a level is cut at it), so it enters a fit
- * only where the fit's prediction is past that bound, and then teaches its gains, not its drift; its first touches, before it was known as a floor, are learned again,
- * censored, once it is. A whole-number metric one item above its floor (a polled queue's item
- * that came since the last take) agrees with a rate fit that predicted the queue would empty
- * within the tick. Pure: the caller passes times and facts.
+ * only where the fit's prediction is past that bound, and then teaches its gains, not its
+ * drift; its first touches, before it was known as a floor, are learned again, censored, once
+ * it is. A whole-number metric one item above its floor (a polled queue's item that came since
+ * the last take) agrees with a rate fit that predicted the queue would empty within the tick.
+ * Pure: the caller passes times and facts.
  * @module
  */
 
@@ -225,6 +226,7 @@ export class Identifier {
     const atPrev = prev !== undefined && this.restsOnFloor(prev.metric);
     const atNow = prev !== undefined && this.restsOnFloor(sample.metric);
     const rateBound: Bound = atPrev || atNow ? "upper" : "none";
+    const levelBound: Bound = atNow ? "upper" : atPrev ? "lower" : "none";
     // A whole-number metric one grain above its floor (a queue reading 1: an item that came
     // since the consumers' last take) is what an emptied queue shows: to a rate fit that
     // predicts the queue reaches its floor within the tick, that reading agrees (see #learn).
@@ -234,7 +236,6 @@ export class Identifier {
         sample.metric <= floor + grain
       ? floor - prev.metric
       : undefined;
-    const levelBound: Bound = atNow ? "upper" : atPrev ? "lower" : "none";
     const dm = prev ? sample.metric - prev.metric : 0;
     const z = Number.isFinite(dm) ? dm : 0;
     const index = {
