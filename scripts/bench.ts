@@ -14,6 +14,7 @@ import { seededShapesSection } from "./bench_seeded.ts";
 import { AdaptiveLaw } from "../lib/control/adaptive.ts";
 import { ClassicLaw } from "../lib/control/classic.ts";
 import { TUNING } from "../lib/control/tuning.ts";
+import { quantileOfSorted as q } from "./quantile.ts";
 import type { ControlLaw, Limits } from "../lib/control/types.ts";
 import { OPTIONS } from "../lib/config/options.ts";
 import { type Plant, seededRandom, SimTasks } from "../sim/plants.ts";
@@ -152,7 +153,6 @@ function timeDecide(
   // One tick a second (simulate's default step).
   const full = times.slice(Math.ceil(TUNING.ledgerSeconds)).sort((a, b) => a - b);
   times.sort((a, b) => a - b);
-  const q = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
   return {
     p50: q(times, 0.5),
     p99: q(times, 0.99),

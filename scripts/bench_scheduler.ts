@@ -24,6 +24,7 @@ import type { ClientHandlers, SchedulerConnection } from "../lib/mesos/connectio
 import { MesosExecutor } from "../lib/mesos/framework.ts";
 import type { Call, Event, Offer } from "../lib/mesos/messages.ts";
 import { encodeRecord, RecordIODecoder } from "../lib/mesos/recordio.ts";
+import { quantileOfSorted } from "./quantile.ts";
 
 function offer(i: number): Offer {
   const resource = (name: string, value: number) => ({
@@ -238,10 +239,6 @@ async function executor(
   return { ex, conn, dir };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 function offersEvent(count: number): Event {
   return { type: "OFFERS", offers: { offers: Array.from({ length: count }, (_, i) => offer(i)) } };
 }
@@ -313,8 +310,8 @@ async function offerLatency(
   times.sort((a, b) => a - b);
   return {
     rounds,
-    p50: percentile(times, 50),
-    p99: percentile(times, 99),
+    p50: quantileOfSorted(times, 0.5),
+    p99: quantileOfSorted(times, 0.99),
     max: times[times.length - 1],
     perSecond: launched / totalSeconds,
   };
@@ -361,7 +358,7 @@ async function startup(runs: number) {
     times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
-  return percentile(times, 50);
+  return quantileOfSorted(times, 0.5);
 }
 
 /** The parts of the scheduler benchmark. */

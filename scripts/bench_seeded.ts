@@ -16,6 +16,7 @@ import { DEFAULT_TICK_MS } from "./queue_sim.ts";
 import { COOLERS } from "../sim/limits.ts";
 import { polledQueuePlant, seededRandom, SimTasks, type TaskModel } from "../sim/plants.ts";
 import { simulate } from "../sim/simulate.ts";
+import { quantileOfSorted } from "./quantile.ts";
 import {
   E2E_RUN_S,
   E2E_TICK_S,
@@ -128,22 +129,20 @@ function runShape(shape: ShapeDraw): { launches: number[]; means: number[] } {
   return { launches, means };
 }
 
-function quantile(xs: readonly number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-}
-
 /** The section's markdown. */
 export function seededShapesSection(): string {
   const rows = SHAPES.map((shape) => {
     const { launches, means } = runShape(shape);
+    const sorted = [...launches].sort((a, b) => a - b);
     const bound = Math.floor(
       LAUNCH_FACTOR * Math.ceil(ARRIVED / (shape.consumer.rate * shape.consumer.life)),
     );
     const within = launches.filter((n, i) => n <= bound && means[i] <= MEAN_QUEUE_MAX).length;
-    return `| ${shape.name} | ${quantile(launches, 0.5)} | ${quantile(launches, 0.9)} | ${
-      Math.max(...launches)
-    } | ${bound} | ${Math.max(...means).toFixed(1)} | ${within} of ${PLANTS} |`;
+    return `| ${shape.name} | ${quantileOfSorted(sorted, 0.5)} | ${
+      quantileOfSorted(sorted, 0.9)
+    } | ${Math.max(...launches)} | ${bound} | ${
+      Math.max(...means).toFixed(1)
+    } | ${within} of ${PLANTS} |`;
   });
   return [
     "## Seeded plants: the end-to-end queue shapes",

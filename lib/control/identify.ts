@@ -238,12 +238,8 @@ export class Identifier {
       : undefined;
     const dm = prev ? sample.metric - prev.metric : 0;
     const z = Number.isFinite(dm) ? dm : 0;
-    const index = {
-      warmer: new StartIndex(ledger.entries("warmer")),
-      cooler: new StartIndex(ledger.entries("cooler")),
-    };
-    const warmers = index.warmer;
-    const coolers = index.cooler;
+    const warmers = new StartIndex(ledger.entries("warmer"));
+    const coolers = new StartIndex(ledger.entries("cooler"));
     for (const state of this.#inputs) {
       // Per kind written out (not a loop over kind names): this runs for every input each tick.
       const input = state.input;
