@@ -368,6 +368,46 @@ Deno.test("noisy metric: holds near target without chattering", () => {
   assert.ok(score.tasksStarted <= 14, `started ${score.tasksStarted}`);
 });
 
+// Trigger coolers on a queue whose arrivals step up (3 → 9 items/s at 12 s) about when the
+// first exploring coolers' effects are due: a fit with a long delay can take the step for those
+// one or two coolers' doing and learn that coolers raise the queue. Drawn per seed (the law is
+// not tuned on these): consumer rate 3-8 items/s, effect delay 1.8-4.3 s, effect life 4-8 s.
+// Before a wrong-sign verdict had to rest on three starts, 13 of these 100 plants had coolers
+// stopped as "the wrong way" while the queue filled. 3 still do, for 1-7 s (seeds 9, 35, 39; in
+// seed 9 a fit acting at once, on coolers started while the queue rose: docs/control-law.md,
+// "Known weaknesses"): this holds the line at those, and a law that stops no more of them passes.
+/** Plants of the 100 below where coolers are still stopped as the wrong way (13 before). */
+const KNOWN_FALSE_VERDICTS = 3;
+
+Deno.test("wrong sign: coolers are not stopped on the word of one or two starts", () => {
+  const arrivals = (t: number) => (t < 12 ? 3 : t < 24 ? 9 : 3);
+  const verdicts: string[] = [];
+  for (let seed = 1; seed <= 100; seed++) {
+    const random = seededRandom(seed);
+    const rate = 3 + 5 * random();
+    const sim = new SimTasks({
+      startDelay: 0.01,
+      life: 0.005,
+      shape: "trigger",
+      effectDelay: 1.8 + 2.5 * random(),
+      effectLife: 4 + 4 * random(),
+    }, random);
+    const law = adaptive(COOL);
+    const warnings: { t: number; message: string }[] = [];
+    simulate({
+      law: wrapWarnings(law, warnings),
+      plant: polledQueuePlant(arrivals, rate, 0.1, random() < 0.5),
+      tasks: sim,
+      target: () => 0,
+      duration: 36,
+      dt: 0.5,
+    });
+    const first = warnings.find((w) => /coolers move the metric the wrong way/.test(w.message));
+    if (first) verdicts.push(`seed ${seed} at ${first.t} s: ${first.message}`);
+  }
+  assert.ok(verdicts.length <= KNOWN_FALSE_VERDICTS, verdicts.join("\n"));
+});
+
 // Known miss of control law v2 (issue #10 closing note): reported once and no longer started,
 // but only at t = 119 s where this asks <= 15 s (v1: 15 s).
 Deno.test({

@@ -206,7 +206,7 @@ export class AdaptiveLaw implements ControlLaw {
       // Judged only while none of the kind waits to start (a starved cluster makes every
       // start look useless), and taken back when the data stop saying so.
       if (obs.tasks[kind].waiting === 0 && this.#isUsed(kind, obs)) {
-        const wrong = this.#wrongWay(kind);
+        const wrong = this.#wrongWay(kind, obs.t);
         if (wrong && !this.#wrongSign.has(kind)) {
           this.#wrongSign.add(kind);
           this.#warnings.push(
@@ -408,24 +408,32 @@ export class AdaptiveLaw implements ControlLaw {
   /**
    * A kind pushes the wrong way only when the best model of every shape (ranked without the
    * penalty a wrong sign gets when choosing the model to plan with) says so with confidence
-   * from enough samples, or the data prefer that explanation to the model planned with by far:
-   * one shape alone, on closed-loop data, can fake a wrong sign, and the kind is then no
-   * longer started for good.
+   * from enough samples and enough starts, or the data prefer that explanation to the model
+   * planned with by far: one shape alone, on closed-loop data, can fake a wrong sign, and the
+   * kind is then no longer started for good.
    */
-  #wrongWay(kind: TaskKind): boolean {
+  #wrongWay(kind: TaskKind, t: number): boolean {
+    const wrong = (m: ResponseModel | undefined) =>
+      m !== undefined && m.samples >= TUNING.wrongSignSamples &&
+      EXPECTED[kind] * m.gain[kind] < -TUNING.wrongSignSigmas * m.sd[kind] &&
+      this.#startsBegun(kind, m.input, t) >= TUNING.wrongSignStarts;
     // The best explanation of the data, ranked without that penalty, must be a wrong-signed
     // one; it is enough alone when it explains the data far better than the model planned
     // with, else every shape must agree.
     const plain = this.#identifier.ranking(1, false)[0];
-    const chosen = this.#identifier.best();
-    const preferred = plain !== undefined && plain.samples >= TUNING.wrongSignSamples &&
-      EXPECTED[kind] * plain.gain[kind] < -TUNING.wrongSignSigmas * plain.sd[kind];
-    if (preferred && plain.score + TUNING.wrongSignClear < chosen.score) return true;
-    return preferred && this.#shapes.every((shape) => {
-      const m = this.#identifier.bestOf(shape);
-      return m !== undefined && m.samples >= TUNING.wrongSignSamples &&
-        EXPECTED[kind] * m.gain[kind] < -TUNING.wrongSignSigmas * m.sd[kind];
-    });
+    if (!wrong(plain)) return false;
+    if (plain.score + TUNING.wrongSignClear < this.#identifier.best().score) return true;
+    return this.#shapes.every((shape) => wrong(this.#identifier.bestOf(shape)));
+  }
+
+  /**
+   * Starts of `kind` (counted once per tick that started any) whose effect has begun by `t`
+   * through `input`: the independent events a learned gain rests on. One start's delayed
+   * effect and a change from outside at the same time cannot be told apart.
+   */
+  #startsBegun(kind: TaskKind, input: Input, t: number): number {
+    const delay = input.type === "running" ? input.warmup : input.delay;
+    return this.#ledger.entries(kind).filter((e) => e.t + delay <= t).length;
   }
 
   /** True when the best model of some shape says, with two sigmas, that the kind pushes the wrong way. */

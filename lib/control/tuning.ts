@@ -175,8 +175,14 @@ export const TUNING = {
    * than the model planned with: it explains the data far better, not merely as well.
    */
   wrongSignClear: 2,
-  /** …and only from models that have seen this many informative samples. */
+  /** …and only from models that have seen this many informative samples… */
   wrongSignSamples: 20,
+  /**
+   * …and whose effect of this many separate starts has begun: a gain learned from one or two
+   * starts may be an outside change that came at the same time (arrivals that stepped up as
+   * the first coolers' effect was due); three is the fewest that can disagree with each other.
+   */
+  wrongSignStarts: 3,
   /**
    * Saturation: tasks stop helping when the gain's optimistic end falls under this share of
    * the strongest gain learned lately, with at least `saturationMinTasks` acting.
