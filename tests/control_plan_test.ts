@@ -245,6 +245,30 @@ Deno.test("plan (level): a previewed target changes the plan only where a start 
   assert.deepEqual(constant.move, { type: "start", kind: "warmer", n: 10 });
 });
 
+Deno.test("plan (level): a kill waits for a previewed fall until the tick it comes in", () => {
+  // Warmers that act once running for 3 s: a start now acts in 3 s, a kill at once. The target
+  // falls from 6 to 2: killing before the tick it falls in leaves the level short until then,
+  // and a kill at the next tick would still be in time.
+  const m = model("level", { warmer: 1 }, { input: { type: "running", warmup: 3 } });
+  const base = {
+    model: m,
+    metric: 6,
+    warmer: { runningAges: ages(6) },
+    taskCost: 0.25,
+    canKill: true,
+    startable: { warmer: 100 },
+  };
+  for (const fallsIn of [2.5, 1.5]) {
+    const early = run({ ...base, targetAt: (t) => (t < T + fallsIn ? 6 : 2) });
+    assert.deepEqual(early.move, { type: "wait" }, `the fall ${fallsIn} s away`);
+  }
+  // Falling within this tick (dt 1 s), or fallen: kill the 4 now.
+  const within = run({ ...base, targetAt: (t) => (t < T + 0.25 ? 6 : 2) });
+  assert.deepEqual(within.move, { type: "kill", n: 4 });
+  const fallen = run({ ...base, target: 2 });
+  assert.deepEqual(fallen.move, { type: "kill", n: 4 });
+});
+
 // --- rate -----------------------------------------------------------------------------------
 
 /** A queue fed at 3/s, drained 1/s per cooler, resting on 0. */

@@ -10,7 +10,8 @@
  * to act) and where no later move could undo it (too much cooling from coolers that cannot be
  * stopped); an error later ticks could still remove by starting (or killing) tasks is theirs,
  * and a start is billed only for that first tick of acting (a needed task pays its start-up
- * anyway). On a rate (a queue) every error counts, since it piles up whatever is done later,
+ * anyway). A kill acts at once, so for a removal a level too high is the next tick's from its
+ * reading on. On a rate (a queue) every error counts, since it piles up whatever is done later,
  * and a start is billed for its whole life. Of the starts wanted, only those that would be
  * missed if they started a tick later are started now (deferral). The price of a task-second
  * is `taskCost` times what one task's effect is worth for a second (its gain), so the option
@@ -146,7 +147,7 @@ export function plan(input: PlanInput): PlanResult {
     billUntil: isLevel ? firstUntil : steps * h,
     billFrom: isLevel ? actsAfter : 0,
   };
-  const fixable = fixableDirections(input);
+  const fixable = fixableFrom(input, actsAfter, h);
 
   // What acts without a move: every kind's existing and in-flight tasks.
   const base = new Float64Array(steps);
@@ -164,8 +165,13 @@ export function plan(input: PlanInput): PlanResult {
   const targets = new Float64Array(steps);
   for (let j = 0; j < steps; j++) targets[j] = input.targetAt(input.t + mid[j]);
 
-  /** The objective with `extra` acting (gain-weighted) on top of what is there, plus `billed`. */
-  const evaluate = (extra: Float64Array | undefined, billed: number) => {
+  /**
+   * The objective with `extra` acting (gain-weighted) on top of what is there, plus `billed`.
+   * For a removal, a level too high is left to the next tick's kill; for a start, only from
+   * when the next tick's start would act (an overshoot a kill then removes wasted the start).
+   */
+  const evaluate = (extra: Float64Array | undefined, billed: number, removal = false) => {
+    const fix = removal ? fixable : { up: fixable.up, down: Math.max(fixable.down, firstUntil) };
     let queue = input.metric;
     let cost = 0;
     let atFirst = input.metric;
@@ -180,10 +186,7 @@ export function plan(input: PlanInput): PlanResult {
         y = queue;
       }
       const e = targets[j] - y;
-      const w =
-        isLevel && mid[j] >= firstUntil && ((e > 0 && fixable.up) || (e < 0 && fixable.down))
-          ? 0
-          : 1;
+      const w = isLevel && mid[j] >= (e > 0 ? fix.up : fix.down) ? 0 : 1;
       cost += w * Math.abs(e) * h;
       if (mid[j] < firstUntil) atFirst = y;
     }
@@ -268,6 +271,9 @@ export function plan(input: PlanInput): PlanResult {
 
   // Removals: kills of warmers (newest first) or cancels of waiting tasks (newest first).
   const removals = removable(input, grid, timing);
+  // Removals are weighed against waiting under their own weights, and compared with the best
+  // so far by what they save over waiting.
+  const waitRemoval = removals.length > 0 ? evaluate(undefined, 0, true) : wait;
   for (const r of removals) {
     const delta = new Float64Array(steps);
     let seconds = 0;
@@ -280,15 +286,21 @@ export function plan(input: PlanInput): PlanResult {
       seconds += victim.seconds;
       if (n < next) continue;
       next = n < 8 ? n + 1 : Math.ceil(n * 1.5);
-      const out = evaluate(delta, -input.taskCost * worth(Math.abs(r.gain)) * seconds);
+      const out = evaluate(delta, -input.taskCost * worth(Math.abs(r.gain)) * seconds, true);
       // A waiting task is cancelled only when it would make the error worse, not merely to
       // save its price: it was asked for, and may show what such tasks do.
-      const worse = r.kind === "cancel" && out.error >= wait.error - 1e-9;
-      if (!worse && out.cost < best.cost - 1e-9) {
+      const worse = r.kind === "cancel" && out.error >= waitRemoval.error - 1e-9;
+      const cost = wait.cost + out.cost - waitRemoval.cost;
+      if (!worse && cost < best.cost - 1e-9) {
         const move: Move = r.kind === "kill"
           ? { type: "kill", n }
           : { type: "cancel", kind: r.cancelKind, n };
-        best = { move, ...out };
+        best = {
+          move,
+          cost,
+          error: wait.error + out.error - waitRemoval.error,
+          atFirst: out.atFirst,
+        };
       }
     }
   }
@@ -305,15 +317,30 @@ export function plan(input: PlanInput): PlanResult {
   };
 }
 
-/** Which errors later ticks could still remove: too cold (up) and too warm (down). */
-function fixableDirections(input: PlanInput): { up: boolean; down: boolean } {
+/**
+ * From when (seconds from now) a move at the next tick could remove an error too cold (up) or
+ * too warm (down), Infinity when nothing can: a start acts `actsAfter` after it is asked for, a
+ * kill at once, but after that tick's reading, which is still this decision's (one grid step
+ * `h` past the tick).
+ */
+function fixableFrom(
+  input: PlanInput,
+  actsAfter: number,
+  h: number,
+): { up: number; down: number } {
   const gw = input.gain.warmer;
   const gc = input.gain.cooler;
   const warmers = (input.startable.warmer ?? 0) > 0;
   const coolers = (input.startable.cooler ?? 0) > 0;
+  const byStart = input.dt + actsAfter;
+  const byKill = input.dt + h;
   return {
-    up: (warmers && gw > 0) || (coolers && gc > 0),
-    down: (coolers && gc < 0) || (warmers && gw < 0) || (input.canKill && gw > 0),
+    up: (warmers && gw > 0) || (coolers && gc > 0) ? byStart : Infinity,
+    down: input.canKill && gw > 0
+      ? byKill
+      : (coolers && gc < 0) || (warmers && gw < 0)
+      ? byStart
+      : Infinity,
   };
 }
 
