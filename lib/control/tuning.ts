@@ -180,7 +180,7 @@ export const TUNING = {
   /**
    * …and whose effect of this many separate starts has begun: a gain learned from one or two
    * starts may be an outside change that came at the same time (arrivals that stepped up as
-   * the first coolers' effect was due); three is the fewest that can disagree with each other.
+   * the first coolers' effect was due); with three, one such coincidence no longer decides.
    */
   wrongSignStarts: 3,
   /**
