@@ -15,6 +15,7 @@ import {
   type TaskModel,
 } from "../sim/plants.ts";
 import { simulate } from "../sim/simulate.ts";
+import { E2E_RUN_S, E2E_TICK_S, steppingArrivals } from "../sim/e2e_queue.ts";
 import { TUNING } from "../lib/control/tuning.ts";
 
 function adaptive(limits: Limits, initialEffect = 1): AdaptiveLaw {
@@ -322,8 +323,22 @@ Deno.test("starvation: waiting tasks the need no longer calls for are cancelled"
 // the ranking, and the ramp waits for it. Counted against the truth, the starts that do not act
 // yet stay within one more round of what the ramp allows (at most as many again as act, or
 // `rampMin`); planned with the chosen model alone, they reached 29 beyond it.
+/**
+ * The end-to-end tests' queue (sim/e2e_queue.ts: stepping arrivals, half-second ticks, 36 s) in
+ * virtual time, polled as the real one is, drained `rate` items/s per acting cooler.
+ */
+function e2eQueueRun(law: ControlLaw, sim: SimTasks, rate: number, random: () => number) {
+  return simulate({
+    law,
+    plant: polledQueuePlant(steppingArrivals, rate, 0.1, random() < 0.5),
+    tasks: sim,
+    target: () => 0,
+    duration: E2E_RUN_S,
+    dt: E2E_TICK_S,
+  });
+}
+
 Deno.test("ramp: starts wait for a warm-up that leads the ranking before it is chosen", () => {
-  const arrivals = (t: number) => (t < 12 ? 3 : t < 24 ? 9 : 3);
   const excess: string[] = [];
   for (let seed = 1; seed <= 40; seed++) {
     const random = seededRandom(seed);
@@ -332,14 +347,7 @@ Deno.test("ramp: starts wait for a warm-up that leads the ranking before it is c
       { startDelay: 0.05, life: boot + 4, shape: "warm-up", warmup: boot },
       random,
     );
-    const r = simulate({
-      law: adaptive(COOL),
-      plant: polledQueuePlant(arrivals, 5, 0.1, random() < 0.5),
-      tasks: sim,
-      target: () => 0,
-      duration: 36,
-      dt: 0.5,
-    });
+    const r = e2eQueueRun(adaptive(COOL), sim, 5, random);
     const starts = r.series.map((p) => ({ t: p.t, n: p.decision?.coolers ?? 0 }));
     const sum = (from: number, to: number) =>
       starts.filter((s) => s.t > from && s.t <= to).reduce((a, s) => a + s.n, 0);
@@ -380,7 +388,6 @@ Deno.test("noisy metric: holds near target without chattering", () => {
 const KNOWN_FALSE_VERDICTS = 3;
 
 Deno.test("wrong sign: coolers are not stopped on the word of one or two starts", () => {
-  const arrivals = (t: number) => (t < 12 ? 3 : t < 24 ? 9 : 3);
   const verdicts: string[] = [];
   for (let seed = 1; seed <= 100; seed++) {
     const random = seededRandom(seed);
@@ -394,14 +401,7 @@ Deno.test("wrong sign: coolers are not stopped on the word of one or two starts"
     }, random);
     const law = adaptive(COOL);
     const warnings: { t: number; message: string }[] = [];
-    simulate({
-      law: wrapWarnings(law, warnings),
-      plant: polledQueuePlant(arrivals, rate, 0.1, random() < 0.5),
-      tasks: sim,
-      target: () => 0,
-      duration: 36,
-      dt: 0.5,
-    });
+    e2eQueueRun(wrapWarnings(law, warnings), sim, rate, random);
     const first = warnings.find((w) => /coolers move the metric the wrong way/.test(w.message));
     if (first) verdicts.push(`seed ${seed} at ${first.t} s: ${first.message}`);
   }

@@ -432,7 +432,7 @@ export class AdaptiveLaw implements ControlLaw {
    * effect and a change from outside at the same time cannot be told apart.
    */
   #startsBegun(kind: TaskKind, input: Input, t: number): number {
-    const delay = input.type === "running" ? input.warmup : input.delay;
+    const delay = actsAfterOf(input, 0);
     return this.#ledger.entries(kind).filter((e) => e.t + delay <= t).length;
   }
 

@@ -170,8 +170,9 @@ export function plan(input: PlanInput): PlanResult {
    * For a removal, a level too high is left to the next tick's kill; for a start, only from
    * when the next tick's start would act (an overshoot a kill then removes wasted the start).
    */
+  const fixStart = { up: fixable.up, down: Math.max(fixable.down, firstUntil) };
   const evaluate = (extra: Float64Array | undefined, billed: number, removal = false) => {
-    const fix = removal ? fixable : { up: fixable.up, down: Math.max(fixable.down, firstUntil) };
+    const fix = removal ? fixable : fixStart;
     let queue = input.metric;
     let cost = 0;
     let atFirst = input.metric;
