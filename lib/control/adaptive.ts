@@ -54,6 +54,24 @@ const KINDS = ["warmer", "cooler"] as const;
 /** Sign of the effect each kind is meant to have. */
 const EXPECTED: Record<TaskKind, number> = { warmer: 1, cooler: -1 };
 
+/** A gain along its kind's expected sign is known once it is `knownSigmas` from zero. */
+function isKnown(along: number, sd: number): boolean {
+  return along > TUNING.knownSigmas * sd;
+}
+
+/**
+ * The gain of `kind` to plan with, from its learned mean (along the kind's expected sign) and
+ * spread: the mean once known; while unsure, the stronger end of what is plausible (fewer
+ * starts at a time), never weaker than the first guess; a gain of the wrong sign that is not
+ * yet sure is no guide.
+ */
+function planningGain(kind: TaskKind, along: number, sd: number, prior: number): number {
+  const magnitude = isKnown(along, sd)
+    ? along
+    : Math.max(prior, Math.min(along + TUNING.optimism * sd, TUNING.optimismCap * along));
+  return EXPECTED[kind] * Math.max(magnitude, 1e-12);
+}
+
 /**
  * The default law.
  *
@@ -133,21 +151,23 @@ export class AdaptiveLaw implements ControlLaw {
       this.#limits.hasCooler && this.#limits.coolerMode === "launch" &&
       !this.#wrongSign.has("cooler")
     ) startable.cooler = TUNING.maxStartsPerTick;
-    const targetAt = obs.targetAt ?? (() => obs.target);
-    const planned = plan({
-      t: obs.t,
-      dt: this.#dt,
-      metric: obs.metric,
-      targetAt,
-      model,
-      tasks: obs.tasks,
-      ledger: this.#ledger,
-      gain: gains.plan,
-      taskCost: this.#opts.taskCost ?? DEFAULT_TASK_COST,
-      startable,
-      canKill: this.#limits.coolerMode === "kill" && this.#limits.hasWarmer &&
-        !this.#wrongSign.has("warmer"),
-    });
+    const canKill = this.#limits.coolerMode === "kill" && this.#limits.hasWarmer &&
+      !this.#wrongSign.has("warmer");
+    const planWith = (m: ResponseModel, gain: Record<TaskKind, number>) =>
+      plan({
+        t: obs.t,
+        dt: this.#dt,
+        metric: obs.metric,
+        targetAt: obs.targetAt ?? (() => obs.target),
+        model: m,
+        tasks: obs.tasks,
+        ledger: this.#ledger,
+        gain,
+        taskCost: this.#opts.taskCost ?? DEFAULT_TASK_COST,
+        startable,
+        canKill,
+      });
+    const planned = planWith(model, gains.plan);
 
     // 3. Guards, then 4. limits: each may cut the move and says why.
     let move: Move = planned.move;
@@ -160,6 +180,7 @@ export class AdaptiveLaw implements ControlLaw {
       }
       move = g.move;
     };
+    cut(this.#disputed(move, model, planWith));
     cut(this.#probe(move, obs, planned, gains.known, error));
     cut(keepWaitingUnknown(move, gains.known));
     cut(deadband(move, error, this.#limits.deadband));
@@ -221,14 +242,8 @@ export class AdaptiveLaw implements ControlLaw {
           );
         }
       }
-      known[kind] = along > TUNING.knownSigmas * sd;
-      const prior = this.#opts.initialEffect;
-      // Unsure: the stronger end of what is plausible (fewer starts at a time), never weaker
-      // than the first guess; a gain of the wrong sign that is not yet sure is no guide.
-      const magnitude = known[kind]
-        ? along
-        : Math.max(prior, Math.min(along + TUNING.optimism * sd, TUNING.optimismCap * along));
-      plan[kind] = s * Math.max(magnitude, 1e-12);
+      known[kind] = isKnown(along, sd);
+      plan[kind] = planningGain(kind, along, sd, this.#opts.initialEffect);
       const tasks = obs.tasks[kind].running + obs.tasks[kind].inflight;
       const magnitudeNow = Math.max(along, 0);
       // A gain clearly the wrong way (in the model planned with, or in the best of either
@@ -290,6 +305,44 @@ export class AdaptiveLaw implements ControlLaw {
       note: cap > 0
         ? `the ${move.kind}s' effect is not known yet: at most ${cap} now`
         : `the ${move.kind}s' effect is not known yet: watching the last ones`,
+    };
+  }
+
+  /**
+   * A burst that the fit now ranked best does not call for waits: while a challenger leads the
+   * model planned with but has not yet led long enough to replace it, and it knows what a
+   * start of this kind does, more than one start goes out only as far as it, planned with
+   * itself, asks for too (at least one, so that the model planned with is still tested).
+   * Rises that one fit reads as new arrivals another explains by what it knows of the
+   * tasks (consumers that ended earlier than the model planned with says): on a trigger's
+   * queue the arrivals learned from such a rise once asked for ten consumers in 2.5 s where
+   * three were ending. A challenger that has learned nothing of the kind's effect (a running
+   * count, for tasks never seen running) has no say.
+   */
+  #disputed(
+    move: Move,
+    model: ResponseModel,
+    planWith: (m: ResponseModel, gain: Record<TaskKind, number>) => PlanResult,
+  ): Guarded {
+    if (move.type !== "start" || move.n <= 1) return { move };
+    const leader = this.#identifier.leader();
+    if (leader.input === model.input && leader.shape === model.shape) return { move };
+    const kind = move.kind;
+    const along = EXPECTED[kind] * leader.gain[kind];
+    if (!isKnown(along, leader.sd[kind])) return { move };
+    const prior = this.#opts.initialEffect;
+    const gain: Record<TaskKind, number> = {
+      warmer: planningGain("warmer", leader.gain.warmer, leader.sd.warmer, prior),
+      cooler: planningGain("cooler", -leader.gain.cooler, leader.sd.cooler, prior),
+    };
+    const other = planWith(leader, gain).move;
+    const n = Math.max(1, other.type === "start" && other.kind === kind ? other.n : 0);
+    if (n >= move.n) return { move };
+    return {
+      move: { ...move, n },
+      code: "disputed",
+      note: `the fit now ranked best (${describeInput(leader.input)}, ${leader.shape}), ` +
+        `not yet planned with, calls for ${n}`,
     };
   }
 

@@ -70,6 +70,7 @@ export type ReasonCode =
   | "saturated"
   | "exploring"
   | "ramp"
+  | "disputed"
   | "floor"
   | "no-room"
   | "cooldown"
