@@ -315,9 +315,10 @@ export class AdaptiveLaw implements ControlLaw {
    * itself, asks for too (at least one, so that the model planned with is still tested).
    * Rises that one fit reads as new arrivals another explains by what it knows of the
    * tasks (consumers that ended earlier than the model planned with says): on a trigger's
-   * queue the arrivals learned from such a rise once asked for ten consumers in 2.5 s where
-   * three were ending. A challenger that has learned nothing of the kind's effect (a running
-   * count, for tasks never seen running) has no say.
+   * queue, arrivals of 14/s learned from such a rise started ten consumers in 2.5 s while a
+   * leading box of the consumers' true length asked for one at a time. A challenger that has
+   * learned nothing of the kind's effect (a running count, for tasks never seen running) has
+   * no say.
    */
   #disputed(
     move: Move,
