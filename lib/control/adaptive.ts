@@ -54,19 +54,20 @@ const KINDS = ["warmer", "cooler"] as const;
 /** Sign of the effect each kind is meant to have. */
 const EXPECTED: Record<TaskKind, number> = { warmer: 1, cooler: -1 };
 
-/** A gain along its kind's expected sign is known once it is `knownSigmas` from zero. */
-function isKnown(along: number, sd: number): boolean {
-  return along > TUNING.knownSigmas * sd;
+/** A kind's gain in `model` is known once its mean, along the kind's sign, is `knownSigmas` from zero. */
+function isKnown(model: ResponseModel, kind: TaskKind): boolean {
+  return EXPECTED[kind] * model.gain[kind] > TUNING.knownSigmas * model.sd[kind];
 }
 
 /**
- * The gain of `kind` to plan with, from its learned mean (along the kind's expected sign) and
- * spread: the mean once known; while unsure, the stronger end of what is plausible (fewer
- * starts at a time), never weaker than the first guess; a gain of the wrong sign that is not
- * yet sure is no guide.
+ * The gain of `kind` to plan with from `model`: the learned mean once known; while unsure, the
+ * stronger end of what is plausible (fewer starts at a time), never weaker than the first guess
+ * `prior`; a gain of the wrong sign that is not yet sure is no guide.
  */
-function planningGain(kind: TaskKind, along: number, sd: number, prior: number): number {
-  const magnitude = isKnown(along, sd)
+function planningGain(model: ResponseModel, kind: TaskKind, prior: number): number {
+  const along = EXPECTED[kind] * model.gain[kind];
+  const sd = model.sd[kind];
+  const magnitude = isKnown(model, kind)
     ? along
     : Math.max(prior, Math.min(along + TUNING.optimism * sd, TUNING.optimismCap * along));
   return EXPECTED[kind] * Math.max(magnitude, 1e-12);
@@ -153,12 +154,13 @@ export class AdaptiveLaw implements ControlLaw {
     ) startable.cooler = TUNING.maxStartsPerTick;
     const canKill = this.#limits.coolerMode === "kill" && this.#limits.hasWarmer &&
       !this.#wrongSign.has("warmer");
+    const targetAt = obs.targetAt ?? (() => obs.target);
     const planWith = (m: ResponseModel, gain: Record<TaskKind, number>) =>
       plan({
         t: obs.t,
         dt: this.#dt,
         metric: obs.metric,
-        targetAt: obs.targetAt ?? (() => obs.target),
+        targetAt,
         model: m,
         tasks: obs.tasks,
         ledger: this.#ledger,
@@ -242,8 +244,8 @@ export class AdaptiveLaw implements ControlLaw {
           );
         }
       }
-      known[kind] = isKnown(along, sd);
-      plan[kind] = planningGain(kind, along, sd, this.#opts.initialEffect);
+      known[kind] = isKnown(model, kind);
+      plan[kind] = planningGain(model, kind, this.#opts.initialEffect);
       const tasks = obs.tasks[kind].running + obs.tasks[kind].inflight;
       const magnitudeNow = Math.max(along, 0);
       // A gain clearly the wrong way (in the model planned with, or in the best of either
@@ -329,14 +331,12 @@ export class AdaptiveLaw implements ControlLaw {
     const leader = this.#identifier.leader();
     if (leader.input === model.input && leader.shape === model.shape) return { move };
     const kind = move.kind;
-    const along = EXPECTED[kind] * leader.gain[kind];
-    if (!isKnown(along, leader.sd[kind])) return { move };
+    if (!isKnown(leader, kind)) return { move };
     const prior = this.#opts.initialEffect;
-    const gain: Record<TaskKind, number> = {
-      warmer: planningGain("warmer", leader.gain.warmer, leader.sd.warmer, prior),
-      cooler: planningGain("cooler", -leader.gain.cooler, leader.sd.cooler, prior),
-    };
-    const other = planWith(leader, gain).move;
+    const other = planWith(leader, {
+      warmer: planningGain(leader, "warmer", prior),
+      cooler: planningGain(leader, "cooler", prior),
+    }).move;
     const n = Math.max(1, other.type === "start" && other.kind === kind ? other.n : 0);
     if (n >= move.n) return { move };
     return {
