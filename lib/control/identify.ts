@@ -35,6 +35,12 @@ import {
 } from "./response.ts";
 import { TUNING } from "./tuning.ts";
 
+/** Each kind's coefficient in a fit's state, the sign it is meant to have, and a flag bit. */
+const KIND_INDEX = [
+  { name: "warmer", index: 1, sign: 1, bit: 1 },
+  { name: "cooler", index: 2, sign: -1, bit: 2 },
+] as const;
+
 /** How a task's acting moves the metric. */
 export type Shape = "level" | "rate";
 
@@ -157,6 +163,12 @@ export class Identifier {
   #whole = true;
   /** Samples resting on a value that may turn out to be a floor, and the state before them. */
   #pending?: { checkpoint: Checkpoint; held: SampleFacts[] };
+  /** Tasks seen running, summed over samples, per kind (a task seen at three samples is 3). */
+  readonly #seenRunning: Record<TaskKind, number> = { warmer: 0, cooler: 0 };
+  /** Starts in the ledger per kind at the last sample. */
+  readonly #started: Record<TaskKind, number> = { warmer: 0, cooler: 0 };
+  /** Running-count fits are blind (see #blind) at the last sample. */
+  #runningBlind = false;
 
   constructor(opts: IdentifierOptions) {
     this.#opts = opts;
@@ -171,8 +183,13 @@ export class Identifier {
       ledger.countSince("cooler", sample.t - TUNING.floorPush) > 0;
     const known = this.#floorValue() !== undefined;
     this.#trackFloor(sample.metric, pushedDown);
+    this.#seenRunning.warmer += sample.ages.warmer.length;
+    this.#seenRunning.cooler += sample.ages.cooler.length;
+    this.#started.warmer = ledger.countSince("warmer", -Infinity);
+    this.#started.cooler = ledger.countSince("cooler", -Infinity);
     if (!known) this.#watchFloor(sample, ledger);
     this.#apply(sample, ledger);
+    this.#runningBlind = this.#blindNow();
     this.#choose();
   }
 
@@ -515,12 +532,48 @@ export class Identifier {
    * What a fit is ranked by: its score, its complexity penalty, and a heavy penalty while a
    * gain points the wrong way (a cooler that raises the metric): closed-loop data (starts
    * follow the error) easily fit such a model for a while, and it would stop a kind that works.
-   * A kind that really pushes the wrong way is told by `bestOf`, which ranks without it.
+   * A kind that really pushes the wrong way is told by `bestOf`, which ranks without it. A
+   * running-count fit blind to a started kind (`#blindNow`) is penalised as heavily.
    */
   #rank(f: Fit): number {
     const th = f.kf.theta;
     const wrong = th[1] < -f.kf.sd(1) || th[2] > f.kf.sd(2);
-    return f.score + f.penalty + (wrong ? TUNING.wrongSignPenalty : 0);
+    return f.score + f.penalty + (wrong ? TUNING.wrongSignPenalty : 0) +
+      (this.#blind(f) ? TUNING.blindPenalty : 0);
+  }
+
+  /** True for a running-count fit while running counts are blind (see #blindNow). */
+  #blind(f: Fit): boolean {
+    return this.#runningBlind && f.input.type === "running";
+  }
+
+  /**
+   * Running counts are blind to a kind whose tasks are started but not seen running (a
+   * trigger: its process is gone before a tick sees it): fewer of them were seen at the
+   * samples, summed, than were started. To a running-count fit the kind's starts then do
+   * nothing, and planned with, it cannot act with that kind at all; it is held back once a fit
+   * on starts leans to the kind doing what it is for (`blindEvidence`). Until one does, "they
+   * do nothing" is as good a guess as any, and it lets the first probes show their effect on
+   * their own.
+   */
+  #blindNow(): boolean {
+    let coefficients = 0;
+    for (const kind of KIND_INDEX) {
+      const started = this.#started[kind.name];
+      if (started > 0 && this.#seenRunning[kind.name] < started) coefficients |= kind.bit;
+    }
+    if (coefficients === 0) return false;
+    for (const s of this.#inputs) {
+      if (s.input.type === "running") continue;
+      for (const f of s.fits) {
+        for (const kind of KIND_INDEX) {
+          if ((coefficients & kind.bit) === 0) continue;
+          const along = kind.sign * f.kf.theta[kind.index];
+          if (along > TUNING.blindEvidence * f.kf.sd(kind.index)) return true;
+        }
+      }
+    }
+    return false;
   }
 
   /**

@@ -171,6 +171,17 @@ export const TUNING = {
   /** Surprise per sample added to a model whose gain points the wrong way (see identify.ts). */
   wrongSignPenalty: 1,
   /**
+   * Surprise per sample added to a running-count model blind to a kind that was started (its
+   * tasks are not seen running, see identify.ts): as heavy as a wrong sign, since planned with
+   * it the law cannot act with that kind…
+   */
+  blindPenalty: 1,
+  /**
+   * …once a fit on starts leans to the kind helping by this many standard deviations: two, the
+   * usual lean (as the saturation guard's wrong-sign lean), before the gain is known (three).
+   */
+  blindEvidence: 2,
+  /**
    * A wrong-signed model alone decides when it is this much less surprised per sample (nats)
    * than the model planned with: it explains the data far better, not merely as well.
    */
