@@ -2,7 +2,8 @@
  * The seeded-plants section of the benchmark: the end-to-end queue plants of
  * `tests/e2e_shape_*_test.ts` (worker and trigger shapes, half-second ticks, 36 s from nothing
  * learned) replayed in virtual time on 100 plants drawn from seeds: start delays, effect delays
- * and process lives vary per plant around the test's own, and the queue is granular as the
+ * and process lives vary around the test's own (a trigger's consumer start-up per consumer, the
+ * rest per plant), and the queue is granular as the
  * test's is (whole items, consumers that poll: `polledQueuePlant`). The test's real-time run is
  * one draw of a noisier machine; this shows the spread the law has over such draws, against the
  * same bounds (launches ≤ 2.5 × the fewest consumer lives that could take every item, mean
@@ -71,14 +72,16 @@ function workerModel(boot: { least: number; most: number }): ShapeDraw["model"] 
 /**
  * A trigger: the cooler command is a shell that forks and exits, within a few milliseconds (4 ms
  * measured in the test's log), so it is never seen running at a tick. Its consumer starts after
- * the trigger's delay and a process start-up (drawn within `boot`), then drains for its life.
+ * the trigger's delay and a process start-up drawn within `boot` for each consumer (each is its
+ * own process, as in the real-time test), then drains for its life.
  */
 function triggerModel(boot: { least: number; most: number }): ShapeDraw["model"] {
   return (random) => ({
     startDelay: 0.002 + 0.018 * random(),
     life: 0.005,
     shape: "trigger",
-    effectDelay: TRIGGER_DELAY_S + boot.least + (boot.most - boot.least) * random(),
+    effectDelay: TRIGGER_DELAY_S + boot.least,
+    effectDelaySpread: boot.most - boot.least,
     effectLife: TRIGGER_CONSUMER.life,
   });
 }
@@ -150,9 +153,10 @@ export function seededShapesSection(): string {
     "The queue plants of `tests/e2e_shape_*_test.ts` (half-second ticks, 36 s, nothing learned at",
     `the start) in virtual time on ${PLANTS} plants per shape drawn from seeds 1-${PLANTS}: start`,
     "delays, effect delays and lives vary around the test's own (a consumer process's start-up,",
-    "a worker's or the one a trigger starts after its delay,",
     `${BOOT_IDLE.least}-${BOOT_IDLE.most} s, or ${BOOT_LOADED.least}-${BOOT_LOADED.most} s as on a`,
-    "machine running the full suite); whole items arrive every",
+    "machine running the full suite: drawn once per plant for a worker, once per consumer for",
+    "the consumer a trigger starts after its delay, as each is its own process in the real-time",
+    "test); whole items arrive every",
     `${POLL_S} s and each consumer takes its whole items every ${POLL_S} s, as the test's`,
     "queue and consumers do (a capacity offered to an empty queue is lost), and in half the plants",
     "a reading comes before the consumers' poll (an empty queue then reads 0 or 1). Bounds as in",

@@ -50,7 +50,7 @@ const NO_GAIN = 1e-6;
 
 /** When a task's effect is on, as the reference models it. */
 interface Timing {
-  /** Seconds from process start to effect start. */
+  /** Seconds from process start to effect start (for a spread delay, its mean). */
   readonly offset: number;
   /** Whether the life clock starts with the effect (trigger) or with the process. */
   readonly fromEffect: boolean;
@@ -64,7 +64,7 @@ function timing(model: TaskModel): Timing {
   const life = shape === "trigger" ? model.effectLife ?? 0 : model.life;
   return {
     offset: shape === "trigger"
-      ? model.effectDelay ?? 0
+      ? (model.effectDelay ?? 0) + (model.effectDelaySpread ?? 0) / 2
       : shape === "warm-up"
       ? model.warmup ?? 0
       : 0,

@@ -69,6 +69,11 @@ export interface TaskModel {
   readonly shape?: TaskShape;
   /** Trigger: seconds from the process's start to the start of its effect. */
   readonly effectDelay?: number;
+  /**
+   * Trigger: each task's effect comes up to this many seconds after `effectDelay`, drawn
+   * uniformly per task (a worker's start-up that varies from one to the next). Default 0.
+   */
+  readonly effectDelaySpread?: number;
   /** Trigger: how long the effect lasts, fixed or `exp:MEAN`. */
   readonly effectLife?: number | `exp:${number}`;
   /** Warm-up: seconds a process runs before it acts. */
@@ -234,10 +239,16 @@ export class SimTasks {
         break;
       }
       case "trigger":
-        task.effectFrom = t + (this.#model.effectDelay ?? 0);
+        task.effectFrom = t + (this.#model.effectDelay ?? 0) + this.#effectDelaySpread();
         task.effectTo = task.effectFrom + task.effectLife;
         break;
     }
+  }
+
+  /** A trigger's extra delay, drawn only when the model has a spread (other runs keep their sequence). */
+  #effectDelaySpread(): number {
+    const spread = this.#model.effectDelaySpread ?? 0;
+    return spread > 0 ? spread * this.#random() : 0;
   }
 
   /** Seconds of `task`'s effect that were on before `t`. */

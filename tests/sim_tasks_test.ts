@@ -54,6 +54,26 @@ Deno.test("trigger: the process exits at once, the effect comes later and outliv
   assert.ok(Math.abs(sim.totalEffectSeconds(15) - 16) < 1e-9);
 });
 
+Deno.test("trigger: a delay spread draws each task's effect start within [delay, delay + spread)", () => {
+  const sim = tasks({
+    startDelay: 0,
+    life: 0.2,
+    shape: "trigger",
+    effectDelay: 2,
+    effectDelaySpread: 1.5,
+    effectLife: 100,
+  });
+  sim.launch("cooler", 40, 0);
+  const points = trace(sim, 0, 5);
+  const on = (t: number) => points.find((p) => Math.abs(p.t - t) < 1e-9)!.on;
+  assert.equal(on(1.9), 0, "no effect before the delay");
+  assert.equal(on(3.5), 40, "every effect on by delay + spread");
+  // Drawn per task: the effects come on over the spread, not all at one instant.
+  const rising = points.filter((p) => p.on > 0 && p.on < 40);
+  assert.ok(rising.length >= 10, `effects come on over ${rising.length} steps of 15`);
+  assert.ok(on(2.8) > 5 && on(2.8) < 35, `about half on mid-spread (${on(2.8)})`);
+});
+
 Deno.test("trigger: killing a finished trigger does nothing; killing a running one stops its effect", () => {
   const sim = tasks({ startDelay: 0, life: 0.5, shape: "trigger", effectDelay: 1, effectLife: 5 });
   sim.launch("cooler", 1, 0);

@@ -165,7 +165,7 @@ export class Identifier {
   #pending?: { checkpoint: Checkpoint; held: SampleFacts[] };
   /** Tasks seen running, summed over samples, per kind (a task seen at three samples is 3). */
   readonly #seenRunning: Record<TaskKind, number> = { warmer: 0, cooler: 0 };
-  /** Starts in the ledger per kind at the last sample. */
+  /** Starts per kind since the ledger began, at the last sample (counted as #seenRunning is). */
   readonly #started: Record<TaskKind, number> = { warmer: 0, cooler: 0 };
   /** Running-count fits are blind (see #blind) at the last sample. */
   #runningBlind = false;
@@ -185,8 +185,8 @@ export class Identifier {
     this.#trackFloor(sample.metric, pushedDown);
     this.#seenRunning.warmer += sample.ages.warmer.length;
     this.#seenRunning.cooler += sample.ages.cooler.length;
-    this.#started.warmer = ledger.countSince("warmer", -Infinity);
-    this.#started.cooler = ledger.countSince("cooler", -Infinity);
+    this.#started.warmer = ledger.total("warmer");
+    this.#started.cooler = ledger.total("cooler");
     if (!known) this.#watchFloor(sample, ledger);
     this.#apply(sample, ledger);
     this.#runningBlind = this.#blindNow();
@@ -557,17 +557,17 @@ export class Identifier {
    * their own.
    */
   #blindNow(): boolean {
-    let coefficients = 0;
+    let blindKinds = 0;
     for (const kind of KIND_INDEX) {
       const started = this.#started[kind.name];
-      if (started > 0 && this.#seenRunning[kind.name] < started) coefficients |= kind.bit;
+      if (started > 0 && this.#seenRunning[kind.name] < started) blindKinds |= kind.bit;
     }
-    if (coefficients === 0) return false;
+    if (blindKinds === 0) return false;
     for (const s of this.#inputs) {
       if (s.input.type === "running") continue;
       for (const f of s.fits) {
         for (const kind of KIND_INDEX) {
-          if ((coefficients & kind.bit) === 0) continue;
+          if ((blindKinds & kind.bit) === 0) continue;
           const along = kind.sign * f.kf.theta[kind.index];
           if (along > TUNING.blindEvidence * f.kf.sd(kind.index)) return true;
         }

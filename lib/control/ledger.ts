@@ -3,7 +3,8 @@
  * executor's running counts, is the general evidence of what a task does (a trigger's process
  * is gone long before its effect is). Cancelled or killed starts that never ran are taken off
  * the newest end, as the loop takes them. Invariants: entries are in time order, counts are
- * positive, nothing older than the ledger's span is kept. Pure: the caller passes the times.
+ * positive, nothing older than the ledger's span is kept; the totals count every start recorded
+ * and not withdrawn, pruned or not. Pure: the caller passes the times.
  * @module
  */
 
@@ -29,11 +30,14 @@ export interface StartEntry {
  */
 export class StartLedger {
   readonly #entries: Record<TaskKind, StartEntry[]> = { warmer: [], cooler: [] };
+  readonly #total: Record<TaskKind, number> = { warmer: 0, cooler: 0 };
   constructor(readonly span: number) {}
 
   /** Records `n` starts of `kind` asked for at `t`. */
   record(kind: TaskKind, t: number, n: number): void {
-    if (n > 0) this.#entries[kind].push({ t, n });
+    if (n <= 0) return;
+    this.#entries[kind].push({ t, n });
+    this.#total[kind] += n;
   }
 
   /** Takes `n` starts off the newest end (cancelled or killed before they ran). */
@@ -43,6 +47,7 @@ export class StartLedger {
       const last = list[list.length - 1];
       const take = Math.min(n, last.n);
       last.n -= take;
+      this.#total[kind] -= take;
       n -= take;
       if (last.n === 0) list.pop();
     }
@@ -60,6 +65,11 @@ export class StartLedger {
 
   entries(kind: TaskKind): readonly StartEntry[] {
     return this.#entries[kind];
+  }
+
+  /** Starts of `kind` recorded since the ledger began, pruned ones included. */
+  total(kind: TaskKind): number {
+    return this.#total[kind];
   }
 
   /** Starts of `kind` asked for after `since`. */
