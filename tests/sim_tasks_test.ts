@@ -25,6 +25,11 @@ function trace(sim: SimTasks, from: number, to: number): { t: number; on: number
   return out;
 }
 
+/** The point of `points` at time `t` (a multiple of the 0.1 s step). */
+function at(points: { t: number; on: number; run: number }[], t: number) {
+  return points.find((p) => Math.abs(p.t - t) < 1e-9)!;
+}
+
 Deno.test("worker: the effect is on exactly while the process runs", () => {
   const sim = tasks({ startDelay: 2, life: 5 });
   sim.launch("cooler", 1, 0);
@@ -43,13 +48,12 @@ Deno.test("trigger: the process exits at once, the effect comes later and outliv
   });
   sim.launch("cooler", 2, 0);
   const points = trace(sim, 0, 15);
-  const at = (t: number) => points.find((p) => Math.abs(p.t - t) < 1e-9)!;
-  assert.equal(at(1.1).run, 2, "process runs from 1 s");
-  assert.equal(at(1.3).run, 0, "and has exited by 1.2 s");
-  assert.equal(at(3.9).on, 0, "no effect before 1 + 3 s");
-  assert.equal(at(4).on, 2, "effect from start + effectDelay");
-  assert.equal(at(11.9).on, 2);
-  assert.equal(at(12).on, 0, "effect lasts effectLife");
+  assert.equal(at(points, 1.1).run, 2, "process runs from 1 s");
+  assert.equal(at(points, 1.3).run, 0, "and has exited by 1.2 s");
+  assert.equal(at(points, 3.9).on, 0, "no effect before 1 + 3 s");
+  assert.equal(at(points, 4).on, 2, "effect from start + effectDelay");
+  assert.equal(at(points, 11.9).on, 2);
+  assert.equal(at(points, 12).on, 0, "effect lasts effectLife");
   assert.ok(Math.abs(sim.totalTaskSeconds(15) - 0.4) < 1e-9, "task-seconds are process seconds");
   assert.ok(Math.abs(sim.totalEffectSeconds(15) - 16) < 1e-9);
 });
@@ -65,7 +69,7 @@ Deno.test("trigger: a delay spread draws each task's effect start within [delay,
   });
   sim.launch("cooler", 40, 0);
   const points = trace(sim, 0, 5);
-  const on = (t: number) => points.find((p) => Math.abs(p.t - t) < 1e-9)!.on;
+  const on = (t: number) => at(points, t).on;
   assert.equal(on(1.9), 0, "no effect before the delay");
   assert.equal(on(3.5), 40, "every effect on by delay + spread");
   // Drawn per task: the effects come on over the spread, not all at one instant.
@@ -109,12 +113,11 @@ Deno.test("warm-up: the process runs at once but acts only after the warm-up", (
   const sim = tasks({ startDelay: 1, life: 10, shape: "warm-up", warmup: 3 });
   sim.launch("cooler", 1, 0);
   const points = trace(sim, 0, 12);
-  const at = (t: number) => points.find((p) => Math.abs(p.t - t) < 1e-9)!;
-  assert.equal(at(2).run, 1);
-  assert.equal(at(3.9).on, 0);
-  assert.equal(at(4).on, 1);
-  assert.equal(at(10.9).on, 1);
-  assert.equal(at(11).on, 0, "ends with the process");
+  assert.equal(at(points, 2).run, 1);
+  assert.equal(at(points, 3.9).on, 0);
+  assert.equal(at(points, 4).on, 1);
+  assert.equal(at(points, 10.9).on, 1);
+  assert.equal(at(points, 11).on, 0, "ends with the process");
   assert.equal(sim.totalTaskSeconds(12), 10);
   assert.equal(sim.totalEffectSeconds(12), 7);
 });

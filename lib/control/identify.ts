@@ -165,8 +165,6 @@ export class Identifier {
   #pending?: { checkpoint: Checkpoint; held: SampleFacts[] };
   /** Tasks seen running, summed over samples, per kind (a task seen at three samples is 3). */
   readonly #seenRunning: Record<TaskKind, number> = { warmer: 0, cooler: 0 };
-  /** Starts per kind since the ledger began, at the last sample (counted as #seenRunning is). */
-  readonly #started: Record<TaskKind, number> = { warmer: 0, cooler: 0 };
   /** Running-count fits are blind (see #blind) at the last sample. */
   #runningBlind = false;
 
@@ -185,11 +183,9 @@ export class Identifier {
     this.#trackFloor(sample.metric, pushedDown);
     this.#seenRunning.warmer += sample.ages.warmer.length;
     this.#seenRunning.cooler += sample.ages.cooler.length;
-    this.#started.warmer = ledger.total("warmer");
-    this.#started.cooler = ledger.total("cooler");
     if (!known) this.#watchFloor(sample, ledger);
     this.#apply(sample, ledger);
-    this.#runningBlind = this.#blindNow();
+    this.#runningBlind = this.#blindNow(ledger);
     this.#choose();
   }
 
@@ -556,10 +552,11 @@ export class Identifier {
    * do nothing" is as good a guess as any, and it lets the first probes show their effect on
    * their own.
    */
-  #blindNow(): boolean {
+  #blindNow(ledger: StartLedger): boolean {
     let blindKinds = 0;
     for (const kind of KIND_INDEX) {
-      const started = this.#started[kind.name];
+      // Every start since the ledger began, pruned ones too, as #seenRunning sums every sample.
+      const started = ledger.total(kind.name);
       if (started > 0 && this.#seenRunning[kind.name] < started) blindKinds |= kind.bit;
     }
     if (blindKinds === 0) return false;
