@@ -392,29 +392,41 @@ Deno.test("plan (level): workers of a fixed life are replaced as they end", () =
   assert.deepEqual(ending.move, { type: "start", kind: "warmer", n: 5 });
 });
 
-// plan.ts `runningTask` (end = runsFrom + life): a running task older than the fixed life of
-// recent tasks is predicted to have ended already (acting 0 over the whole horizon), while
-// `existingActing` counts it as acting now (`now++`). On a level the prediction drops by its
-// gain at once and the plan starts replacements for tasks that are demonstrably still running
-// (5 running at age 20 with lives of 10, on target: it starts 5 more; with kills, it would
-// then kill them). Expected: a task still running past the usual life is not predicted gone
-// before it is (e.g. treat its life as unknown, or let it end no earlier than the next tick).
-Deno.test({
-  name: "plan (level): running tasks past the usual life are not predicted gone",
-  ignore: true, // fails with the current plan.ts: see the comment above
-  fn() {
-    const m = model("level", { warmer: 1 });
-    const r = run({
-      model: m,
-      metric: 5,
-      target: 5,
-      taskCost: 0.25,
-      canKill: true,
-      warmer: { runningAges: ages(5, 20), lifetimes: [10, 10, 10] },
-    });
-    assert.deepEqual(r.move, { type: "wait" });
-    assert.equal(r.predictedWait, 5);
-  },
+// A running task older than the life recent tasks shared (or the first one or two lives seen)
+// shows that lives are not all that long: it is not predicted to have ended already. Before,
+// 5 warmers running at age 20 with lives of 10 seen, on target, started 5 more.
+Deno.test("plan (level): running tasks past the usual life are not predicted gone", () => {
+  const m = model("level", { warmer: 1 });
+  const r = run({
+    model: m,
+    metric: 5,
+    target: 5,
+    taskCost: 0.25,
+    canKill: true,
+    warmer: { runningAges: ages(5, 20), lifetimes: [10, 10, 10] },
+  });
+  assert.deepEqual(r.move, { type: "wait" });
+  assert.equal(r.predictedWait, 5);
+});
+
+Deno.test("plan (level): lives are not taken for every task's once a task outlives them", () => {
+  // Random lives: the first task to end lived 10 s while two others have run 25 and 30 s. Two
+  // at 9.8 s are then not predicted to end within the tick (before, 2 were started for them).
+  const m = model("level", { warmer: 1 });
+  const base: Case = { model: m, metric: 5, target: 5, taskCost: 0.25, canKill: true };
+  const random = run({ ...base, warmer: { runningAges: [30, 25, 9.8, 9.8, 2], lifetimes: [10] } });
+  assert.deepEqual(random.move, { type: "wait" });
+  assert.equal(random.predictedWait, 5);
+  // The same with three lives of 10 seen: one task at 20 s shows they are not one length.
+  const three = run({
+    ...base,
+    warmer: { runningAges: [20, 9.8, 9.8, 5, 2], lifetimes: [10, 10, 10] },
+  });
+  assert.deepEqual(three.move, { type: "wait" });
+  // None has outlived the one life seen: it is still the guess, and those about to end are
+  // replaced as they end.
+  const ending = run({ ...base, warmer: { runningAges: ages(5, 9.8), lifetimes: [10] } });
+  assert.deepEqual(ending.move, { type: "start", kind: "warmer", n: 5 });
 });
 
 Deno.test("plan: only startable kinds, at most their allowance", () => {

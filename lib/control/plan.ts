@@ -367,13 +367,18 @@ export function actsAfterOf(input: Input, startDelay: number): number {
   return input.type === "running" ? startDelay + input.warmup : input.delay;
 }
 
+/** Lives within this share of their mean are one fixed life. */
+const FIXED_LIFE_SPREAD = 0.1;
+
 /** The executor's recent start delays and lives, summarised. */
 function taskTiming(tasks: TaskFacts): Timing {
   const delays: number[] = [];
   const lives: number[] = [];
+  let oldest = 0;
   for (const kind of ["warmer", "cooler"] as const) {
     delays.push(...tasks[kind].startDelays);
     lives.push(...tasks[kind].lifetimes);
+    for (const age of tasks[kind].runningAges) oldest = Math.max(oldest, age);
   }
   const startDelay = delays.length > 0 ? median(delays) : 0;
   // A fixed life when recent lives agree; with only one or two seen, their mean is a better
@@ -381,7 +386,11 @@ function taskTiming(tasks: TaskFacts): Timing {
   const guess = lives.length > 0 && lives.length < 3
     ? lives.reduce((a, b) => a + b, 0) / lives.length
     : undefined;
-  return { startDelay, life: fixedLife(lives) ?? guess };
+  const life = fixedLife(lives) ?? guess;
+  // A task still running past that life says lives are not all one length: the first lives
+  // seen of random ones are the short ones, and a plan that took them for every task's would
+  // replace tasks that go on running.
+  return { startDelay, life: life !== undefined && outlived(life, oldest) ? undefined : life };
 }
 
 /**
@@ -397,7 +406,12 @@ function taskTiming(tasks: TaskFacts): Timing {
 export function fixedLife(lives: readonly number[]): number | undefined {
   if (lives.length < 3) return undefined;
   const mean = lives.reduce((a, b) => a + b, 0) / lives.length;
-  return lives.every((x) => Math.abs(x - mean) <= 0.1 * mean) ? mean : undefined;
+  return lives.every((x) => Math.abs(x - mean) <= FIXED_LIFE_SPREAD * mean) ? mean : undefined;
+}
+
+/** A running task of age `oldest` has outlived `life`, beyond the spread fixedLife allows. */
+function outlived(life: number, oldest: number): boolean {
+  return oldest > (1 + FIXED_LIFE_SPREAD) * life;
 }
 
 function median(xs: readonly number[]): number {
