@@ -182,9 +182,9 @@ Deno.test({
   }
 });
 
-// Known miss of control law v2 (issue #10 closing note): the hold is not released when the cap
-// lifts at 150 s: the queue is still at its peak at 400 s (v1: drained).
-Deno.test({ name: "a saturation hold ends when more consumers help again", ignore: true }, () => {
+// The gain learned while the drain was capped stays near zero, with confidence, after the cap
+// lifts at 150 s; the probes' own evidence raises the hold (guards.ts) until the queue drains.
+Deno.test("a saturation hold ends when more consumers help again", () => {
   // At most 30/s for the first 150 s, then no limit: the queue built up must be drained.
   const warnings: { t: number; message: string }[] = [];
   const score = simulate({

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { exploreCap, waitingForRoom } from "../lib/control/guards.ts";
+import { exploreCap, SaturationGuard, waitingForRoom } from "../lib/control/guards.ts";
+import { TUNING } from "../lib/control/tuning.ts";
 import { emptyFacts } from "../lib/control/facts.ts";
 import type { KindFacts, Move } from "../lib/control/types.ts";
 
@@ -48,4 +49,54 @@ Deno.test("no room: in a cluster with room for one, the last start's long wait h
 Deno.test("no room: with no start seen yet, a wait of more than a tick holds the next", () => {
   assert.equal(waitingForRoom(oneWarmer, waitingWarmers(1, 1.5, []), 1).code, "no-room");
   assert.equal(waitingForRoom(oneWarmer, waitingWarmers(1, 0.5, []), 1).code, undefined);
+});
+
+/**
+ * A queue too warm by `queue(t, n)` items with `tasks(t)` coolers running at each 1 s sample, of a
+ * rate model that first learned 5 items/s per cooler, then 0.05 (their effect collapsed): the
+ * guard holds them, and is asked every second about a plan for 1000 more. Returns whether it
+ * still holds, the most coolers its last answer allows, and how often it said "saturated".
+ */
+function saturatedQueue(
+  tasks: (t: number) => number,
+  queue: (t: number, n: number) => number,
+  seconds: number,
+): { held: boolean; allowed: number; warned: number } {
+  const guard = new SaturationGuard();
+  guard.observe("cooler", 0, "rate", 5, true, 4, -100);
+  const ask = { type: "start", kind: "cooler", n: 1000 } as const;
+  let warned = 0;
+  let allowed = 0;
+  for (let t = 1; t <= seconds; t++) {
+    const n = tasks(t);
+    if (guard.observe("cooler", t, "rate", 0.05, true, n, -queue(t, n))) warned++;
+    const cut = guard.check(ask, t, () => n);
+    allowed = n + (cut.move.type === "start" ? cut.move.n : 0);
+  }
+  return { held: guard.holding("cooler"), allowed, warned };
+}
+
+Deno.test("saturation: a hold whose probe helps is raised a probe's worth, step by step", () => {
+  // Arrivals of 80/s; each cooler takes 5/s (no cap any more): 4 running, 6 from a probe at 31 s.
+  let q = 100;
+  const tasks = (t: number) => (t > 30 ? 6 : 4);
+  const r = saturatedQueue(
+    tasks,
+    (_t, n) => (q += 80 - 5 * n),
+    31 + 2 * TUNING.saturationEvidenceSamples,
+  );
+  assert.equal(r.warned, 1);
+  assert.ok(r.held, "still held: the model has not learned the gain back");
+  assert.ok(r.allowed >= Math.ceil(6 * TUNING.probeFactor), `allowed ${r.allowed}`);
+});
+
+Deno.test("saturation: a hold whose probes do not help stays at its count", () => {
+  // A drain capped at 30/s: 4 coolers or 6, the queue grows by 50/s, with a little noise.
+  let q = 100;
+  const tasks = (t: number) => (t > 30 && t <= 45 ? 6 : 4);
+  const noise = (t: number) => 2 * Math.sin(t * 1.7);
+  const r = saturatedQueue(tasks, (t) => (q += 50 + noise(t)), 55);
+  assert.equal(r.warned, 1);
+  assert.ok(r.held);
+  assert.equal(r.allowed, 4);
 });

@@ -146,13 +146,10 @@ Deno.test("applyLimits: cancels are clamped to the tasks still waiting", () => {
   });
 });
 
-// A start clamped to nothing becomes a wait; a kill or cancel clamped to nothing stays a
-// zero-count kill or cancel (limits.ts, the `cancel` and `kill` cases). adaptive.ts then treats
-// it as a move: `this.#cooldowns.done(move, obs.t)` runs for any move that is not a wait, so a
-// kill of no warmer starts --cooldown-down. Expected: a wait, like the start path.
+// Like a start, a kill or cancel clamped to nothing is a wait: adaptive.ts starts a cooldown
+// after any move that is not a wait, so a kill of no warmer must not start --cooldown-down.
 Deno.test({
   name: "applyLimits: a kill or cancel clamped to nothing is a wait",
-  ignore: true, // fails with the current limits.ts: see the comment above
   fn() {
     const killMode = { ...OPEN, coolerMode: "kill" as const, hasCooler: false };
     assert.deepEqual(applyLimits({ type: "kill", n: 3 }, obs(), killMode).move, {

@@ -251,15 +251,12 @@ Deno.test("StartIndex: empty history and a history far in the past", () => {
   assert.ok(Number.isFinite(old.average(decay(0, 4), 0, 1e4)));
 });
 
-// response.ts StartIndex.acting counts entries with time ≤ t − delay (`#upTo` is ≤), so with
-// delay 0 a start asked for exactly at t already acts at t; startsActing (and the ledger's
-// meaning: a sample is taken before the tick's starts) counts only starts before t. The
-// identifier asks `acting(input, prev.t)` while the ledger holds the starts made right after
-// the sample at prev.t: for a delay-0 box (or decay) the step a start causes by the next
-// sample is put into `last` already, so Δx over the tick misses it on the level shape.
+// A sample is taken before the tick's starts (the ledger's meaning, and startsActing's): with
+// delay 0, a start asked for exactly at t does not act at t yet. The identifier asks
+// `acting(input, prev.t)` while the ledger already holds the starts made right after that
+// sample: counted there, the step a start causes by the next sample would be missed.
 Deno.test({
   name: "StartIndex: a start asked for at t does not act at t (delay 0), as startsActing says",
-  ignore: true, // fails with the current response.ts: see the comment above
   fn() {
     const entries: StartEntry[] = [{ t: 5, n: 2 }, { t: 10, n: 4 }];
     const index = new StartIndex(entries);

@@ -10,8 +10,9 @@
  *   still ramps up (the rule itself is in adaptive.ts; `exploreCap` gives the growth);
  * - `saturated`: when more tasks stopped moving the metric (the gain fell to a small share of
  *   the strongest gain learned lately, with several acting), the count is held;
- *   a probe now and then allows a few more, and the hold ends when the gain comes back or the
- *   metric crosses the target;
+ *   a probe now and then allows a few more; when the hold's own samples show the extra tasks
+ *   helping as a known gain would (whatever the model still says), the held count grows by a
+ *   probe's worth; the hold ends when the gain comes back or the metric crosses the target;
  * - `no-room`: while a task of a kind waits for room (an offer, a slot) clearly longer than a
  *   start takes when there is room, no more of that kind are asked for: they would wait
  *   behind it, and a plan that takes each for a start soon would ask again every tick;
@@ -155,6 +156,48 @@ interface Hold {
   lastProbe: number;
   /** Sign of the error when the hold began. */
   errorSign: number;
+  /** When the held count was last set (its own evidence is what came after). */
+  raisedAt: number;
+  /** The error and the kind's tasks at each sample of the hold (the probes' evidence). */
+  readonly seen: { t: number; error: number; tasks: number }[];
+}
+
+/**
+ * How much one more task of a held kind helps, as the hold's own samples say: the least-squares
+ * slope, over the samples of the last `window` seconds, of what moves the error towards the
+ * target (on a rate its change per second, on a level the error itself) against the count of
+ * the kind's tasks, in the model's gain units, with its standard error; undefined with fewer
+ * than `saturationEvidenceSamples` samples or while the count has not varied.
+ */
+function helpPerTask(
+  seen: readonly { t: number; error: number; tasks: number }[],
+  shape: string,
+  errorSign: number,
+  now: number,
+  window: number,
+): { slope: number; se: number } | undefined {
+  let n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0;
+  for (let i = 1; i < seen.length; i++) {
+    const a = seen[i - 1], b = seen[i];
+    if (b.t < now - window || b.t <= a.t) continue;
+    // Towards the target is against the error's sign when the hold began.
+    const y = -errorSign * (shape === "rate" ? (b.error - a.error) / (b.t - a.t) : b.error);
+    const x = shape === "rate" ? (a.tasks + b.tasks) / 2 : b.tasks;
+    n++;
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    sxy += x * y;
+    syy += y * y;
+  }
+  if (n < TUNING.saturationEvidenceSamples) return undefined;
+  const varX = sxx - (sx * sx) / n;
+  if (!(varX > 1e-9)) return undefined;
+  const slope = (sxy - (sx * sy) / n) / varX;
+  // Its standard error, from the residuals about the fitted line.
+  const varY = syy - (sy * sy) / n;
+  const residual = Math.max(0, varY - slope * slope * varX) / (n - 2);
+  return { slope, se: Math.sqrt(residual / varX) };
 }
 
 /** The saturation guard's per-kind state. */
@@ -198,11 +241,38 @@ export class SaturationGuard {
     if (hold) {
       if (!collapsed || Math.sign(error) !== hold.errorSign || error === 0) {
         this.#holds.delete(kind);
+        return false;
+      }
+      // The probes' own evidence: a gain learned while the tasks could not help (a capped
+      // drain) may be held with confidence long after the cap lifted, and more of the
+      // drift then explains what the probes do. When the hold's samples say the extra tasks
+      // help as a known gain would, the held count grows.
+      hold.seen.push({ t, error, tasks });
+      const window = 2 * TUNING.probeEvery;
+      while (hold.seen.length > 0 && hold.seen[0].t < t - window) hold.seen.shift();
+      let fresh = 0;
+      for (const x of hold.seen) if (x.t > hold.raisedAt) fresh++;
+      const help = fresh >= TUNING.saturationEvidenceSamples
+        ? helpPerTask(hold.seen, model, hold.errorSign, t, window)
+        : undefined;
+      // Help as a known gain's (its lower end `changeSigmas` below): noise is not help.
+      const least = help === undefined ? 0 : help.slope - TUNING.changeSigmas * help.se;
+      if (least >= TUNING.saturationShare * reference && reference > 0) {
+        // Raised by a probe's worth, and the next raise waits for its own evidence.
+        hold.count = Math.ceil(Math.max(hold.count, tasks) * TUNING.probeFactor);
+        hold.raisedAt = t;
+        hold.lastProbe = t;
       }
       return false;
     }
     if (collapsed && tasks >= TUNING.saturationMinTasks && error !== 0) {
-      this.#holds.set(kind, { count: tasks, lastProbe: t, errorSign: Math.sign(error) });
+      this.#holds.set(kind, {
+        count: tasks,
+        lastProbe: t,
+        raisedAt: t,
+        errorSign: Math.sign(error),
+        seen: [{ t, error, tasks }],
+      });
       return true;
     }
     return false;

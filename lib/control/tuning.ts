@@ -217,6 +217,11 @@ export const TUNING = {
   /** Seconds between probes while saturated; a probe allows this factor more tasks. */
   probeEvery: 30,
   probeFactor: 1.5,
+  /**
+   * Samples of a hold since its count was last set, before its own evidence may raise it: a probe's
+   * tasks show over several ticks, and a slope fitted to a handful of noisy ones is not one.
+   */
+  saturationEvidenceSamples: 10,
 } as const;
 
 /**
