@@ -454,8 +454,12 @@ Deno.test("disputed: a burst that the fit ranked best does not call for is held 
   assert.ok(bursts.length <= KNOWN_BURSTS, bursts.join("\n"));
 });
 
-// Known miss of control law v2 (issue #10 closing note): reported once and no longer started,
-// but only at t = 119 s where this asks <= 15 s (v1: 15 s).
+// Known miss of control law v2 (issue #10 closing note): reported at t = 21 s where this asks
+// <= 15 s (v1: 15 s), and not once: taken back at 24 s, reported again at 25 s, and so on. A
+// rate fit with a right-signed gain and a drift the change detector keeps unsure ranks best
+// until 21 s; then the verdict comes and goes with the ranking. (Taking it back only once the
+// data say the kind helps, by as many sigmas, held it here but kept a false verdict on the
+// coolers of the warm-up queue with a drain cap 16 s longer: IAE 1.01x -> 1.25x causal.)
 Deno.test({
   name: "a warmer that lowers the metric is reported once and no longer started",
   ignore: true,

@@ -234,8 +234,8 @@ export class AdaptiveLaw implements ControlLaw {
           this.#wrongSign.add(kind);
           this.#warnings.push(
             `${kind}s move the metric the wrong way (learned ${
-              fmt(g)
-            } per ${kind}, ${model.shape}): no more ${kind}s will be started`,
+              fmt(wrong.gain[kind])
+            } per ${kind}, ${wrong.shape}): no more ${kind}s will be started`,
           );
         } else if (!wrong && this.#wrongSign.has(kind)) {
           this.#wrongSign.delete(kind);
@@ -464,9 +464,10 @@ export class AdaptiveLaw implements ControlLaw {
    * penalty a wrong sign gets when choosing the model to plan with) says so with confidence
    * from enough samples and enough starts, or the data prefer that explanation to the model
    * planned with by far: one shape alone, on closed-loop data, can fake a wrong sign, and the
-   * kind is then no longer started for good.
+   * kind is then no longer started for good. Returns the fit the verdict rests on (its gain is
+   * what the warning reports, not the model planned with's), or undefined.
    */
-  #wrongWay(kind: TaskKind, t: number): boolean {
+  #wrongWay(kind: TaskKind, t: number): ResponseModel | undefined {
     const wrong = (m: ResponseModel | undefined) =>
       m !== undefined && m.samples >= TUNING.wrongSignSamples &&
       EXPECTED[kind] * m.gain[kind] < -TUNING.wrongSignSigmas * m.sd[kind] &&
@@ -475,9 +476,9 @@ export class AdaptiveLaw implements ControlLaw {
     // one; it is enough alone when it explains the data far better than the model planned
     // with, else every shape must agree.
     const plain = this.#identifier.ranking(1, false)[0];
-    if (!wrong(plain)) return false;
-    if (plain.score + TUNING.wrongSignClear < this.#identifier.best().score) return true;
-    return this.#shapes.every((shape) => wrong(this.#identifier.bestOf(shape)));
+    if (!wrong(plain)) return undefined;
+    if (plain.score + TUNING.wrongSignClear < this.#identifier.best().score) return plain;
+    return this.#shapes.every((shape) => wrong(this.#identifier.bestOf(shape))) ? plain : undefined;
   }
 
   /**
