@@ -367,9 +367,6 @@ export function actsAfterOf(input: Input, startDelay: number): number {
   return input.type === "running" ? startDelay + input.warmup : input.delay;
 }
 
-/** Lives within this share of their mean are one fixed life. */
-const FIXED_LIFE_SPREAD = 0.1;
-
 /** The executor's recent start delays and lives, summarised. */
 function taskTiming(tasks: TaskFacts): Timing {
   const delays: number[] = [];
@@ -406,12 +403,12 @@ function taskTiming(tasks: TaskFacts): Timing {
 export function fixedLife(lives: readonly number[]): number | undefined {
   if (lives.length < 3) return undefined;
   const mean = lives.reduce((a, b) => a + b, 0) / lives.length;
-  return lives.every((x) => Math.abs(x - mean) <= FIXED_LIFE_SPREAD * mean) ? mean : undefined;
+  return lives.every((x) => Math.abs(x - mean) <= TUNING.fixedLifeSpread * mean) ? mean : undefined;
 }
 
 /** A running task of age `oldest` has outlived `life`, beyond the spread fixedLife allows. */
 function outlived(life: number, oldest: number): boolean {
-  return oldest > (1 + FIXED_LIFE_SPREAD) * life;
+  return oldest > (1 + TUNING.fixedLifeSpread) * life;
 }
 
 function median(xs: readonly number[]): number {

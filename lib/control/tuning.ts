@@ -214,6 +214,11 @@ export const TUNING = {
    * come once a second, or a start slower than the last one, are not taken for a lack of room.
    */
   roomWaitFactor: 2,
+  /**
+   * Recent lives within this share of their mean are one fixed life (a task's work plus its
+   * start-up, which varies by a few percent); a task running past it by more shows they are not.
+   */
+  fixedLifeSpread: 0.1,
   /** Seconds between probes while saturated; a probe allows this factor more tasks. */
   probeEvery: 30,
   probeFactor: 1.5,
