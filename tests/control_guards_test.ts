@@ -100,3 +100,16 @@ Deno.test("saturation: a hold whose probes do not help stays at its count", () =
   assert.ok(r.held);
   assert.equal(r.allowed, 4);
 });
+
+Deno.test("saturation: a newly chosen model that knows nothing of the gain does not end a hold", () => {
+  const guard = new SaturationGuard();
+  guard.observe("cooler", 0, "rate", 5, true, 4, -100);
+  assert.equal(guard.observe("cooler", 1, "rate", 0.05, true, 40, -200), true);
+  // A fit that knows nothing of the gain (a mean of 2 within its doubt): not a gain that came
+  // back, though it is over the quarter of the strongest (5) that saturation is judged by.
+  guard.observe("cooler", 2, "rate", 2, false, 40, -300);
+  assert.ok(guard.holding("cooler"));
+  // A known gain of a third of the strongest one does end it.
+  guard.observe("cooler", 3, "rate", 1.7, true, 40, -300);
+  assert.ok(!guard.holding("cooler"));
+});

@@ -12,7 +12,7 @@
  *   the strongest gain learned lately, with several acting), the count is held;
  *   a probe now and then allows a few more; when the hold's own samples show the extra tasks
  *   helping as a known gain would (whatever the model still says), the held count grows by a
- *   probe's worth; the hold ends when the gain comes back or the metric crosses the target;
+ *   probe's worth; the hold ends when a known gain comes back or the metric crosses the target;
  * - `no-room`: while a task of a kind waits for room (an offer, a slot) clearly longer than a
  *   start takes when there is room, no more of that kind are asked for: they would wait
  *   behind it, and a plan that takes each for a start soon would ask again every tick;
@@ -239,7 +239,9 @@ export class SaturationGuard {
     // per tick, and an unsure gain near zero must not let it grow for long.
     const collapsed = reference > 0 && magnitude < TUNING.saturationShare * reference;
     if (hold) {
-      if (!collapsed || Math.sign(error) !== hold.errorSign || error === 0) {
+      // The gain comes back only as a known one: a model that knows nothing of it yet (a
+      // newly chosen input) does not show that more tasks help again.
+      if ((known && !collapsed) || Math.sign(error) !== hold.errorSign || error === 0) {
         this.#holds.delete(kind);
         return false;
       }
