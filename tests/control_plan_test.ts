@@ -414,13 +414,13 @@ Deno.test("plan (level): lives are not taken for every task's once a task outliv
   // at 9.8 s are then not predicted to end within the tick (before, 2 were started for them).
   const m = model("level", { warmer: 1 });
   const base: Case = { model: m, metric: 5, target: 5, taskCost: 0.25, canKill: true };
-  const random = run({ ...base, warmer: { runningAges: [30, 25, 9.8, 9.8, 2], lifetimes: [10] } });
+  const random = run({ ...base, warmer: { runningAges: [2, 9.8, 9.8, 25, 30], lifetimes: [10] } });
   assert.deepEqual(random.move, { type: "wait" });
   assert.equal(random.predictedWait, 5);
   // The same with three lives of 10 seen: one task at 20 s shows they are not one length.
   const three = run({
     ...base,
-    warmer: { runningAges: [20, 9.8, 9.8, 5, 2], lifetimes: [10, 10, 10] },
+    warmer: { runningAges: [2, 5, 9.8, 9.8, 20], lifetimes: [10, 10, 10] },
   });
   assert.deepEqual(three.move, { type: "wait" });
   // None has outlived the one life seen: it is still the guess, and those about to end are

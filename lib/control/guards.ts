@@ -163,23 +163,21 @@ interface Hold {
 }
 
 /**
- * How much one more task of a held kind helps, as the hold's own samples say: the least-squares
- * slope, over the samples of the last `window` seconds, of what moves the error towards the
- * target (on a rate its change per second, on a level the error itself) against the count of
- * the kind's tasks, in the model's gain units, with its standard error; undefined with fewer
- * than `saturationEvidenceSamples` samples or while the count has not varied.
+ * How much one more task of a held kind helps, as the hold's own samples say (the caller keeps
+ * two probe gaps of them): the least-squares slope of what moves the error towards the target
+ * (on a rate its change per second, on a level the error itself) against the count of the
+ * kind's tasks, in the model's gain units, with its standard error; undefined with fewer than
+ * `saturationEvidenceSamples` samples or while the count has not varied.
  */
 function helpPerTask(
   seen: readonly { t: number; error: number; tasks: number }[],
   shape: string,
   errorSign: number,
-  now: number,
-  window: number,
 ): { slope: number; se: number } | undefined {
   let n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0;
   for (let i = 1; i < seen.length; i++) {
     const a = seen[i - 1], b = seen[i];
-    if (b.t < now - window || b.t <= a.t) continue;
+    if (b.t <= a.t) continue;
     // Towards the target is against the error's sign when the hold began.
     const y = -errorSign * (shape === "rate" ? (b.error - a.error) / (b.t - a.t) : b.error);
     const x = shape === "rate" ? (a.tasks + b.tasks) / 2 : b.tasks;
@@ -255,7 +253,7 @@ export class SaturationGuard {
       let fresh = 0;
       for (const x of hold.seen) if (x.t > hold.raisedAt) fresh++;
       const help = fresh >= TUNING.saturationEvidenceSamples
-        ? helpPerTask(hold.seen, model, hold.errorSign, t, window)
+        ? helpPerTask(hold.seen, model, hold.errorSign)
         : undefined;
       // Help as a known gain's (its lower end `changeSigmas` below): noise is not help.
       const least = help === undefined ? 0 : help.slope - TUNING.changeSigmas * help.se;

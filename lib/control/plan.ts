@@ -375,7 +375,8 @@ function taskTiming(tasks: TaskFacts): Timing {
   for (const kind of ["warmer", "cooler"] as const) {
     delays.push(...tasks[kind].startDelays);
     lives.push(...tasks[kind].lifetimes);
-    for (const age of tasks[kind].runningAges) oldest = Math.max(oldest, age);
+    // Ages are youngest first.
+    oldest = Math.max(oldest, tasks[kind].runningAges.at(-1) ?? 0);
   }
   const startDelay = delays.length > 0 ? median(delays) : 0;
   // A fixed life when recent lives agree; with only one or two seen, their mean is a better
