@@ -428,9 +428,11 @@ export class ArrivalAccumulator {
  * items arrive every `step` seconds (the fraction carried over), and each acting consumer asks
  * for its whole items every `step` seconds; a capacity asked for while the queue is empty is
  * lost, as a polling consumer's is. Where a reading falls between an arrival and the next poll
- * depends on the clocks' phases, fixed for a run: with `readsBeforePoll` the reading sees the
- * items that came since the last poll (an empty queue reads 0 or 1 however many consumers
- * wait), without it the consumers have taken them (it reads 0, as a fluid queue would).
+ * depends on the clocks' phases: with `readsBeforePoll` true the reading sees the items that
+ * came since the last poll (an empty queue reads 0 or 1 however many consumers wait), with it
+ * false the consumers have taken them (it reads 0, as a fluid queue would). Given as a
+ * function, it is asked before each reading, as in real time, where the reader's, the queue's
+ * and the consumers' clocks drift against each other and an empty queue reads 0 or 1 by turns.
  *
  * @example
  * ```ts
@@ -444,7 +446,7 @@ export function polledQueuePlant(
   arrivals: (t: number) => number,
   drain: number,
   step: number,
-  readsBeforePoll: boolean,
+  readsBeforePoll: boolean | (() => boolean),
 ): Plant {
   let length = 0;
   let consumers = 0;
@@ -462,8 +464,14 @@ export function polledQueuePlant(
       // The accumulators keep their own time from 0, as a simulation does, in steps of `step`.
       const end = t + dt;
       consumers = acting.cooler;
+      // Each step is one arrival and one poll; only the last before the reading has its order
+      // seen (the others' order only shifts the same sequence by one).
+      const seesArrivals = typeof readsBeforePoll === "boolean" ? readsBeforePoll : undefined;
       while (arrivalsIn.time + step <= end + 1e-9) {
-        if (readsBeforePoll) {
+        const last = arrivalsIn.time + 2 * step > end + 1e-9;
+        const beforePoll = seesArrivals ??
+          (last ? (readsBeforePoll as () => boolean)() : true);
+        if (beforePoll) {
           poll();
           arrive();
         } else {

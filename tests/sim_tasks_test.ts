@@ -205,3 +205,26 @@ Deno.test("polled queue: whole items, and a consumer's capacity offered to an em
     assert.ok(q.read() >= 5, `after 2 s without consumers: ${q.read()}`);
   }
 });
+
+Deno.test("polled queue: a reading phase drawn per reading sees the last arrival at some readings only", () => {
+  // The same queue read before the poll, after it, and in a phase drawn for each reading.
+  const random = seededRandom(7);
+  const before = polledQueuePlant(() => 3, 5, 0.1, true);
+  const after = polledQueuePlant(() => 3, 5, 0.1, false);
+  const drawn = polledQueuePlant(() => 3, 5, 0.1, () => random() < 0.5);
+  const ones = { before: [] as number[], after: [] as number[], drawn: [] as number[] };
+  for (let i = 0; i < 60; i++) {
+    const consumers = i < 4 ? 0 : 2;
+    for (const [name, q] of [["before", before], ["after", after], ["drawn", drawn]] as const) {
+      q.step(i * 0.5, 0.5, { warmer: 0, cooler: consumers });
+      if (i >= 10 && q.read() === 1) ones[name].push(i);
+      if (i >= 10) assert.ok(q.read() <= 1, `${name} at ${i}: ${q.read()}`);
+    }
+  }
+  // Drained: read before the poll, the item that came in the last step shows; after it, never;
+  // drawn, at some of those readings and only at those.
+  assert.equal(ones.after.length, 0);
+  assert.ok(ones.before.length >= 10, `${ones.before.length} readings of 1 before the poll`);
+  assert.ok(ones.drawn.every((i) => ones.before.includes(i)), `${ones.drawn} in ${ones.before}`);
+  assert.ok(ones.drawn.length >= 3 && ones.drawn.length <= ones.before.length - 3, `${ones.drawn}`);
+});
