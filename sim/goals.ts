@@ -77,7 +77,11 @@ export function peakEngaged(
   return { peak, need };
 }
 
-const ratio = (a: number, b: number) => (b === 0 ? (a === 0 ? 1 : Infinity) : a / b);
+/** `a` over the causal reference's `b`: 1 when both are 0, Infinity when only `b` is. */
+export function ratioToCausal(a: number, b: number): number {
+  return b === 0 ? (a === 0 ? 1 : Infinity) : a / b;
+}
+const ratio = ratioToCausal;
 
 /**
  * Checks every goal that applies to a scenario.
