@@ -4,7 +4,8 @@
  * learned) replayed in virtual time on 100 plants drawn from seeds: start delays, effect delays
  * and process lives vary around the test's own (a trigger's consumer start-up per consumer, the
  * rest per plant), and the queue is granular as the test's is (whole items, consumers that
- * poll: `polledQueuePlant`). The test's real-time run is one draw of a noisier machine; this
+ * poll: `polledQueuePlant`, each reading's phase against the polls drawn) and has run a little
+ * when relay.mesos first reads it. The test's real-time run is one draw of a noisier machine; this
  * shows the spread the law has over such draws, against the
  * same bounds (launches ≤ 2.5 × the fewest consumer lives that could take every item, mean
  * queue over the second half ≤ 8), beside the causal reference's launches on the same plants.
