@@ -11,17 +11,12 @@
  */
 
 import { seededShapesSection } from "./bench_seeded.ts";
-import { AdaptiveLaw } from "../lib/control/adaptive.ts";
-import { ClassicLaw } from "../lib/control/classic.ts";
 import { TUNING } from "../lib/control/tuning.ts";
 import { quantileOfSorted as q } from "./quantile.ts";
-import type { ControlLaw, Limits } from "../lib/control/types.ts";
-import { OPTIONS } from "../lib/config/options.ts";
-import { type Plant, seededRandom, SimTasks } from "../sim/plants.ts";
-import { type SimScore, simulate } from "../sim/simulate.ts";
-import { HpaLaw, KedaScaledJobLaw } from "../sim/baselines.ts";
-import { BoundLaw } from "../sim/bound.ts";
-import { CausalLaw } from "../sim/causal.ts";
+import type { ControlLaw } from "../lib/control/types.ts";
+import { seededRandom, SimTasks } from "../sim/plants.ts";
+import type { SimScore } from "../sim/simulate.ts";
+import { LAWS, MAX_RUNNING, runScenario } from "../sim/bench_laws.ts";
 import {
   BURST_SPAN,
   checkGoals,
@@ -36,53 +31,6 @@ import { type Panel, smallMultiples } from "../sim/svg.ts";
 
 const controlOnly = Deno.args.includes("--control-only");
 const write = !Deno.args.includes("--no-write");
-
-type Make = (s: Scenario, plant: Plant, tasks: SimTasks) => ControlLaw | undefined;
-
-/** Relay's default `--max-running`: every controller runs under it, as a user who sets nothing. */
-const MAX_RUNNING = OPTIONS.find((o) => o.name === "max-running")!.default as number;
-const limitsOf = (s: Scenario): Limits => ({ ...s.limits, maxRunning: MAX_RUNNING });
-
-const LAWS: Record<string, Make> = {
-  adaptive: (s) => new AdaptiveLaw(limitsOf(s), { initialEffect: 1, response: "auto" }),
-  classic: (s) => new ClassicLaw(limitsOf(s), 1000),
-  hpa: (s) => new HpaLaw(limitsOf(s), s.mapping, s.perTask),
-  // ScaledJob scales jobs for a backlog; it has no notion of a level or a load to hold.
-  keda: (s) => (s.mapping === "backlog" ? new KedaScaledJobLaw(limitsOf(s), s.perTask) : undefined),
-  bound: (s, plant, tasks) =>
-    new BoundLaw({
-      truth: s.truth,
-      model: s.model,
-      target: s.target,
-      plant,
-      tasks,
-      limits: s.limits,
-    }),
-  causal: (s, plant, tasks) =>
-    new CausalLaw({
-      truth: s.truth,
-      model: s.model,
-      target: s.target,
-      plant,
-      tasks,
-      limits: s.limits,
-    }),
-};
-
-function run(s: Scenario, make: Make): SimScore | undefined {
-  const random = seededRandom(42);
-  const plant = s.plant(random);
-  const tasks = new SimTasks({ capacity: 2000, ...s.model }, random);
-  const law = make(s, plant, tasks);
-  if (!law) return undefined;
-  return simulate({
-    law,
-    plant,
-    tasks,
-    target: s.target,
-    duration: s.duration,
-  });
-}
 
 const rows = [
   "| scenario | law | IAE | ISE | max overshoot | settling (s) | actions | tasks started | task-seconds | effect-seconds |",
@@ -149,7 +97,7 @@ function timeDecide(
       return d;
     },
   };
-  run({ ...s, duration: TIMED_SECONDS }, () => timed);
+  runScenario({ ...s, duration: TIMED_SECONDS }, () => timed);
   // One tick a second (simulate's default step).
   const full = times.slice(Math.ceil(TUNING.ledgerSeconds)).sort((a, b) => a - b);
   times.sort((a, b) => a - b);
@@ -191,7 +139,7 @@ for (const s of scenarios()) {
   const scores: Record<string, SimScore> = {};
   for (const [law, make] of Object.entries(LAWS)) {
     try {
-      const r = run(s, make);
+      const r = runScenario(s, make);
       if (!r) {
         rows.push(`| ${s.name} | ${law} | n/a | | | | | | | |`);
         continue;

@@ -11,23 +11,17 @@
  */
 
 import { parseArgs } from "node:util";
-import { AdaptiveLaw } from "../lib/control/adaptive.ts";
-import { OPTIONS } from "../lib/config/options.ts";
-import { CausalLaw } from "../sim/causal.ts";
 import {
   IAE_LIMIT,
   ratioToCausal,
   TASK_SECONDS_LIMIT,
   TASK_SECONDS_LIMIT_SATURATED,
 } from "../sim/goals.ts";
-import { seededRandom, SimTasks } from "../sim/plants.ts";
+import { BENCH_SEED, LAWS, runScenario } from "../sim/bench_laws.ts";
 import { type Scenario, scenarios } from "../sim/scenarios.ts";
-import { simulate } from "../sim/simulate.ts";
 
-/** Relay's default `--max-running`, as `deno task bench` runs the adaptive law. */
-const MAX_RUNNING = OPTIONS.find((o) => o.name === "max-running")!.default as number;
 /** The bench's own seed first, then three more. */
-const DEFAULT_SEEDS = "42,1,2,3";
+const DEFAULT_SEEDS = `${BENCH_SEED},1,2,3`;
 
 /**
  * IAE and task-seconds of the adaptive law over the causal reference's, on one seed.
@@ -39,27 +33,8 @@ const DEFAULT_SEEDS = "42,1,2,3";
  * ```
  */
 export function ratios(s: Scenario, seed: number): { iae: number; taskSeconds: number } {
-  const score = (adaptive: boolean) => {
-    const random = seededRandom(seed);
-    const plant = s.plant(random);
-    const tasks = new SimTasks({ capacity: 2000, ...s.model }, random);
-    const law = adaptive
-      ? new AdaptiveLaw({ ...s.limits, maxRunning: MAX_RUNNING }, {
-        initialEffect: 1,
-        response: "auto",
-      })
-      : new CausalLaw({
-        truth: s.truth,
-        model: s.model,
-        target: s.target,
-        plant,
-        tasks,
-        limits: s.limits,
-      });
-    return simulate({ law, plant, tasks, target: s.target, duration: s.duration });
-  };
-  const a = score(true);
-  const c = score(false);
+  const a = runScenario(s, LAWS.adaptive, seed)!;
+  const c = runScenario(s, LAWS.causal, seed)!;
   return {
     iae: ratioToCausal(a.iae, c.iae),
     taskSeconds: ratioToCausal(a.taskSeconds, c.taskSeconds),
