@@ -255,8 +255,8 @@ export class SaturationGuard {
       const help = fresh >= TUNING.saturationEvidenceSamples
         ? helpPerTask(hold.seen, model, hold.errorSign)
         : undefined;
-      // Help as a known gain's (its lower end `changeSigmas` below): noise is not help.
-      const least = help === undefined ? 0 : help.slope - TUNING.changeSigmas * help.se;
+      // Help as a known gain's, at the slope's lower end: noise is not help.
+      const least = help === undefined ? 0 : help.slope - TUNING.saturationEvidenceSigmas * help.se;
       if (least >= TUNING.saturationShare * reference && reference > 0) {
         // Raised by a probe's worth, and the next raise waits for its own evidence.
         hold.count = Math.ceil(Math.max(hold.count, tasks) * TUNING.probeFactor);

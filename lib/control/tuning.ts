@@ -227,6 +227,11 @@ export const TUNING = {
    * tasks show over several ticks, and a slope fitted to a handful of noisy ones is not one.
    */
   saturationEvidenceSamples: 10,
+  /**
+   * The hold's slope counts as help only this many standard errors above nothing: two, so that
+   * about one noisy fit in forty raises a hold that should stand.
+   */
+  saturationEvidenceSigmas: 2,
 } as const;
 
 /**
