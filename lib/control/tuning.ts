@@ -9,10 +9,14 @@
 export const TUNING = {
   // --- identification -----------------------------------------------------------------------
   /**
-   * Effect delays tried, seconds from a task's start request to its first effect. Roughly
-   * geometric, so a delay of 0.5 s and one of 30 s are both within a step of a candidate.
+   * Effect delays tried, seconds from a task's start request to its first effect. Half a
+   * second apart up to 4 s, so a short delay (a trigger's sleep, a process start-up) is within
+   * a quarter second of a candidate: at ticks of half a second, a delay a second off puts a
+   * whole tick of effect before or after the truth, at each end of every start, and the fits
+   * then trade a wrong duration or gain for it. Then roughly geometric, so a delay of 30 s is
+   * within a step of one as well.
    */
-  delays: [0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24] as readonly number[],
+  delays: [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 8, 10, 12, 16, 20, 24] as readonly number[],
   /**
    * Warm-ups tried for the running-count input: seconds a task runs before it acts. Half a
    * second apart up to 2 s, so a process start-up of under a second or two (a runtime, a
