@@ -19,8 +19,8 @@ import { queueShape, START_DETACHED } from "./support/e2e_shapes.ts";
 // runs in the fourteenth step 13-19 (four over). The replay's row with the start-up measured here
 // (0.03-0.07 s over the 1.5 s delay) has 67 of 100 plants within the bounds, where the causal
 // reference is within in 100 of 100 (bench/RESULTS.md, "Seeded plants"). With delays half a
-// second apart (fifteenth step) that row has 99 of 100 within, 8 runs alone launched 11-13 and 3
-// full suites 13-14: kept ignored until many more suites show it within. Ignored so that the
+// second apart (fifteenth step) that row has 99 of 100 within, 12 runs alone launched 11-13 and 6
+// full suites 12-14: kept ignored until many more suites show it within. Ignored so that the
 // suite does not fail at random; take the ignore out to run it.
 Deno.test({
   name: "trigger shape: a cooler that starts a detached consumer and exits holds the queue near 0",
