@@ -12,7 +12,7 @@ import { ClassicLaw } from "../lib/control/classic.ts";
 import type { ControlLaw, Limits } from "../lib/control/types.ts";
 import { OPTIONS } from "../lib/config/options.ts";
 import { HpaLaw, KedaScaledJobLaw } from "./baselines.ts";
-import { BoundLaw } from "./bound.ts";
+import { BoundLaw, type BoundSetup } from "./bound.ts";
 import { CausalLaw } from "./causal.ts";
 import { type Plant, seededRandom, SimTasks } from "./plants.ts";
 import type { Scenario } from "./scenarios.ts";
@@ -25,6 +25,11 @@ export type Make = (s: Scenario, plant: Plant, tasks: SimTasks) => ControlLaw | 
 export const MAX_RUNNING = OPTIONS.find((o) => o.name === "max-running")!.default as number;
 const limitsOf = (s: Scenario): Limits => ({ ...s.limits, maxRunning: MAX_RUNNING });
 
+/** What the two references are told of a scenario: its truth, its tasks and the run's plant. */
+function toldThePlant(s: Scenario, plant: Plant, tasks: SimTasks): BoundSetup {
+  return { truth: s.truth, model: s.model, target: s.target, plant, tasks, limits: s.limits };
+}
+
 /** The bench's controllers, in the order of its tables. */
 export const LAWS: Readonly<Record<string, Make>> = {
   adaptive: (s) => new AdaptiveLaw(limitsOf(s), { initialEffect: 1, response: "auto" }),
@@ -32,24 +37,8 @@ export const LAWS: Readonly<Record<string, Make>> = {
   hpa: (s) => new HpaLaw(limitsOf(s), s.mapping, s.perTask),
   // ScaledJob scales jobs for a backlog; it has no notion of a level or a load to hold.
   keda: (s) => (s.mapping === "backlog" ? new KedaScaledJobLaw(limitsOf(s), s.perTask) : undefined),
-  bound: (s, plant, tasks) =>
-    new BoundLaw({
-      truth: s.truth,
-      model: s.model,
-      target: s.target,
-      plant,
-      tasks,
-      limits: s.limits,
-    }),
-  causal: (s, plant, tasks) =>
-    new CausalLaw({
-      truth: s.truth,
-      model: s.model,
-      target: s.target,
-      plant,
-      tasks,
-      limits: s.limits,
-    }),
+  bound: (s, plant, tasks) => new BoundLaw(toldThePlant(s, plant, tasks)),
+  causal: (s, plant, tasks) => new CausalLaw(toldThePlant(s, plant, tasks)),
 };
 
 /** The seed of `deno task bench`'s runs. */
