@@ -64,3 +64,19 @@ Deno.test("ledger: newest gives one request time per start, newest first", () =>
   assert.deepEqual(ledger.newest("warmer", 9), [4, 4, 1, 1]);
   assert.deepEqual(ledger.newest("cooler", 2), []);
 });
+
+Deno.test("ledger: its index is kept while the entries are, and follows every change", () => {
+  const ledger = new StartLedger(100);
+  const box = { type: "box", delay: 0, duration: 1000 } as const;
+  ledger.record("cooler", 1, 2);
+  const first = ledger.index("cooler");
+  assert.equal(ledger.index("cooler"), first, "asked again with nothing changed: the same index");
+  assert.equal(first.acting(box, 50), 2);
+  ledger.record("cooler", 3, 1);
+  assert.equal(ledger.index("cooler").acting(box, 50), 3, "a start recorded");
+  ledger.withdraw("cooler", 2);
+  assert.equal(ledger.index("cooler").acting(box, 50), 1, "two withdrawn, one of them in place");
+  ledger.prune(150);
+  assert.equal(ledger.index("cooler").acting(box, 150), 0, "pruned");
+  assert.equal(ledger.index("warmer").acting(box, 150), 0, "a kind with no starts");
+});

@@ -30,7 +30,7 @@ import { Identifier, type ResponseModel, type Shape } from "./identify.ts";
 import { StartLedger } from "./ledger.ts";
 import { applyLimits } from "./limits.ts";
 import { actsAfterOf, plan, type PlanResult } from "./plan.ts";
-import { describeInput, type Input, runningActing, StartIndex } from "./response.ts";
+import { describeInput, type Input, runningActing } from "./response.ts";
 import { DEFAULT_TASK_COST, TUNING } from "./tuning.ts";
 import type { ControlLaw, Decision, Limits, Move, Observation, ReasonCode } from "./types.ts";
 import { decide } from "./types.ts";
@@ -385,7 +385,7 @@ export class AdaptiveLaw implements ControlLaw {
   #actingNow(input: Input, kind: TaskKind, obs: Observation): number {
     return input.type === "running"
       ? runningActing(obs.tasks[kind].runningAges, input.warmup)
-      : new StartIndex(this.#ledger.entries(kind)).acting(input, obs.t);
+      : this.#ledger.index(kind).acting(input, obs.t);
   }
 
   /**

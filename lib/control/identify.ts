@@ -26,13 +26,7 @@
 import type { TaskKind } from "../executor/types.ts";
 import { Kalman3 } from "./kalman.ts";
 import type { StartLedger } from "./ledger.ts";
-import {
-  candidateInputs,
-  type Input,
-  runningActing,
-  runningActingAverage,
-  StartIndex,
-} from "./response.ts";
+import { candidateInputs, type Input, runningActing, runningActingAverage } from "./response.ts";
 import { TUNING } from "./tuning.ts";
 
 /** Each kind's coefficient in a fit's state, the sign it is meant to have, and a flag bit. */
@@ -117,6 +111,18 @@ interface FitState {
  */
 type Bound = "none" | "upper" | "lower";
 
+/**
+ * The best fits at one sample: `ranked` as the model to plan with is chosen (`#rank`), `plain`
+ * by score and complexity alone (the data's own preference), `level` and `rate` the plain best
+ * of each shape.
+ */
+interface BestFits {
+  readonly ranked?: Fit;
+  readonly plain?: Fit;
+  readonly level?: Fit;
+  readonly rate?: Fit;
+}
+
 /** The identifier's learned state at one sample. */
 interface Checkpoint {
   readonly fits: readonly FitState[];
@@ -154,6 +160,8 @@ export class Identifier {
   /** The best-ranked fit at the last sample (the chosen one, or one that may replace it). */
   #leader?: Fit;
   #challenger?: { since: number };
+  /** The best fits at the last sample, by each ranking (see #survey). */
+  #best: BestFits = {};
   /** Scratch arrays of #apply and #learn, so that learning a sample allocates nothing per fit. */
   readonly #phiLevel = new Float64Array(3);
   readonly #phiRate = new Float64Array(3);
@@ -251,8 +259,8 @@ export class Identifier {
       : undefined;
     const dm = prev ? sample.metric - prev.metric : 0;
     const z = Number.isFinite(dm) ? dm : 0;
-    const warmers = new StartIndex(ledger.entries("warmer"));
-    const coolers = new StartIndex(ledger.entries("cooler"));
+    const warmers = ledger.index("warmer");
+    const coolers = ledger.index("cooler");
     for (const state of this.#inputs) {
       // Per kind written out (not a loop over kind names): this runs for every input each tick.
       const input = state.input;
@@ -378,7 +386,7 @@ export class Identifier {
 
   /** The best model of the other shape (for reports), if that shape is allowed. */
   bestOf(shape: Shape): ResponseModel | undefined {
-    const best = this.#bestFit((f) => f.score + f.penalty, (f) => f.shape === shape);
+    const best = this.#best[shape];
     return best && this.#modelOf(best);
   }
 
@@ -395,12 +403,12 @@ export class Identifier {
    * `signPenalty` false without the penalty for a wrong sign (the data's own preference).
    */
   ranking(n: number, signPenalty = true): ResponseModel[] {
-    const key = (f: Fit) => signPenalty ? this.#rank(f) : f.score + f.penalty;
     if (n === 1) {
-      // The best alone (asked every tick): one pass, not a sort of every fit.
-      const best = this.#bestFit(key);
+      // The best alone (asked every tick): found by the last sample's survey, not a sort.
+      const best = signPenalty ? this.#best.ranked : this.#best.plain;
       return best ? [this.#modelOf(best)] : [];
     }
+    const key = (f: Fit) => signPenalty ? this.#rank(f) : f.score + f.penalty;
     const all = this.#inputs.flatMap((s) => s.fits);
     all.sort((a, b) => key(a) - key(b));
     return all.slice(0, n).map((f) => this.#modelOf(f));
@@ -574,27 +582,44 @@ export class Identifier {
   }
 
   /**
-   * The fit with the lowest `key` among those `keep` accepts, in one pass; of equals the first,
-   * as a stable sort would put it.
+   * Finds the best fits by every key asked for (see {@linkcode BestFits}) in one pass over the
+   * fits, written out: it runs after every sample, over every fit, and a key passed as a
+   * function returns each fit's number boxed, garbage the collector then stops a tick for. Of
+   * equals the first wins, as a stable sort would put it.
    */
-  #bestFit(key: (f: Fit) => number, keep?: (f: Fit) => boolean): Fit | undefined {
-    let best: Fit | undefined;
-    let bestKey = Infinity;
+  #survey(): void {
+    let ranked: Fit | undefined, plain: Fit | undefined;
+    let level: Fit | undefined, rate: Fit | undefined;
+    let rankedKey = Infinity, plainKey = Infinity, levelKey = Infinity, rateKey = Infinity;
     for (const s of this.#inputs) {
       for (const f of s.fits) {
-        if (keep && !keep(f)) continue;
-        const k = key(f);
-        if (best === undefined || k < bestKey) {
-          best = f;
-          bestKey = k;
+        const r = this.#rank(f);
+        if (ranked === undefined || r < rankedKey) {
+          ranked = f;
+          rankedKey = r;
+        }
+        const k = f.score + f.penalty;
+        if (plain === undefined || k < plainKey) {
+          plain = f;
+          plainKey = k;
+        }
+        if (f.shape === "level") {
+          if (level === undefined || k < levelKey) {
+            level = f;
+            levelKey = k;
+          }
+        } else if (rate === undefined || k < rateKey) {
+          rate = f;
+          rateKey = k;
         }
       }
     }
-    return best;
+    this.#best = { ranked, plain, level, rate };
   }
 
   #choose(): void {
-    const best = this.#bestFit((f) => this.#rank(f));
+    this.#survey();
+    const best = this.#best.ranked;
     if (!best) return;
     this.#leader = best;
     const current = this.#chosen;

@@ -10,6 +10,8 @@
 
 /** Regressors of {@linkcode Kalman3.updateGains}: the drift's stays 0; `update` keeps none. */
 const GAINS_ONLY = new Float64Array(3);
+/** P·φ of {@linkcode Kalman3.update}, a scratch row (nothing here allocates per update). */
+const PF = new Float64Array(3);
 
 /** Three coefficients and their covariance (row-major 3×3). */
 export class Kalman3 {
@@ -58,34 +60,30 @@ export class Kalman3 {
    * Returns the innovation (z − prediction before the update).
    */
   update(phi: ArrayLike<number>, z: number, r: number): number {
+    // Written as loops over scratch rows so that the optimiser inlines it into its callers
+    // (which run it for every fit every tick): a call it does not inline boxes each number
+    // passed and returned, and that garbage costs collector pauses.
     const p = this.cov;
-    const pf0 = p[0] * phi[0] + p[1] * phi[1] + p[2] * phi[2];
-    const pf1 = p[3] * phi[0] + p[4] * phi[1] + p[5] * phi[2];
-    const pf2 = p[6] * phi[0] + p[7] * phi[1] + p[8] * phi[2];
-    const s = phi[0] * pf0 + phi[1] * pf1 + phi[2] * pf2 + r;
+    const pf = PF;
+    for (let i = 0; i < 3; i++) {
+      pf[i] = p[i * 3] * phi[0] + p[i * 3 + 1] * phi[1] + p[i * 3 + 2] * phi[2];
+    }
+    const s = phi[0] * pf[0] + phi[1] * pf[1] + phi[2] * pf[2] + r;
     const innovation = z - this.predict(phi);
     if (!(s > 0) || !Number.isFinite(innovation)) return innovation;
-    const k0 = pf0 / s, k1 = pf1 / s, k2 = pf2 / s;
-    this.theta[0] += k0 * innovation;
-    this.theta[1] += k1 * innovation;
-    this.theta[2] += k2 * innovation;
-    // P −= k·pfᵀ, written out (no arrays per update).
-    p[0] -= k0 * pf0;
-    p[1] -= k0 * pf1;
-    p[2] -= k0 * pf2;
-    p[3] -= k1 * pf0;
-    p[4] -= k1 * pf1;
-    p[5] -= k1 * pf2;
-    p[6] -= k2 * pf0;
-    p[7] -= k2 * pf1;
-    p[8] -= k2 * pf2;
+    // θ += k·innovation and P −= k·pfᵀ, with k = pf / s.
+    for (let i = 0; i < 3; i++) {
+      const k = pf[i] / s;
+      this.theta[i] += k * innovation;
+      for (let j = 0; j < 3; j++) p[i * 3 + j] -= k * pf[j];
+    }
     // Symmetrise, and keep every variance positive.
-    p[1] = p[3] = (p[1] + p[3]) / 2;
-    p[2] = p[6] = (p[2] + p[6]) / 2;
-    p[5] = p[7] = (p[5] + p[7]) / 2;
-    if (!(p[0] > 0)) p[0] = 1e-12;
-    if (!(p[4] > 0)) p[4] = 1e-12;
-    if (!(p[8] > 0)) p[8] = 1e-12;
+    for (let i = 0; i < 3; i++) {
+      for (let j = i + 1; j < 3; j++) {
+        p[i * 3 + j] = p[j * 3 + i] = (p[i * 3 + j] + p[j * 3 + i]) / 2;
+      }
+      if (!(p[i * 4] > 0)) p[i * 4] = 1e-12;
+    }
     return innovation;
   }
 

@@ -9,6 +9,7 @@
  */
 
 import type { TaskKind } from "../executor/types.ts";
+import { StartIndex } from "./response.ts";
 
 /** Starts asked for at one time. */
 export interface StartEntry {
@@ -31,6 +32,8 @@ export interface StartEntry {
 export class StartLedger {
   readonly #entries: Record<TaskKind, StartEntry[]> = { warmer: [], cooler: [] };
   readonly #total: Record<TaskKind, number> = { warmer: 0, cooler: 0 };
+  /** Each kind's index of its entries as they are, built when first asked for since a change. */
+  readonly #index: Partial<Record<TaskKind, StartIndex>> = {};
   constructor(readonly span: number) {}
 
   /** Records `n` starts of `kind` asked for at `t`. */
@@ -38,6 +41,15 @@ export class StartLedger {
     if (n <= 0) return;
     this.#entries[kind].push({ t, n });
     this.#total[kind] += n;
+    this.#index[kind] = undefined;
+  }
+
+  /**
+   * A {@linkcode StartIndex} of the kind's entries, kept until they change: identification and
+   * the plan ask it for every candidate input every tick, and most ticks start nothing.
+   */
+  index(kind: TaskKind): StartIndex {
+    return this.#index[kind] ??= new StartIndex(this.#entries[kind]);
   }
 
   /** Takes `n` starts off the newest end (cancelled or killed before they ran). */
@@ -50,6 +62,7 @@ export class StartLedger {
       this.#total[kind] -= take;
       n -= take;
       if (last.n === 0) list.pop();
+      this.#index[kind] = undefined;
     }
   }
 
@@ -59,7 +72,10 @@ export class StartLedger {
       const list = this.#entries[kind];
       let drop = 0;
       while (drop < list.length && list[drop].t < t - this.span) drop++;
-      if (drop > 0) list.splice(0, drop);
+      if (drop > 0) {
+        list.splice(0, drop);
+        this.#index[kind] = undefined;
+      }
     }
   }
 

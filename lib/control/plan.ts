@@ -24,7 +24,7 @@
 import type { TaskKind } from "../executor/types.ts";
 import type { ResponseModel } from "./identify.ts";
 import type { StartLedger } from "./ledger.ts";
-import { type Input, StartIndex, startProfile, startProfileIntegral } from "./response.ts";
+import { type Input, startProfile, startProfileIntegral } from "./response.ts";
 import type { TaskFacts } from "./types.ts";
 import { TUNING } from "./tuning.ts";
 
@@ -367,28 +367,36 @@ export function actsAfterOf(input: Input, startDelay: number): number {
   return input.type === "running" ? startDelay + input.warmup : input.delay;
 }
 
-/** The executor's recent start delays and lives, summarised. */
+/**
+ * The executor's recent start delays and lives, summarised. Run every tick over every recent
+ * task: it copies a list only where both kinds have entries, and sorts in a kept buffer.
+ */
 function taskTiming(tasks: TaskFacts): Timing {
-  const delays: number[] = [];
-  const lives: number[] = [];
-  let oldest = 0;
-  for (const kind of ["warmer", "cooler"] as const) {
-    delays.push(...tasks[kind].startDelays);
-    lives.push(...tasks[kind].lifetimes);
-    // Ages are youngest first.
-    oldest = Math.max(oldest, tasks[kind].runningAges.at(-1) ?? 0);
-  }
+  const { warmer, cooler } = tasks;
+  const delays = joined(warmer.startDelays, cooler.startDelays);
+  const lives = joined(warmer.lifetimes, cooler.lifetimes);
+  // Ages are youngest first.
+  const oldest = Math.max(0, warmer.runningAges.at(-1) ?? 0, cooler.runningAges.at(-1) ?? 0);
   const startDelay = delays.length > 0 ? median(delays) : 0;
   // A fixed life when recent lives agree; with only one or two seen, their mean is a better
   // guess than "forever" (a start that would run forever commits every future error).
-  const guess = lives.length > 0 && lives.length < 3
-    ? lives.reduce((a, b) => a + b, 0) / lives.length
-    : undefined;
+  const guess = lives.length > 0 && lives.length < 3 ? mean(lives) : undefined;
   const life = fixedLife(lives) ?? guess;
   // A task still running past that life says lives are not all one length: the first lives
   // seen of random ones are the short ones, and a plan that took them for every task's would
   // replace tasks that go on running.
   return { startDelay, life: life !== undefined && outlived(life, oldest) ? undefined : life };
+}
+
+/** Two lists as one: either one alone when the other is empty, else a copy of both. */
+function joined(a: readonly number[], b: readonly number[]): readonly number[] {
+  return b.length === 0 ? a : a.length === 0 ? b : [...a, ...b];
+}
+
+function mean(xs: readonly number[]): number {
+  let sum = 0;
+  for (const x of xs) sum += x;
+  return sum / xs.length;
 }
 
 /**
@@ -403,8 +411,9 @@ function taskTiming(tasks: TaskFacts): Timing {
  */
 export function fixedLife(lives: readonly number[]): number | undefined {
   if (lives.length < 3) return undefined;
-  const mean = lives.reduce((a, b) => a + b, 0) / lives.length;
-  return lives.every((x) => Math.abs(x - mean) <= TUNING.fixedLifeSpread * mean) ? mean : undefined;
+  const m = mean(lives);
+  for (const x of lives) if (!(Math.abs(x - m) <= TUNING.fixedLifeSpread * m)) return undefined;
+  return m;
 }
 
 /** A running task of age `oldest` has outlived `life`, beyond the spread fixedLife allows. */
@@ -412,8 +421,14 @@ function outlived(life: number, oldest: number): boolean {
   return oldest > (1 + TUNING.fixedLifeSpread) * life;
 }
 
+/** Room to sort numbers in for {@linkcode median}, grown as needed. */
+let sorting = new Float64Array(64);
+
 function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
+  if (sorting.length < xs.length) sorting = new Float64Array(2 * xs.length);
+  const s = sorting.subarray(0, xs.length);
+  s.set(xs);
+  s.sort();
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
@@ -519,8 +534,8 @@ function existingActing(
       acting[j] = level;
     }
   } else {
-    const index = new StartIndex(input.ledger.entries(kind));
-    for (let j = 0; j < grid.steps; j++) acting[j] = index.acting(m, input.t + grid.mid[j]);
+    const index = input.ledger.index(kind);
+    index.actingAt(m, input.t, grid.mid, acting);
     now = index.acting(m, input.t);
   }
   return { acting, now };
