@@ -27,7 +27,15 @@ const limitsOf = (s: Scenario): Limits => ({ ...s.limits, maxRunning: MAX_RUNNIN
 
 /** What the two references are told of a scenario: its truth, its tasks and the run's plant. */
 function toldThePlant(s: Scenario, plant: Plant, tasks: SimTasks): BoundSetup {
-  return { truth: s.truth, model: s.model, target: s.target, plant, tasks, limits: s.limits };
+  return {
+    truth: s.truth,
+    model: s.model,
+    target: s.target,
+    plant,
+    tasks,
+    limits: s.limits,
+    dt: s.dt,
+  };
 }
 
 /** The bench's controllers, in the order of its tables. */
@@ -60,5 +68,5 @@ export function runScenario(s: Scenario, make: Make, seed = BENCH_SEED): SimScor
   const tasks = new SimTasks({ capacity: 2000, ...s.model }, random);
   const law = make(s, plant, tasks);
   if (!law) return undefined;
-  return simulate({ law, plant, tasks, target: s.target, duration: s.duration });
+  return simulate({ law, plant, tasks, target: s.target, duration: s.duration, dt: s.dt });
 }

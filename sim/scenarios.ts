@@ -43,6 +43,8 @@ export interface Scenario {
   readonly duration: number;
   /** The tasks saturate (a drain cap): the task-seconds goal is looser there. */
   readonly saturated?: boolean;
+  /** Seconds between ticks (the simulator's default, 1, when absent). */
+  readonly dt?: number;
 }
 
 /** Queue arrivals (items/s): a step up at 200 s and down at 400 s. */

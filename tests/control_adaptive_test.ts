@@ -581,3 +581,54 @@ Deno.test("identify in closed loop: running counts blind to triggers are not pla
   assert.ok(runningBefore > 0, "running counts were never planned with");
   assert.deepEqual(late, []);
 });
+
+// Queues whose arrivals outgrow one consumer from the start (1.1-2.5× its drain; drain 2-10
+// items/s, start delay 0.2-2.2 s, random lives of mean 10-40 s, drawn per seed; half-second
+// ticks). Each queue must be drained and held: over the second half it holds on average less
+// than one second of its arrivals (the causal reference, told the plant, holds under a third of
+// an item).
+//
+// Known miss of control law v2 (issue #10 closing note; found by `deno task bench:varied`): 9
+// of these 20 queues are never drained (mean queues of 40-346 items). With one consumer the
+// queue never empties, so no floor is seen, and the plan lets a rate prediction go below 0: a
+// second consumer, whose life is not known yet (taken as lasting), reads as driving the queue
+// ever further below empty, which costs more than letting it grow, so none is started. Tried
+// and not kept: stopping a rate prediction at 0 for a count (every reading a whole number not
+// below 0) before a floor is seen. All 20 were then drained (and 80 of 80 such plants, at most
+// 0.6 s of arrivals held), but three tests failed: the queue of 80/s under a drain cap of
+// 200/s took 40.7 consumers on average for its 16 (the burst that drained the first backlog
+// went past the cap, and the gain learned there, half the true one, was never contradicted at
+// the empty queue), the warm-up ramp let 9 starts out for 1 acting in 3 of 40 plants, and a
+// saturation hold ended with 920 items for a bound of 914. Ignored so that the suite does not
+// fail; take the ignore out to run it.
+Deno.test({
+  name: "backlog: a queue that outgrows one consumer from the start gets more and is drained",
+  ignore: true,
+}, () => {
+  const held: string[] = [];
+  for (let seed = 1; seed <= 20; seed++) {
+    const random = seededRandom(seed);
+    const drain = 2 + 8 * random();
+    const arrivals = drain * (1.1 + 1.4 * random());
+    const model: TaskModel = {
+      startDelay: 0.2 + 2 * random(),
+      life: `exp:${Math.round(10 + 30 * random())}`,
+    };
+    const score = simulate({
+      law: adaptive(COOL),
+      plant: queuePlant(() => arrivals, drain),
+      tasks: tasks(model, 100 + seed),
+      target: () => 0,
+      duration: 300,
+      dt: 0.5,
+    });
+    const secondHalf = score.series.slice(score.series.length / 2);
+    const mean = secondHalf.reduce((a, p) => a + p.metric, 0) / secondHalf.length;
+    if (!(mean < arrivals)) {
+      held.push(
+        `seed ${seed}: mean queue ${mean.toFixed(1)} for arrivals ${arrivals.toFixed(1)}/s`,
+      );
+    }
+  }
+  assert.deepEqual(held, []);
+});
