@@ -14,8 +14,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { IAE_LIMIT, ratioToCausal, TASK_SECONDS_LIMIT } from "../sim/goals.ts";
-import { LAWS, runScenario } from "../sim/bench_laws.ts";
+import { IAE_LIMIT, TASK_SECONDS_LIMIT } from "../sim/goals.ts";
+import { ratios } from "./bench_seeds.ts";
 import { COOLERS } from "../sim/limits.ts";
 import { queuePlant, seededRandom, type TaskModel } from "../sim/plants.ts";
 import type { Scenario, Shape } from "../sim/scenarios.ts";
@@ -103,13 +103,7 @@ export function variedPlant(seed: number): Scenario {
 /** The adaptive law's IAE and task-seconds over the causal reference's on one drawn plant. */
 export function variedRatios(seed: number): { iae: number; taskSeconds: number; s: Scenario } {
   const s = variedPlant(seed);
-  const a = runScenario(s, LAWS.adaptive, seed)!;
-  const c = runScenario(s, LAWS.causal, seed)!;
-  return {
-    iae: ratioToCausal(a.iae, c.iae),
-    taskSeconds: ratioToCausal(a.taskSeconds, c.taskSeconds),
-    s,
-  };
+  return { ...ratios(s, seed), s };
 }
 
 if (import.meta.main) {

@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { assertRefused } from "./support/script_refusal.ts";
 import { ratios } from "../scripts/bench_seeds.ts";
 import { scenarios } from "../sim/scenarios.ts";
 
@@ -22,17 +23,6 @@ const REFUSED: readonly { args: string[]; culprit: string }[] = [
   { args: ["--only", "no such"], culprit: "--only" },
 ];
 for (const { args, culprit } of REFUSED) {
-  Deno.test(`bench seeds: ${args.join(" ")} is refused, naming ${culprit}`, async () => {
-    const script = new URL("../scripts/bench_seeds.ts", import.meta.url).pathname;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-env", "--allow-read", script, ...args],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const err = new TextDecoder().decode(out.stderr).trim();
-    assert.equal(out.code, 2, err);
-    assert.equal(err.split("\n").length, 1, err);
-    assert.ok(err.startsWith(culprit), err);
-    assert.equal(new TextDecoder().decode(out.stdout), "");
-  });
+  Deno.test(`bench seeds: ${args.join(" ")} is refused, naming ${culprit}`, () =>
+    assertRefused(new URL("../scripts/bench_seeds.ts", import.meta.url), args, culprit));
 }

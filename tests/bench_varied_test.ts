@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { assertRefused } from "./support/script_refusal.ts";
 import { variedPlant, variedRatios } from "../scripts/bench_varied.ts";
 
 Deno.test("bench varied: a seed draws one plant, and different seeds different ones", () => {
@@ -31,17 +32,6 @@ const REFUSED: readonly { args: string[]; culprit: string }[] = [
   { args: ["--from", "1.5"], culprit: "--from" },
 ];
 for (const { args, culprit } of REFUSED) {
-  Deno.test(`bench varied: ${args.join(" ")} is refused, naming ${culprit}`, async () => {
-    const script = new URL("../scripts/bench_varied.ts", import.meta.url).pathname;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-env", "--allow-read", script, ...args],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const err = new TextDecoder().decode(out.stderr).trim();
-    assert.equal(out.code, 2, err);
-    assert.equal(err.split("\n").length, 1, err);
-    assert.ok(err.startsWith(culprit), err);
-    assert.equal(new TextDecoder().decode(out.stdout), "");
-  });
+  Deno.test(`bench varied: ${args.join(" ")} is refused, naming ${culprit}`, () =>
+    assertRefused(new URL("../scripts/bench_varied.ts", import.meta.url), args, culprit));
 }
