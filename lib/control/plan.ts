@@ -535,7 +535,7 @@ function existingActing(
     }
   } else {
     const index = input.ledger.index(kind);
-    index.actingAt(m, input.t, grid.mid, acting);
+    for (let j = 0; j < grid.steps; j++) acting[j] = index.acting(m, input.t + grid.mid[j]);
     now = index.acting(m, input.t);
   }
   return { acting, now };

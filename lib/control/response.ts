@@ -235,14 +235,6 @@ export class StartIndex {
     }
   }
 
-  /**
-   * Acting starts at `t + offsets[j]`, into `out[j]`, for every j: the planner's look-ahead in
-   * one call (one per time would box every number it returns).
-   */
-  actingAt(input: Input, t: number, offsets: Float64Array, out: Float64Array): void {
-    for (let j = 0; j < offsets.length; j++) out[j] = this.acting(input, t + offsets[j]);
-  }
-
   /** Acting starts on average over (t0, t1]. */
   average(input: Input, t0: number, t1: number): number {
     if (!(t1 > t0)) return this.acting(input, t1);
